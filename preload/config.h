@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * REUSEPORT_* environment -> one immutable struct, validated once.
+ * Pure logic (no syscalls besides what the caller's getenv does), unit-tested.
+ */
+#ifndef RP_CONFIG_H
+#define RP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "steer.h"
+
+#define RP_MAX_PORT_RANGES 32
+#define RP_MAX_ADDRS 32
+#define RP_PIN_DIR_MAX 200 /* keeps every pin path well below PATH_MAX */
+#define RP_LOG_FILE_MAX 1024
+#define RP_DEFAULT_PIN_DIR "/sys/fs/bpf/reuseport"
+
+enum rp_log_level { RP_LOG_ERROR = 0, RP_LOG_WARN, RP_LOG_INFO, RP_LOG_DEBUG };
+
+/* Protocol bits of a port range. */
+#define RP_PROTO_TCP 0x1
+#define RP_PROTO_UDP 0x2
+
+struct rp_port_range {
+	uint16_t lo, hi; /* inclusive, lo <= hi, 1..65535 */
+	uint8_t protos; /* RP_PROTO_* mask */
+};
+
+struct rp_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order; first 4 bytes for AF_INET */
+	uint8_t prefix; /* 0..32 or 0..128 */
+};
+
+struct rp_config {
+	bool disabled; /* REUSEPORT_DISABLE=1, or a setuid/setcap process */
+	bool invalid; /* a variable had a bad value: see error[] */
+	bool strict; /* REUSEPORT_STRICT=1 */
+	enum rp_policy policy; /* RP_POLICY_AUTO unless REUSEPORT_POLICY is set */
+	bool policy_explicit;
+	bool all_ports;
+	int nports;
+	struct rp_port_range ports[RP_MAX_PORT_RANGES];
+	bool all_addrs;
+	int naddrs;
+	struct rp_cidr addrs[RP_MAX_ADDRS];
+	uint32_t weight; /* 1..10000, default 100 */
+	uint32_t generation; /* 0..2^32-1, default 0 */
+	uint32_t max_slots; /* 1..RP_MAX_SLOTS, default RP_DEFAULT_SLOTS */
+	enum rp_log_level log_level; /* default RP_LOG_WARN */
+	char pin_dir[RP_PIN_DIR_MAX + 1]; /* absolute, no trailing slash */
+	char log_file[RP_LOG_FILE_MAX + 1]; /* empty = stderr */
+	/* Human readable notes produced while parsing (legacy variables used). */
+	char notice[256];
+	/* First problem found: one line naming the variable and accepted values. */
+	char error[512];
+};
+
+typedef const char *(*rp_getenv_fn)(const char *name);
+
+/*
+ * Fill *cfg from the environment read through get (getenv in production).
+ * Never fails: a bad value sets cfg->invalid and cfg->error; every other field
+ * still holds its parsed value or default. secure=true (AT_SECURE process)
+ * ignores the environment entirely and sets disabled. A variable set to ""
+ * counts as unset; error[] names the first bad variable in DESIGN.md order.
+ */
+void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure);
+
+/* Policy names: "auto", "roundrobin", ... ; NULL for out of range. */
+const char *rp_policy_name(enum rp_policy p);
+/* -1 if unknown. */
+int rp_policy_from_name(const char *name);
+/* Is this policy implemented by the program shipped with this build? */
+bool rp_policy_supported(enum rp_policy p);
+
+/* proto is IPPROTO_TCP or IPPROTO_UDP, port in host order. */
+bool rp_config_port_in_scope(const struct rp_config *cfg, int proto,
+			     uint16_t port);
+/* sa is a sockaddr_in or sockaddr_in6 (v4-mapped v6 also matches v4 CIDRs). */
+bool rp_config_addr_in_scope(const struct rp_config *cfg,
+			     const struct sockaddr *sa);
+
+/*
+ * The name of a kernel reuseport group's pin directory:
+ * "<tcp|udp><4|6>_<addr>_<port>", plus "_v6only" for an AF_INET6 socket with
+ * IPV6_V6ONLY and "_if<ifindex>" for a socket bound to a device. IPv4 dots
+ * are written as '-' (tcp4_127-0-0-1_8080): bpffs refuses '.' in names.
+ * Returns the length written, or -1 if buf is too small or input is invalid.
+ */
+int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
+		  bool v6only, int ifindex);
+
+#endif

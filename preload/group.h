@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pinned BPF objects of reuseport groups: open or create a group's
+ * directory (prog, socks, state), claim a slot for a socket, attach the
+ * group's program. Links libbpf; loaded lazily by the preload
+ * (libreuseport-steer.so) and linked into the reuseport command.
+ *
+ * Functions return 0 or a negative errno and log the reason themselves:
+ *   -EINVAL     bad arguments
+ *   -EPERM      creating maps/programs needs CAP_BPF (or CAP_SYS_ADMIN)
+ *   -EACCES     no permission on the pin directory or pins
+ *   -ENOMEDIUM  REUSEPORT_PIN_DIR is not on a bpf filesystem
+ *   -EPROTO     the pins at the group's path are not a libreuseport group
+ *               of this layout (foreign, damaged or stale)
+ *   -ENOSPC     the group's sockarray is full
+ * Callers serialise calls (the preload holds its registration lock).
+ */
+#ifndef RP_GROUP_H
+#define RP_GROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "steer.h"
+
+/* Directories being built before publication: "tmp-<pid>-<tid>-<name>". */
+#define RP_TMP_PREFIX "tmp-"
+
+struct rp_group_key {
+	int proto;     /* IPPROTO_TCP / IPPROTO_UDP */
+	int family;    /* AF_INET / AF_INET6 */
+	uint16_t port; /* host order */
+	char name[96]; /* rp_group_name() */
+};
+
+struct rp_member {
+	int slot;
+	uint64_t cookie;
+	bool already;          /* the socket was registered before (fork/dup) */
+	struct rp_state *state; /* mmapped for the life of the process */
+	struct rp_slot *slotp;
+};
+
+/* Route libbpf's output into our logger; set the log level. */
+void rp_group_lib_init(const struct rp_config *cfg);
+
+/* Open or create the group's pins; *state is its mmapped state. */
+int rp_group_prepare(const struct rp_config *cfg, const struct rp_group_key *key,
+		     struct rp_state **state);
+
+/* Claim a slot for the listening (TCP) / bound (UDP) socket fd, attach. */
+int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
+		  int fd, struct rp_member *out);
+
+/* "$pin_dir/v<layout>/<netns inode>" of the calling process's netns. */
+int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len);
+
+/*
+ * Open an existing group directory, validate it and mmap its state.
+ * On success *state is mapped (munmap with rp_group_unmap) and, when the
+ * pointers are non-NULL, *socks_fd / *prog_fd are open (caller closes).
+ */
+int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
+		      int *prog_fd);
+void rp_group_unmap(struct rp_state *state);
+size_t rp_state_map_len(void);
+
+/* key=value text of the last failure ("path=... reason=\"...\""). */
+const char *rp_group_last_error(void);
+
+/* Is slot i of the group live (a socket is in the sockarray there)? */
+bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
+
+/* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
+#define RP_STEER_ABI 1
+struct rp_steer_api {
+	unsigned int abi;
+	unsigned int state_size;
+	void (*init)(const struct rp_config *cfg);
+	int (*prepare)(const struct rp_config *cfg, const struct rp_group_key *key,
+		       struct rp_state **state);
+	int (*join)(const struct rp_config *cfg, const struct rp_group_key *key,
+		    int fd, struct rp_member *out);
+	const char *(*last_error)(void);
+};
+#define RP_STEER_API_SYMBOL "rp_steer_api_v1"
+
+#endif

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The exported symbols: one line each. The fast path for an fd the shim
+ * does not track is a table read inside rp_*; everything else is in shim.c.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT int socket(int domain, int type, int protocol)
+{
+	return rp_socket(domain, type, protocol);
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val,
+		      socklen_t len)
+{
+	return rp_setsockopt(fd, level, name, val, len);
+}
+
+EXPORT int getsockopt(int fd, int level, int name, void *__restrict val,
+		      socklen_t *__restrict len)
+{
+	return rp_getsockopt(fd, level, name, val, len);
+}
+
+EXPORT int bind(int fd, __CONST_SOCKADDR_ARG sa, socklen_t len)
+{
+	return rp_bind(fd, sa.__sockaddr__, len);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	return rp_listen(fd, backlog);
+}
+
+EXPORT int accept(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len)
+{
+	return rp_accepted(fd, libc.accept(fd, sa.__sockaddr__, len));
+}
+
+EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
+		   int flags)
+{
+	return rp_accepted(fd, libc.accept4(fd, sa.__sockaddr__, len, flags));
+}
+
+EXPORT int close(int fd)
+{
+	rp_closing(fd);
+	return libc.close(fd);
+}
+
+EXPORT int dup(int fd)
+{
+	return rp_duped(fd, libc.dup(fd), false);
+}
+
+EXPORT int dup2(int fd, int newfd)
+{
+	return rp_duped(fd, libc.dup2(fd, newfd), true);
+}
+
+EXPORT int dup3(int fd, int newfd, int flags)
+{
+	return rp_duped(fd, libc.dup3(fd, newfd, flags), true);
+}
+
+/* fcntl's third argument is an int or a pointer; both fit a long here. */
+static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd,
+		    unsigned long arg)
+{
+	int ret = real(fd, cmd, arg);
+
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return rp_duped(fd, ret, false);
+	return ret;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	unsigned long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	return do_fcntl(libc.fcntl, fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	unsigned long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	return do_fcntl(libc.fcntl64, fd, cmd, arg);
+}

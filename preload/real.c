@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "real.h"
+
+static int sys_socket(int d, int t, int p)
+{
+	return (int)syscall(SYS_socket, d, t, p);
+}
+
+static int sys_setsockopt(int fd, int l, int n, const void *v, socklen_t len)
+{
+	return (int)syscall(SYS_setsockopt, fd, l, n, v, len);
+}
+
+static int sys_getsockopt(int fd, int l, int n, void *v, socklen_t *len)
+{
+	return (int)syscall(SYS_getsockopt, fd, l, n, v, len);
+}
+
+static int sys_bind(int fd, const struct sockaddr *a, socklen_t len)
+{
+	return (int)syscall(SYS_bind, fd, a, len);
+}
+
+static int sys_listen(int fd, int backlog)
+{
+	return (int)syscall(SYS_listen, fd, backlog);
+}
+
+static int sys_accept(int fd, struct sockaddr *a, socklen_t *len)
+{
+	return (int)syscall(SYS_accept4, fd, a, len, 0);
+}
+
+static int sys_accept4(int fd, struct sockaddr *a, socklen_t *len, int flags)
+{
+	return (int)syscall(SYS_accept4, fd, a, len, flags);
+}
+
+static int sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
+static int sys_dup(int fd)
+{
+	return (int)syscall(SYS_dup, fd);
+}
+
+static int sys_dup2(int a, int b)
+{
+	return (int)syscall(SYS_dup2, a, b);
+}
+
+static int sys_dup3(int a, int b, int flags)
+{
+	return (int)syscall(SYS_dup3, a, b, flags);
+}
+
+static int sys_fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	unsigned long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+struct rp_libc libc = {
+	.socket = sys_socket,
+	.setsockopt = sys_setsockopt,
+	.getsockopt = sys_getsockopt,
+	.bind = sys_bind,
+	.listen = sys_listen,
+	.accept = sys_accept,
+	.accept4 = sys_accept4,
+	.close = sys_close,
+	.dup = sys_dup,
+	.dup2 = sys_dup2,
+	.dup3 = sys_dup3,
+	.fcntl = sys_fcntl,
+	.fcntl64 = sys_fcntl,
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+#define RESOLVE(name, required)                                              \
+	do {                                                                 \
+		void *p = dlsym(RTLD_NEXT, #name);                           \
+		if (p)                                                       \
+			__atomic_store_n((void **)&libc.name, p,             \
+					 __ATOMIC_RELEASE);                  \
+		else if (required)                                           \
+			missing = #name;                                     \
+	} while (0)
+
+static void resolve(void)
+{
+	const char *missing = NULL;
+
+	RESOLVE(socket, 1);
+	RESOLVE(setsockopt, 1);
+	RESOLVE(getsockopt, 1);
+	RESOLVE(bind, 1);
+	RESOLVE(listen, 1);
+	RESOLVE(accept, 1);
+	RESOLVE(accept4, 1);
+	RESOLVE(close, 1);
+	RESOLVE(dup, 1);
+	RESOLVE(dup2, 1);
+	RESOLVE(dup3, 1);
+	RESOLVE(fcntl, 1);
+	RESOLVE(fcntl64, 0);
+	if (libc.fcntl64 == sys_fcntl)
+		libc.fcntl64 = libc.fcntl;
+	if (missing)
+		pr_err("event=error reason=\"symbol %s not found after libreuseport.so; using the raw system call\"",
+		       missing);
+}
+
+void rp_real_init(void)
+{
+	pthread_once(&once, resolve);
+}

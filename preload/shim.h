@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The interposer's logic, called by the exported one-liners in hooks.c. */
+#ifndef RP_SHIM_H
+#define RP_SHIM_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+void rp_init(void);
+int rp_socket(int domain, int type, int protocol);
+int rp_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int rp_listen(int fd, int backlog);
+int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+/* After a real accept/accept4 on lfd returned fd (or -1). */
+int rp_accepted(int lfd, int fd);
+/* Before the real close(fd). */
+void rp_closing(int fd);
+/* After a real dup-like call made newfd a copy of oldfd; replaced: dup2/3
+ * closed whatever newfd was. */
+int rp_duped(int oldfd, int newfd, bool replaced);
+
+#endif

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/* The one symbol libreuseport-steer.so exports: its table of entry points. */
+#include "group.h"
+
+__attribute__((visibility("default"))) const struct rp_steer_api rp_steer_api_v1 = {
+	.abi = RP_STEER_ABI,
+	.state_size = sizeof(struct rp_state),
+	.init = rp_group_lib_init,
+	.prepare = rp_group_prepare,
+	.join = rp_group_join,
+	.last_error = rp_group_last_error,
+};
