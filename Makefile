@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test unit integration demo bench install uninstall clean format deps check-format
+.PHONY: tsan all test unit integration demo bench install uninstall clean format deps check-format
 
 PRELOAD_SRCS := preload/hooks.c preload/shim.c preload/real.c preload/fdtab.c \
                 preload/config.c preload/log.c
@@ -72,6 +72,22 @@ $(BUILD)/unit/test_config: tests/unit/test_config.c preload/config.c preload/con
 	$(call msg,CC,$@ [asan+ubsan])
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) $(SAN) -o $@ tests/unit/test_config.c preload/config.c
 
+# ThreadSanitizer builds of the interposer and the threaded test server.
+$(BUILD)/tsan:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tsan/libreuseport.so: $(PRELOAD_SRCS) $(HDRS) preload/libreuseport.map | $(BUILD)/tsan
+	$(call msg,LD,$@ [tsan])
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread -shared \
+		-Wl,--version-script=preload/libreuseport.map -o $@ $(PRELOAD_SRCS) -ldl -lpthread
+	$(Q)ln -sf ../libreuseport-steer.so $(BUILD)/tsan/libreuseport-steer.so
+
+$(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c | $(BUILD)/tsan
+	$(call msg,CC,$@ [tsan])
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fsanitize=thread -pthread -o $@ $<
+
+tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
+
 deps:
 	$(Q)scripts/install-deps
 
@@ -82,7 +98,7 @@ integration: all
 	$(Q)tests/run-integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/unit/test_config
+	$(Q)$(MAKE) --no-print-directory all tsan $(BUILD)/unit/test_config
 	$(Q)scripts/run-tests
 
 demo: deps

@@ -48,8 +48,8 @@ struct scan {
 	__u32 min_gen;
 	__u32 chosen;
 	int found;
-	int strict;  /* 1: skip draining and older generations */
-	int err;     /* last error other than -ENOENT */
+	int strict; /* 1: skip draining and older generations */
+	int err; /* last error other than -ENOENT */
 };
 
 static int scan_one(__u32 k, struct scan *s)

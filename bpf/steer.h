@@ -20,7 +20,8 @@
 #define RP_STICKY_SIZE 65537
 
 enum rp_policy {
-	RP_POLICY_AUTO = 0, /* resolved at group creation: rr for TCP, hash for UDP */
+	RP_POLICY_AUTO =
+		0, /* resolved at group creation: rr for TCP, hash for UDP */
 	RP_POLICY_ROUNDROBIN,
 	RP_POLICY_HASH,
 	RP_POLICY_LEASTCONN,
@@ -32,15 +33,15 @@ enum rp_policy {
 
 /* One counter per outcome of the program, including the unlikely ones. */
 enum rp_counter {
-	RP_CNT_RUNS,            /* program invocations */
-	RP_CNT_STEERED,         /* selected an eligible registered socket */
-	RP_CNT_INELIGIBLE,      /* only draining/old-generation slots were live: used one */
-	RP_CNT_EMPTY,           /* no registered socket is live: kernel hash */
-	RP_CNT_UNSTEERED,       /* group has members outside the map: kernel hash */
-	RP_CNT_MIGRATED,        /* closing listener's connection handed to a live slot */
-	RP_CNT_MIGRATE_EMPTY,   /* migration with no live slot: kernel pick */
-	RP_CNT_SELECT_ERROR,    /* bpf_sk_select_reuseport failed other than ENOENT */
-	RP_CNT_NO_STATE,        /* state map lookup failed (cannot happen) */
+	RP_CNT_RUNS, /* program invocations */
+	RP_CNT_STEERED, /* selected an eligible registered socket */
+	RP_CNT_INELIGIBLE, /* only draining/old-generation slots were live: used one */
+	RP_CNT_EMPTY, /* no registered socket is live: kernel hash */
+	RP_CNT_UNSTEERED, /* group has members outside the map: kernel hash */
+	RP_CNT_MIGRATED, /* closing listener's connection handed to a live slot */
+	RP_CNT_MIGRATE_EMPTY, /* migration with no live slot: kernel pick */
+	RP_CNT_SELECT_ERROR, /* bpf_sk_select_reuseport failed other than ENOENT */
+	RP_CNT_NO_STATE, /* state map lookup failed (cannot happen) */
 	RP_CNT_MAX,
 };
 
@@ -54,41 +55,41 @@ enum rp_counter {
  */
 struct __attribute__((aligned(64))) rp_slot {
 	/* line 1: metadata */
-	__u64 cookie;     /* SO_COOKIE of the registered socket */
-	__u32 pid;        /* process that registered it */
-	__u32 weight;     /* REUSEPORT_WEIGHT */
+	__u64 cookie; /* SO_COOKIE of the registered socket */
+	__u32 pid; /* process that registered it */
+	__u32 weight; /* REUSEPORT_WEIGHT */
 	__u32 generation; /* REUSEPORT_GENERATION */
-	__u32 flags;      /* RP_SLOT_* */
-	__s32 cpu;        /* the single CPU the process is pinned to, or -1 */
+	__u32 flags; /* RP_SLOT_* */
+	__s32 cpu; /* the single CPU the process is pinned to, or -1 */
 	__u32 pad0;
-	__u64 joined_ns;  /* CLOCK_MONOTONIC at registration */
+	__u64 joined_ns; /* CLOCK_MONOTONIC at registration */
 	__u64 pad1[3];
 	/* line 2: counters */
-	__u64 selected;   /* program chose this slot (incl. migrations) */
-	__u64 migrated;   /* of which migrations into this slot */
-	__s64 queued;     /* selected, not yet accepted (leastconn) */
-	__s64 active;     /* accepted, not yet closed (leastconn) */
-	__u64 accepted;   /* accept() returns seen by the shim */
-	__s64 current;    /* smooth weighted round robin state */
+	__u64 selected; /* program chose this slot (incl. migrations) */
+	__u64 migrated; /* of which migrations into this slot */
+	__s64 queued; /* selected, not yet accepted (leastconn) */
+	__s64 active; /* accepted, not yet closed (leastconn) */
+	__u64 accepted; /* accept() returns seen by the shim */
+	__s64 current; /* smooth weighted round robin state */
 	__u64 pad2[2];
 };
 
 struct __attribute__((aligned(64))) rp_hdr {
 	__u32 magic;
 	__u32 layout;
-	__u32 policy;         /* enum rp_policy, never AUTO once created */
-	__u32 max_slots;      /* sockarray max_entries */
-	__u32 nslots;         /* 1 + highest slot index ever claimed */
-	__u32 proto;          /* IPPROTO_TCP / IPPROTO_UDP */
-	__u32 family;         /* AF_INET / AF_INET6 */
-	__u32 port;           /* host order */
+	__u32 policy; /* enum rp_policy, never AUTO once created */
+	__u32 max_slots; /* sockarray max_entries */
+	__u32 nslots; /* 1 + highest slot index ever claimed */
+	__u32 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u32 family; /* AF_INET / AF_INET6 */
+	__u32 port; /* host order */
 	__u32 max_generation; /* newest generation that registered */
-	__u32 unsteered;      /* members that failed to register (see group.c) */
-	__u32 version;        /* bumped on membership/config change */
+	__u32 unsteered; /* members that failed to register (see group.c) */
+	__u32 version; /* bumped on membership/config change */
 	__u32 pad0;
 	__u64 created_ns;
 	__u64 pad1[2];
-	__u64 rr;             /* round robin cursor, own cache line */
+	__u64 rr; /* round robin cursor, own cache line */
 	__u64 pad2[7];
 	__u64 counters[RP_CNT_MAX];
 	__u64 pad3[16 - RP_CNT_MAX];

@@ -119,7 +119,8 @@ static int for_each_group(group_fn fn, void *arg)
 	}
 	closedir(d);
 	if (only_group && n == 0) {
-		fprintf(stderr, "reuseport: no group %s in %s\n", only_group, ns);
+		fprintf(stderr, "reuseport: no group %s in %s\n", only_group,
+			ns);
 		return -1;
 	}
 	return ret;
@@ -161,14 +162,18 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 		       h->max_slots, count_live(st, socks_fd), h->unsteered,
 		       h->max_generation);
 		for (int c = 0; c < RP_CNT_MAX; c++)
-			printf("%s\"%s\": %llu", c ? ", " : "", counter_names[c],
+			printf("%s\"%s\": %llu", c ? ", " : "",
+			       counter_names[c],
 			       (unsigned long long)h->counters[c]);
 		printf("}, \"slots\": [");
 	} else {
 		printf("group %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
-		       name, rp_policy_name(h->policy), count_live(st, socks_fd),
-		       h->max_slots, h->max_generation,
-		       h->unsteered ? "  UNSTEERED (members outside the map: kernel hash)" : "");
+		       name, rp_policy_name(h->policy),
+		       count_live(st, socks_fd), h->max_slots,
+		       h->max_generation,
+		       h->unsteered ?
+			       "  UNSTEERED (members outside the map: kernel hash)" :
+			       "");
 		printf("  %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s\n", "slot",
 		       "pid", "gen", "weight", "state", "selected", "accepted",
 		       "active", "queued");
@@ -182,8 +187,9 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 		live = rp_group_slot_live(socks_fd, i, &cookie);
 		if (!live)
 			continue;
-		state = s->flags & RP_SLOT_DRAINING ? "draining" :
-			s->generation < h->max_generation ? "old-gen" : "live";
+		state = s->flags & RP_SLOT_DRAINING	  ? "draining" :
+			s->generation < h->max_generation ? "old-gen" :
+							    "live";
 		if (o->json) {
 			printf("%s{\"slot\": %u, \"pid\": %u, \"generation\": %u, \"weight\": %u, \"cpu\": %d, \"state\": \"%s\", \"draining\": %s, \"selected\": %llu, \"migrated\": %llu, \"accepted\": %llu, \"active\": %lld, \"queued\": %lld}",
 			       first_slot ? "" : ", ", i, s->pid, s->generation,
@@ -261,7 +267,8 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 	}
 	if (pass == 1) {
 		printf("reuseport_group_live_slots{group=\"%s\",policy=\"%s\"} %u\n",
-		       name, rp_policy_name(h->policy), count_live(st, socks_fd));
+		       name, rp_policy_name(h->policy),
+		       count_live(st, socks_fd));
 		return 0;
 	}
 	for (uint32_t i = 0; i < nslots(st); i++) {
@@ -272,28 +279,32 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 #define SLOT_LABELS "{group=\"%s\",slot=\"%u\",pid=\"%u\",generation=\"%u\"}"
 		switch (pass) {
 		case 2:
-			printf("reuseport_slot_selected_total" SLOT_LABELS " %llu\n",
+			printf("reuseport_slot_selected_total" SLOT_LABELS
+			       " %llu\n",
 			       name, i, s->pid, s->generation,
 			       (unsigned long long)s->selected);
 			break;
 		case 3:
-			printf("reuseport_slot_accepted_total" SLOT_LABELS " %llu\n",
+			printf("reuseport_slot_accepted_total" SLOT_LABELS
+			       " %llu\n",
 			       name, i, s->pid, s->generation,
 			       (unsigned long long)s->accepted);
 			break;
 		case 4:
-			printf("reuseport_slot_active_connections" SLOT_LABELS " %lld\n",
+			printf("reuseport_slot_active_connections" SLOT_LABELS
+			       " %lld\n",
 			       name, i, s->pid, s->generation,
 			       (long long)s->active);
 			break;
 		case 5:
-			printf("reuseport_slot_queued_connections" SLOT_LABELS " %lld\n",
+			printf("reuseport_slot_queued_connections" SLOT_LABELS
+			       " %lld\n",
 			       name, i, s->pid, s->generation,
 			       (long long)s->queued);
 			break;
 		case 6:
-			printf("reuseport_slot_draining" SLOT_LABELS " %d\n", name,
-			       i, s->pid, s->generation,
+			printf("reuseport_slot_draining" SLOT_LABELS " %d\n",
+			       name, i, s->pid, s->generation,
 			       !!(s->flags & RP_SLOT_DRAINING));
 			break;
 		}
@@ -402,13 +413,15 @@ static int apply_target(const char *name, const char *dir, struct rp_state *st,
 					   __ATOMIC_RELAXED);
 			break;
 		case 2:
-			__atomic_store_n(&s->weight, t->weight, __ATOMIC_RELAXED);
+			__atomic_store_n(&s->weight, t->weight,
+					 __ATOMIC_RELAXED);
 			break;
 		}
 		__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
 		printf("%s slot %u (pid %u): %s\n", name, i, s->pid,
 		       t->action == 0 ? "draining" :
-		       t->action == 1 ? "undrained" : "weight set");
+		       t->action == 1 ? "undrained" :
+					"weight set");
 		t->matched++;
 	}
 	return 0;
@@ -468,11 +481,13 @@ static int cmd_policy(int argc, char **argv)
 		return usage(stderr, 2);
 	p = rp_policy_from_name(argv[1]);
 	if (p < 0 || !rp_policy_supported((enum rp_policy)p)) {
-		fprintf(stderr, "reuseport: unknown or unsupported policy %s; supported:",
+		fprintf(stderr,
+			"reuseport: unknown or unsupported policy %s; supported:",
 			argv[1]);
 		for (int i = 0; i < RP_POLICY_MAX; i++)
 			if (rp_policy_supported((enum rp_policy)i))
-				fprintf(stderr, " %s", rp_policy_name((enum rp_policy)i));
+				fprintf(stderr, " %s",
+					rp_policy_name((enum rp_policy)i));
 		fprintf(stderr, "\n");
 		return 2;
 	}
@@ -527,11 +542,13 @@ static int cmd_cleanup(int argc, char **argv)
 			if (!strncmp(g->d_name, RP_TMP_PREFIX,
 				     strlen(RP_TMP_PREFIX))) {
 				/* a creator died between pinning and publishing */
-				int pid = atoi(g->d_name + strlen(RP_TMP_PREFIX));
+				int pid =
+					atoi(g->d_name + strlen(RP_TMP_PREFIX));
 
 				dead = pid > 0 && kill(pid, 0) != 0 &&
 				       errno == ESRCH;
-			} else if (rp_group_open_dir(dir, &st, &sfd, NULL) == 0) {
+			} else if (rp_group_open_dir(dir, &st, &sfd, NULL) ==
+				   0) {
 				dead = count_live(st, sfd) == 0;
 				rp_group_unmap(st);
 				close(sfd);
@@ -545,7 +562,8 @@ static int cmd_cleanup(int argc, char **argv)
 				kept++;
 				continue;
 			}
-			printf("%s %s\n", dry ? "would remove" : "removed", dir);
+			printf("%s %s\n", dry ? "would remove" : "removed",
+			       dir);
 			if (!dry)
 				remove_group_dir(dir);
 			removed++;
@@ -594,7 +612,8 @@ static int cmd_setup(int argc, char **argv)
 	    (unsigned long)sf.f_type == (unsigned long)BPF_FS_MAGIC) {
 		printf("ok: %s is a bpf filesystem\n", parent);
 	} else if (mkdir(parent, 0755) && errno != EEXIST) {
-		printf("error: cannot create %s: %s\n", parent, strerror(errno));
+		printf("error: cannot create %s: %s\n", parent,
+		       strerror(errno));
 		return 1;
 	} else if (mount("bpf", parent, "bpf", 0, "mode=0755") != 0) {
 		printf("error: cannot mount bpffs on %s: %s (needs CAP_SYS_ADMIN)\n",
@@ -647,7 +666,8 @@ int main(int argc, char **argv)
 	}
 	if (pin_dir) {
 		if (pin_dir[0] != '/' || strlen(pin_dir) > RP_PIN_DIR_MAX) {
-			fprintf(stderr, "reuseport: --pin-dir must be an absolute path of at most %d characters\n",
+			fprintf(stderr,
+				"reuseport: --pin-dir must be an absolute path of at most %d characters\n",
 				RP_PIN_DIR_MAX);
 			return 2;
 		}

@@ -13,18 +13,18 @@
 #include "steer.h"
 
 /* kinds (low byte of flags) */
-#define RP_FD_TCP 0x01       /* AF_INET/AF_INET6 SOCK_STREAM, TCP */
-#define RP_FD_UDP 0x02       /* AF_INET/AF_INET6 SOCK_DGRAM, UDP */
-#define RP_FD_KNOWN 0x04     /* socket() hook classified it (maybe as other) */
+#define RP_FD_TCP 0x01 /* AF_INET/AF_INET6 SOCK_STREAM, TCP */
+#define RP_FD_UDP 0x02 /* AF_INET/AF_INET6 SOCK_DGRAM, UDP */
+#define RP_FD_KNOWN 0x04 /* socket() hook classified it (maybe as other) */
 /* states */
 #define RP_FD_SWALLOWED 0x10 /* app asked SO_REUSEPORT=0, not applied */
-#define RP_FD_MEMBER 0x20    /* registered in a group (slot valid) */
+#define RP_FD_MEMBER 0x20 /* registered in a group (slot valid) */
 #define RP_FD_UNSTEERED 0x40 /* in a group, could not be registered */
-#define RP_FD_ACCEPTED 0x80  /* connection accepted from a member */
+#define RP_FD_ACCEPTED 0x80 /* connection accepted from a member */
 
 struct rp_fdent {
 	uint32_t flags;
-	uint32_t forkgen;     /* fork generation that created the entry */
+	uint32_t forkgen; /* fork generation that created the entry */
 	struct rp_slot *slot; /* member / accepted: the group slot */
 	struct rp_state *state;
 };

@@ -58,7 +58,7 @@ static struct rp_group *groups;
 static char last_error[512];
 
 __attribute__((format(printf, 1, 2))) static void set_error(const char *fmt,
-							      ...)
+							    ...)
 {
 	va_list ap;
 
@@ -99,7 +99,8 @@ size_t rp_state_map_len(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
-	return (sizeof(struct rp_state) + (size_t)page - 1) & ~((size_t)page - 1);
+	return (sizeof(struct rp_state) + (size_t)page - 1) &
+	       ~((size_t)page - 1);
 }
 
 void rp_group_unmap(struct rp_state *state)
@@ -124,7 +125,8 @@ int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len)
 	int n;
 
 	if (stat("/proc/self/ns/net", &st) != 0) {
-		set_error("reason=\"cannot identify the network namespace (stat /proc/self/ns/net: %s); is /proc mounted?\"",
+		set_error(
+			"reason=\"cannot identify the network namespace (stat /proc/self/ns/net: %s); is /proc mounted?\"",
 			strerror(errno));
 		return -ENOENT;
 	}
@@ -147,7 +149,8 @@ static int check_bpffs(const char *path)
 		if (errno != ENOENT) {
 			int err = errno;
 
-			set_error("path=%s reason=\"cannot inspect the pin directory: %s\"",
+			set_error(
+				"path=%s reason=\"cannot inspect the pin directory: %s\"",
 				p, strerror(err));
 			return err == EACCES ? -EACCES : -ENOMEDIUM;
 		}
@@ -157,7 +160,8 @@ static int check_bpffs(const char *path)
 		*slash = '\0';
 	}
 	if ((unsigned long)sf.f_type != (unsigned long)BPF_FS_MAGIC) {
-		set_error("path=%s reason=\"REUSEPORT_PIN_DIR %s is not on a bpf filesystem (mount one: mount -t bpf bpf /sys/fs/bpf, or run: reuseport setup)\"",
+		set_error(
+			"path=%s reason=\"REUSEPORT_PIN_DIR %s is not on a bpf filesystem (mount one: mount -t bpf bpf /sys/fs/bpf, or run: reuseport setup)\"",
 			p, path);
 		return -ENOMEDIUM;
 	}
@@ -170,11 +174,13 @@ static int mkdir_err(const char *p)
 	const char *base = strrchr(p, '/');
 
 	if (errno == EPERM && base && strchr(base, '.'))
-		set_error("path=%s reason=\"bpffs does not allow '.' in file names; choose a REUSEPORT_PIN_DIR without dots below the mount\"",
-			  p);
+		set_error(
+			"path=%s reason=\"bpffs does not allow '.' in file names; choose a REUSEPORT_PIN_DIR without dots below the mount\"",
+			p);
 	else
-		set_error("path=%s reason=\"cannot create the pin directory: %s\"",
-			  p, strerror(errno));
+		set_error(
+			"path=%s reason=\"cannot create the pin directory: %s\"",
+			p, strerror(errno));
 	return errno == EACCES || errno == EPERM ? -EACCES : -errno;
 }
 
@@ -251,7 +257,11 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 	struct bpf_map_info si, ti;
 	struct rp_state *st = NULL;
 	const char *what = "";
+	struct stat sb;
 
+	/* No directory: no group yet. A directory missing a pin is foreign. */
+	if (stat(dir, &sb) != 0)
+		return errno == ENOENT ? -ENOENT : -EACCES;
 	sfd = obj_get(dir, "socks");
 	if (sfd < 0) {
 		what = "socks";
@@ -309,13 +319,18 @@ fail_errno:
 	close_keep_errno(sfd);
 	close_keep_errno(tfd);
 	close_keep_errno(pfd);
-	if (err == ENOENT)
-		return -ENOENT;
-	set_error("path=%s/%s reason=\"cannot open pin: %s\"", dir,
-		what, strerror(err));
+	if (err == ENOENT) {
+		set_error(
+			"path=%s reason=\"pins are not a libreuseport v%d group: %s is missing; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+			dir, RP_LAYOUT, what);
+		return -EPROTO;
+	}
+	set_error("path=%s/%s reason=\"cannot open pin: %s\"", dir, what,
+		  strerror(err));
 	return err == EACCES || err == EPERM ? -EACCES : -EPROTO;
 foreign:
-	set_error("path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+	set_error(
+		"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
 		dir, RP_LAYOUT, what);
 	rp_group_unmap(st);
 	close_keep_errno(sfd);
@@ -366,18 +381,20 @@ static int create_group(const struct rp_config *cfg,
 	if (!skel) {
 		err = -errno;
 		set_error("reason=\"cannot open the embedded BPF object: %s\"",
-			strerror(-err));
+			  strerror(-err));
 		return err;
 	}
 	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
 	err = steer_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES) {
-			set_error("reason=\"creating the group's BPF maps and program needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or pre-create the group as root\"");
+			set_error(
+				"reason=\"creating the group's BPF maps and program needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or pre-create the group as root\"");
 			err = -EPERM;
 		} else {
-			set_error("reason=\"cannot load the steering program: %s\"",
-			strerror(-err));
+			set_error(
+				"reason=\"cannot load the steering program: %s\"",
+				strerror(-err));
 		}
 		goto out;
 	}
@@ -405,8 +422,8 @@ static int create_group(const struct rp_config *cfg,
 		 slash + 1);
 	if (mkdir(tmp, 0755) != 0) {
 		err = -errno;
-		set_error("path=%s reason=\"cannot create directory: %s\"",
-			tmp, strerror(-err));
+		set_error("path=%s reason=\"cannot create directory: %s\"", tmp,
+			  strerror(-err));
 		goto out;
 	}
 	snprintf(p, sizeof(p), "%s/socks", tmp);
@@ -420,7 +437,8 @@ static int create_group(const struct rp_config *cfg,
 		err = bpf_program__pin(skel->progs.steer, p);
 	}
 	if (err) {
-		set_error("path=%s reason=\"cannot pin the group's objects: %s\"",
+		set_error(
+			"path=%s reason=\"cannot pin the group's objects: %s\"",
 			tmp, strerror(-err));
 		remove_tmp(tmp);
 		goto out;
@@ -431,21 +449,23 @@ static int create_group(const struct rp_config *cfg,
 		if (err == -EEXIST || err == -ENOTEMPTY) {
 			err = 1;
 		} else {
-			set_error("path=%s reason=\"cannot publish the group: %s\"",
+			set_error(
+				"path=%s reason=\"cannot publish the group: %s\"",
 				dir, strerror(-err));
 		}
 		goto out;
 	}
 	pr_info("event=create group=%s policy=%s slots=%u", key->name,
-		rp_policy_name(resolve_policy(cfg, key->proto)), cfg->max_slots);
+		rp_policy_name(resolve_policy(cfg, key->proto)),
+		cfg->max_slots);
 	err = 0;
 out:
 	steer_bpf__destroy(skel);
 	return err;
 }
 
-static int group_dir(const struct rp_config *cfg, const struct rp_group_key *key,
-		     char *buf, size_t len)
+static int group_dir(const struct rp_config *cfg,
+		     const struct rp_group_key *key, char *buf, size_t len)
 {
 	char ns[PATH_MAX];
 	int err = rp_group_ns_dir(cfg, ns, sizeof(ns));
@@ -471,8 +491,8 @@ static uint32_t map_id_of(const char *dir, const char *name)
 	return id;
 }
 
-int rp_group_prepare(const struct rp_config *cfg, const struct rp_group_key *key,
-		     struct rp_state **state)
+int rp_group_prepare(const struct rp_config *cfg,
+		     const struct rp_group_key *key, struct rp_state **state)
 {
 	char dir[PATH_MAX], ns[PATH_MAX];
 	struct rp_group *g;
@@ -505,6 +525,12 @@ int rp_group_prepare(const struct rp_config *cfg, const struct rp_group_key *key
 		err = create_group(cfg, key, dir);
 		if (err < 0)
 			return err;
+	}
+	if (err > 0) {
+		set_error(
+			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
+			dir);
+		err = -EPROTO;
 	}
 	if (err)
 		return err;
@@ -550,7 +576,8 @@ static int32_t pinned_cpu(void)
 {
 	cpu_set_t set;
 
-	if (sched_getaffinity(0, sizeof(set), &set) != 0 || CPU_COUNT(&set) != 1)
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 ||
+	    CPU_COUNT(&set) != 1)
 		return -1;
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		if (CPU_ISSET(c, &set))
@@ -563,8 +590,9 @@ static int32_t pinned_cpu(void)
  * whose members are all gone takes the joiner's configuration, and the
  * newest live generation is recomputed (a newer one may have died).
  */
-static void reconcile(const struct rp_config *cfg, const struct rp_group_key *key,
-		      struct rp_state *st, int socks_fd)
+static void reconcile(const struct rp_config *cfg,
+		      const struct rp_group_key *key, struct rp_state *st,
+		      int socks_fd)
 {
 	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
 	uint32_t i, live = 0, maxgen = cfg->generation;
@@ -651,7 +679,7 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 	if (socks_fd < 0 || prog_fd < 0) {
 		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
 		set_error("path=%s reason=\"cannot open the group's pins: %s\"",
-			dir, strerror(errno));
+			  dir, strerror(errno));
 		goto out;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
@@ -675,18 +703,21 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 			out->already = true;
 			if (slot >= 0)
 				break;
-			set_error("reason=\"socket is registered in another sockarray\"");
+			set_error(
+				"reason=\"socket is registered in another sockarray\"");
 			err = -EBUSY;
 			goto out;
 		}
 		err = -errno;
-		set_error("reason=\"cannot register the socket in the sockarray: %s\"",
+		set_error(
+			"reason=\"cannot register the socket in the sockarray: %s\"",
 			strerror(errno));
 		goto out;
 	}
 	if (slot < 0) {
-		set_error("slots=%u reason=\"every slot of the group is taken; the group was created with REUSEPORT_MAX_SLOTS=%u (remove the group's pins when no instance runs to recreate it larger)\"",
-			  max, max);
+		set_error(
+			"slots=%u reason=\"every slot of the group is taken; the group was created with REUSEPORT_MAX_SLOTS=%u (remove the group's pins when no instance runs to recreate it larger)\"",
+			max, max);
 		err = -ENOSPC;
 		goto out;
 	}
@@ -702,7 +733,7 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 		       sizeof(prog_fd)) != 0) {
 		err = -errno;
 		set_error("reason=\"cannot attach the steering program: %s\"",
-			strerror(errno));
+			  strerror(errno));
 		if (!out->already) {
 			i = (uint32_t)slot;
 			bpf_map_delete_elem(socks_fd, &i);

@@ -28,8 +28,8 @@
 #define RP_TMP_PREFIX "tmp-"
 
 struct rp_group_key {
-	int proto;     /* IPPROTO_TCP / IPPROTO_UDP */
-	int family;    /* AF_INET / AF_INET6 */
+	int proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	int family; /* AF_INET / AF_INET6 */
 	uint16_t port; /* host order */
 	char name[96]; /* rp_group_name() */
 };
@@ -37,7 +37,7 @@ struct rp_group_key {
 struct rp_member {
 	int slot;
 	uint64_t cookie;
-	bool already;          /* the socket was registered before (fork/dup) */
+	bool already; /* the socket was registered before (fork/dup) */
 	struct rp_state *state; /* mmapped for the life of the process */
 	struct rp_slot *slotp;
 };
@@ -46,8 +46,8 @@ struct rp_member {
 void rp_group_lib_init(const struct rp_config *cfg);
 
 /* Open or create the group's pins; *state is its mmapped state. */
-int rp_group_prepare(const struct rp_config *cfg, const struct rp_group_key *key,
-		     struct rp_state **state);
+int rp_group_prepare(const struct rp_config *cfg,
+		     const struct rp_group_key *key, struct rp_state **state);
 
 /* Claim a slot for the listening (TCP) / bound (UDP) socket fd, attach. */
 int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
@@ -78,8 +78,8 @@ struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size;
 	void (*init)(const struct rp_config *cfg);
-	int (*prepare)(const struct rp_config *cfg, const struct rp_group_key *key,
-		       struct rp_state **state);
+	int (*prepare)(const struct rp_config *cfg,
+		       const struct rp_group_key *key, struct rp_state **state);
 	int (*join)(const struct rp_config *cfg, const struct rp_group_key *key,
 		    int fd, struct rp_member *out);
 	const char *(*last_error)(void);

@@ -75,7 +75,8 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 	n += m;
 	if (n > (int)sizeof(line) - 24)
 		n = (int)sizeof(line) - 24;
-	n += snprintf(line + n, sizeof(line) - (size_t)n, " pid=%d\n", getpid());
+	n += snprintf(line + n, sizeof(line) - (size_t)n, " pid=%d\n",
+		      getpid());
 
 	if (log_file) {
 		/* Opened per line: the shim keeps no fd in the host process. */

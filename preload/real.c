@@ -93,14 +93,14 @@ struct rp_libc libc = {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-#define RESOLVE(name, required)                                              \
-	do {                                                                 \
-		void *p = dlsym(RTLD_NEXT, #name);                           \
-		if (p)                                                       \
-			__atomic_store_n((void **)&libc.name, p,             \
-					 __ATOMIC_RELEASE);                  \
-		else if (required)                                           \
-			missing = #name;                                     \
+#define RESOLVE(name, required)                                  \
+	do {                                                     \
+		void *p = dlsym(RTLD_NEXT, #name);               \
+		if (p)                                           \
+			__atomic_store_n((void **)&libc.name, p, \
+					 __ATOMIC_RELEASE);      \
+		else if (required)                               \
+			missing = #name;                         \
 	} while (0)
 
 static void resolve(void)

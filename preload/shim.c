@@ -82,9 +82,11 @@ static void init_once_fn(void)
 	if (cfg.notice[0])
 		pr_debug("event=config notice=\"%s\"", cfg.notice);
 	if (cfg.invalid)
-		pr_err("event=config_invalid error=\"%s\" action=\"%s\"", cfg.error,
-		       cfg.strict ? "REUSEPORT_STRICT=1: binds and listens in scope fail with EINVAL" :
-				    "pass-through, no steering");
+		pr_err("event=config_invalid error=\"%s\" action=\"%s\"",
+		       cfg.error,
+		       cfg.strict ?
+			       "REUSEPORT_STRICT=1: binds and listens in scope fail with EINVAL" :
+			       "pass-through, no steering");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	in_shim--;
 	errno = saved;
@@ -109,17 +111,28 @@ static bool bypass(void)
 static const char *errno_name(int err)
 {
 	switch (err) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case ENOSPC: return "ENOSPC";
-	case ENOMEDIUM: return "ENOMEDIUM";
-	case EPROTO: return "EPROTO";
-	case ELIBACC: return "ELIBACC";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case ENOMEM: return "ENOMEM";
-	case EBUSY: return "EBUSY";
-	default: return "EIO";
+	case EPERM:
+		return "EPERM";
+	case EACCES:
+		return "EACCES";
+	case ENOSPC:
+		return "ENOSPC";
+	case ENOMEDIUM:
+		return "ENOMEDIUM";
+	case EPROTO:
+		return "EPROTO";
+	case ELIBACC:
+		return "ELIBACC";
+	case EINVAL:
+		return "EINVAL";
+	case ENOENT:
+		return "ENOENT";
+	case ENOMEM:
+		return "ENOMEM";
+	case EBUSY:
+		return "EBUSY";
+	default:
+		return strerrorname_np(err) ? strerrorname_np(err) : "EIO";
 	}
 }
 
@@ -191,7 +204,8 @@ static int make_key(int fd, uint32_t kind, const struct sockaddr *sa,
 	    libc.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) != 0)
 		v6only = 0;
 	len = sizeof(int);
-	if (libc.getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len) != 0)
+	if (libc.getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len) !=
+	    0)
 		ifindex = 0;
 	return rp_group_name(key->name, sizeof(key->name), key->proto, sa,
 			     v6only != 0, ifindex) < 0 ?
@@ -279,8 +293,8 @@ static void report(const struct rp_group_key *key, const char *call, int err,
 		   const char *action)
 {
 	if (cfg.strict)
-		pr_err("event=strict_fail group=%s call=%s errno=%s %s", key->name,
-		       call, errno_name(-err), reason_of(err));
+		pr_err("event=strict_fail group=%s call=%s errno=%s %s",
+		       key->name, call, errno_name(-err), reason_of(err));
 	else if (first_warning(key->name))
 		pr_warn("event=fallback group=%s errno=%s %s action=\"%s\"",
 			key->name, errno_name(-err), reason_of(err), action);
@@ -345,8 +359,9 @@ static bool in_scope(uint32_t kind, const struct sockaddr *sa)
 	uint16_t port = port_of(sa);
 
 	return port != 0 &&
-	       rp_config_port_in_scope(&cfg, kind == RP_FD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
-				       port) &&
+	       rp_config_port_in_scope(
+		       &cfg, kind == RP_FD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
+		       port) &&
 	       rp_config_addr_in_scope(&cfg, sa);
 }
 
@@ -443,9 +458,8 @@ int rp_listen(int fd, int backlog)
 
 	if (bypass())
 		return libc.listen(fd, backlog);
-	if (sock_kind(fd, &e) != RP_FD_TCP ||
-	    getsockname(fd, sa, &len) != 0 || !addr_ok(sa, len) ||
-	    port_of(sa) == 0)
+	if (sock_kind(fd, &e) != RP_FD_TCP || getsockname(fd, sa, &len) != 0 ||
+	    !addr_ok(sa, len) || port_of(sa) == 0)
 		return libc.listen(fd, backlog);
 	if (cfg.invalid)
 		return cfg.strict ? strict_invalid("listen") :

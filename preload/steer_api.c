@@ -2,7 +2,8 @@
 /* The one symbol libreuseport-steer.so exports: its table of entry points. */
 #include "group.h"
 
-__attribute__((visibility("default"))) const struct rp_steer_api rp_steer_api_v1 = {
+__attribute__((visibility("default")))
+const struct rp_steer_api rp_steer_api_v1 = {
 	.abi = RP_STEER_ABI,
 	.state_size = sizeof(struct rp_state),
 	.init = rp_group_lib_init,
