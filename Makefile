@@ -32,7 +32,7 @@ endif
 PRELOAD_SRCS := preload/hooks.c preload/shim.c preload/real.c preload/fdtab.c \
                 preload/config.c preload/log.c
 STEER_SRCS   := preload/group.c preload/steer_api.c preload/config.c preload/log.c
-CLI_SRCS     := preload/cli.c preload/group.c preload/config.c preload/log.c
+CLI_SRCS     := preload/cli.c preload/run.c preload/group.c preload/config.c preload/log.c
 HDRS         := $(wildcard preload/*.h) bpf/steer.h
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 

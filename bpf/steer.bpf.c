@@ -2,16 +2,26 @@
 /*
  * The steering program of one reuseport group. Every member attaches the
  * same pinned instance; it picks a registered, live socket of the group for
- * each new connection / UDP flow, and hands over the connections of a
+ * each new connection / UDP datagram, and hands over the connections of a
  * closing listener (section sk_reuseport/migrate).
  *
  * Liveness is only known to the kernel: a sockarray slot empties when its
  * socket dies and the program cannot read the sockarray, so it tries
- * bpf_sk_select_reuseport() and moves on when that says -ENOENT.
+ * bpf_sk_select_reuseport() and remembers a slot it found empty
+ * (dead_cookie) so that later runs skip it without a helper call.
+ *
+ * Every policy ends in the same safety net: if its choice cannot be
+ * selected, scan from a policy-given start for any eligible live slot,
+ * then for any live slot at all. Only when no registered socket is live
+ * does the kernel's own hash decide (SK_PASS without a selection).
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 #include "steer.h"
 
@@ -39,7 +49,17 @@ static __always_inline void count(struct rp_state *st, enum rp_counter c)
 	__sync_fetch_and_add(&st->hdr.counters[c], 1);
 }
 
-/* Scan state shared with the bpf_loop() callback. */
+static __always_inline __u32 mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Shared with the bpf_loop() callbacks. */
 struct scan {
 	struct sk_reuseport_md *md;
 	struct rp_state *st;
@@ -50,36 +70,71 @@ struct scan {
 	int found;
 	int strict; /* 1: skip draining and older generations */
 	int err; /* last error other than -ENOENT */
+	/* policy scans */
+	__s64 best_load;
+	__s64 total_weight;
+	__s32 cpu;
 };
+
+static __always_inline struct rp_slot *slot_at(struct rp_state *st, __u32 i)
+{
+	if (i >= RP_MAX_SLOTS)
+		return 0;
+	return &st->slots[i];
+}
+
+static __always_inline int usable(struct rp_slot *slot, __u32 min_gen,
+				  int strict)
+{
+	if (slot->cookie && slot->dead_cookie == slot->cookie)
+		return 0;
+	if (strict &&
+	    ((slot->flags & RP_SLOT_DRAINING) || slot->generation < min_gen))
+		return 0;
+	return 1;
+}
+
+/* Select slot i; on an empty slot remember that its socket is gone. */
+static __always_inline int try_select(struct sk_reuseport_md *md,
+				      struct rp_slot *slot, __u32 i, int *err)
+{
+	__u64 cookie = slot->cookie;
+	long ret = bpf_sk_select_reuseport(md, &socks, &i, 0);
+
+	if (ret == 0)
+		return 1;
+	if (ret == -ENOENT) {
+		if (cookie)
+			slot->dead_cookie = cookie;
+	} else {
+		*err = (int)ret;
+	}
+	return 0;
+}
 
 static int scan_one(__u32 k, struct scan *s)
 {
-	struct rp_slot *slot;
 	__u32 i = s->start + k;
-	long ret;
+	struct rp_slot *slot;
 
 	if (i >= s->n)
 		i -= s->n;
-	if (i >= RP_MAX_SLOTS)
+	slot = slot_at(s->st, i);
+	if (!slot)
 		return 1;
-	slot = &s->st->slots[i];
-	if (s->strict &&
-	    ((slot->flags & RP_SLOT_DRAINING) || slot->generation < s->min_gen))
+	if (!usable(slot, s->min_gen, s->strict))
 		return 0;
-	ret = bpf_sk_select_reuseport(s->md, &socks, &i, 0);
-	if (ret == 0) {
+	if (try_select(s->md, slot, i, &s->err)) {
 		s->chosen = i;
 		s->found = 1;
 		return 1;
 	}
-	if (ret != -ENOENT)
-		s->err = ret;
 	return 0;
 }
 
 /*
- * Select the first live slot at or after start, preferring eligible ones
- * (not draining, newest generation). Returns the slot index or -1.
+ * The safety net: first live eligible slot at or after start, else the
+ * first live one. Returns the slot index or -1.
  */
 static __always_inline int pick_from(struct sk_reuseport_md *md,
 				     struct rp_state *st, __u32 start, __u32 n)
@@ -95,6 +150,7 @@ static __always_inline int pick_from(struct sk_reuseport_md *md,
 
 	bpf_loop(n, scan_one, &s, 0);
 	if (!s.found) {
+		/* dead hints may be stale if a cookie repeated: ignore them */
 		s.strict = 0;
 		bpf_loop(n, scan_one, &s, 0);
 		if (s.found)
@@ -105,14 +161,145 @@ static __always_inline int pick_from(struct sk_reuseport_md *md,
 	return s.found ? (int)s.chosen : -1;
 }
 
+/* leastconn: fewest queued + active, ties to the first after start. */
+static int least_one(__u32 k, struct scan *s)
+{
+	__u32 i = s->start + k;
+	struct rp_slot *slot;
+	__s64 load;
+
+	if (i >= s->n)
+		i -= s->n;
+	slot = slot_at(s->st, i);
+	if (!slot)
+		return 1;
+	if (!slot->cookie || !usable(slot, s->min_gen, 1))
+		return 0;
+	load = slot->queued + slot->active;
+	if (!s->found || load < s->best_load) {
+		s->best_load = load;
+		s->chosen = i;
+		s->found = 1;
+	}
+	return 0;
+}
+
+/* weighted: smooth weighted round robin (as nginx upstreams) */
+static int weight_one(__u32 k, struct scan *s)
+{
+	struct rp_slot *slot = slot_at(s->st, k);
+	__s64 w, cur;
+
+	if (!slot)
+		return 1;
+	if (!slot->cookie || !usable(slot, s->min_gen, 1))
+		return 0;
+	w = slot->weight ? slot->weight : 1;
+	cur = __sync_fetch_and_add(&slot->current, w) + w;
+	s->total_weight += w;
+	if (!s->found || cur > s->best_load) {
+		s->best_load = cur;
+		s->chosen = k;
+		s->found = 1;
+	}
+	return 0;
+}
+
+/* cpu: a slot whose process is pinned to this CPU */
+static int cpu_one(__u32 k, struct scan *s)
+{
+	__u32 i = s->start + k;
+	struct rp_slot *slot;
+
+	if (i >= s->n)
+		i -= s->n;
+	slot = slot_at(s->st, i);
+	if (!slot)
+		return 1;
+	if (!slot->cookie || slot->cpu != s->cpu ||
+	    !usable(slot, s->min_gen, 1))
+		return 0;
+	if (try_select(s->md, slot, i, &s->err)) {
+		s->chosen = i;
+		s->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The client's address, hashed: the packet's source for a new flow, the
+ * remote end of the connection being migrated otherwise.
+ */
+static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
+					 struct bpf_sock *msk)
+{
+	__u32 a[4] = { 0 };
+
+	if (msk) {
+		if (msk->family == 2 /* AF_INET */)
+			return mix32(msk->dst_ip4);
+		a[0] = msk->dst_ip6[0];
+		a[1] = msk->dst_ip6[1];
+		a[2] = msk->dst_ip6[2];
+		a[3] = msk->dst_ip6[3];
+	} else if (md->eth_protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes_relative(md,
+						offsetof(struct iphdr, saddr),
+						a, 4, BPF_HDR_START_NET))
+			return md->hash;
+		return mix32(a[0]);
+	} else {
+		if (bpf_skb_load_bytes_relative(md,
+						offsetof(struct ipv6hdr, saddr),
+						a, 16, BPF_HDR_START_NET))
+			return md->hash;
+		/* v4-mapped clients of a dual-stack group hash as IPv4 */
+		if (!a[0] && !a[1] && a[2] == bpf_htonl(0xffff))
+			return mix32(a[3]);
+	}
+	return mix32(a[0] ^ mix32(a[1] ^ mix32(a[2] ^ mix32(a[3]))));
+}
+
+/* sticky: Maglev table built by user space; probe past dead members. */
+static __always_inline int pick_sticky(struct sk_reuseport_md *md,
+				       struct rp_state *st, __u32 h, __u32 n,
+				       int *err)
+{
+	__u32 step = mix32(h ^ 0x9e3779b9) | 1;
+	__u32 min_gen = st->hdr.max_generation;
+
+	for (int k = 0; k < 4; k++) {
+		__u32 b = (h + (__u32)k * step) % RP_STICKY_SIZE;
+		struct rp_slot *slot;
+		__u32 i;
+
+		/* clang knows b < size and drops the check; the verifier
+		 * does not track modulo ranges, so keep it */
+		asm volatile("" : "+r"(b));
+		if (b >= RP_STICKY_SIZE)
+			return -1;
+		i = st->sticky[b];
+		if (i >= n)
+			continue;
+		slot = slot_at(st, i);
+		if (!slot || !usable(slot, min_gen, 1))
+			continue;
+		if (try_select(md, slot, i, err))
+			return (int)i;
+	}
+	return -1;
+}
+
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
 	struct bpf_sock *msk = md->migrating_sk;
+	struct scan s = {};
 	struct rp_state *st;
-	__u32 zero = 0, n, start, policy;
-	__u64 cursor;
-	int slot;
+	struct rp_slot *sl;
+	__u32 zero = 0, n, start, policy, h = 0;
+	int slot = -1, err = 0;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
@@ -135,33 +322,85 @@ int steer(struct sk_reuseport_md *md)
 		goto empty;
 
 	policy = st->hdr.policy;
-	if (policy == RP_POLICY_HASH) {
+	s.md = md;
+	s.st = st;
+	s.n = n;
+	s.min_gen = st->hdr.max_generation;
+
+	switch (policy) {
+	case RP_POLICY_HASH:
 		start = md->hash % n;
-	} else {
-		cursor = __sync_fetch_and_add(&st->hdr.rr, 1);
-		start = cursor % n;
+		break;
+	case RP_POLICY_STICKY:
+		h = client_hash(md, msk);
+		slot = pick_sticky(md, st, h, n, &err);
+		start = h % n;
+		break;
+	case RP_POLICY_CPU:
+		s.cpu = (__s32)bpf_get_smp_processor_id();
+		s.start = md->hash % n;
+		bpf_loop(n, cpu_one, &s, 0);
+		if (s.found)
+			slot = (int)s.chosen;
+		err = s.err;
+		start = md->hash % n;
+		break;
+	case RP_POLICY_LEASTCONN:
+		s.start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
+		bpf_loop(n, least_one, &s, 0);
+		start = s.start;
+		if (s.found) {
+			sl = slot_at(st, s.chosen);
+			if (sl && try_select(md, sl, s.chosen, &err))
+				slot = (int)s.chosen;
+			start = s.chosen;
+		}
+		break;
+	case RP_POLICY_WEIGHTED:
+		bpf_loop(n, weight_one, &s, 0);
+		start = 0;
+		if (s.found) {
+			sl = slot_at(st, s.chosen);
+			if (sl) {
+				__sync_fetch_and_add(&sl->current,
+						     -s.total_weight);
+				if (try_select(md, sl, s.chosen, &err))
+					slot = (int)s.chosen;
+			}
+			start = s.chosen;
+		}
+		break;
+	default: /* roundrobin */
+		start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
+		break;
+	}
+	if (err)
+		count(st, RP_CNT_SELECT_ERROR);
+
+	if (slot < 0) {
+		slot = pick_from(md, st, start, n);
+		if (slot < 0)
+			goto empty;
+		/*
+		 * Round robin rotates over live slots: a skipped empty slot
+		 * must not give its turn to the next one twice.
+		 */
+		if (policy == RP_POLICY_ROUNDROBIN && (__u32)slot != start) {
+			__u32 skipped = (__u32)slot > start ?
+						(__u32)slot - start :
+						(__u32)slot + n - start;
+			__sync_fetch_and_add(&st->hdr.rr, skipped);
+		}
 	}
 
-	slot = pick_from(md, st, start, n);
-	if (slot < 0)
-		goto empty;
-
-	/*
-	 * Round robin rotates over live slots: a skipped empty slot must not
-	 * give its turn to the next one twice.
-	 */
-	if (policy != RP_POLICY_HASH && (__u32)slot != start) {
-		__u32 skipped = (__u32)slot > start ? (__u32)slot - start :
-						      (__u32)slot + n - start;
-		__sync_fetch_and_add(&st->hdr.rr, skipped);
-	}
-
-	if (slot < RP_MAX_SLOTS) {
-		struct rp_slot *sl = &st->slots[slot];
-
+	sl = slot_at(st, (__u32)slot);
+	if (sl) {
 		__sync_fetch_and_add(&sl->selected, 1);
 		if (msk)
 			__sync_fetch_and_add(&sl->migrated, 1);
+		/* TCP: a connection now waits in this slot's accept queue */
+		if (md->ip_protocol == IPPROTO_TCP)
+			__sync_fetch_and_add(&sl->queued, 1);
 	}
 	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
 	return SK_PASS;

@@ -47,6 +47,9 @@ enum rp_counter {
 
 #define RP_SLOT_DRAINING 0x1u
 
+/* Processes whose accepted connections are counted per slot (leastconn). */
+#define RP_ACCT_PIDS 16
+
 /*
  * Per-slot metadata (written by the process that claimed the slot and by the
  * CLI) and counters (written by the program and the accept/close hooks).
@@ -61,17 +64,29 @@ struct __attribute__((aligned(64))) rp_slot {
 	__u32 generation; /* REUSEPORT_GENERATION */
 	__u32 flags; /* RP_SLOT_* */
 	__s32 cpu; /* the single CPU the process is pinned to, or -1 */
-	__u32 pad0;
+	__u32 pidns; /* pid namespace inode of pid (and of acct_pid) */
 	__u64 joined_ns; /* CLOCK_MONOTONIC at registration */
-	__u64 pad1[3];
+	/*
+	 * The program found the sockarray slot empty while cookie had this
+	 * value: skip the slot until a new socket (new cookie) claims it.
+	 */
+	__u64 dead_cookie;
+	__u64 pad1[2];
 	/* line 2: counters */
 	__u64 selected; /* program chose this slot (incl. migrations) */
 	__u64 migrated; /* of which migrations into this slot */
-	__s64 queued; /* selected, not yet accepted (leastconn) */
-	__s64 active; /* accepted, not yet closed (leastconn) */
+	__s64 queued; /* TCP: selected, not yet accepted */
+	__s64 active; /* accepted, not yet closed */
 	__u64 accepted; /* accept() returns seen by the shim */
 	__s64 current; /* smooth weighted round robin state */
 	__u64 pad2[2];
+	/*
+	 * lines 3-4: each process's share of active, so the share of a process
+	 * that died without closing (kill -9, a forked worker) can be taken
+	 * back (group.c rp_group_gc, and the shim's exit handler).
+	 */
+	__u32 acct_pid[RP_ACCT_PIDS];
+	__s32 acct_active[RP_ACCT_PIDS];
 };
 
 struct __attribute__((aligned(64))) rp_hdr {

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "group.h"
 #include "log.h"
+#include "run.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -64,6 +65,7 @@ static int usage(FILE *f, int status)
 		"  policy NAME            set the policy of the group(s)\n"
 		"  cleanup [--dry-run]    remove groups that have no live member\n"
 		"  setup                  mount bpffs, create the pin dir, check capabilities\n"
+		"  run -n N [--] CMD...   supervise N instances of CMD under the shim\n"
 		"\n"
 		"PID|SLOT: a bare number is a PID when a live slot has it, else a slot\n"
 		"index; write pid:N or slot:N to be explicit. Pins: REUSEPORT_PIN_DIR\n"
@@ -111,6 +113,8 @@ static int for_each_group(group_fn fn, void *arg)
 			ret = -1;
 			continue;
 		}
+		/* report what is, not what dead processes left behind */
+		rp_group_gc(st);
 		if (fn(de->d_name, dir, st, socks_fd, arg))
 			ret = -1;
 		n++;
@@ -191,7 +195,7 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 			s->generation < h->max_generation ? "old-gen" :
 							    "live";
 		if (o->json) {
-			printf("%s{\"slot\": %u, \"pid\": %u, \"generation\": %u, \"weight\": %u, \"cpu\": %d, \"state\": \"%s\", \"draining\": %s, \"selected\": %llu, \"migrated\": %llu, \"accepted\": %llu, \"active\": %lld, \"queued\": %lld}",
+			printf("%s{\"slot\": %u, \"pid\": %u, \"generation\": %u, \"weight\": %u, \"cpu\": %d, \"state\": \"%s\", \"draining\": %s, \"selected\": %llu, \"migrated\": %llu, \"accepted\": %llu, \"active\": %lld, \"queued\": %lld",
 			       first_slot ? "" : ", ", i, s->pid, s->generation,
 			       s->weight, s->cpu, state,
 			       s->flags & RP_SLOT_DRAINING ? "true" : "false",
@@ -199,6 +203,16 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 			       (unsigned long long)s->migrated,
 			       (unsigned long long)s->accepted,
 			       (long long)s->active, (long long)s->queued);
+			printf(", \"processes\": [");
+			for (int k = 0, first = 1; k < RP_ACCT_PIDS; k++) {
+				if (!s->acct_pid[k])
+					continue;
+				printf("%s{\"pid\": %u, \"active\": %d}",
+				       first ? "" : ", ", s->acct_pid[k],
+				       s->acct_active[k]);
+				first = 0;
+			}
+			printf("]}");
 		} else {
 			printf("  %-5u %-8u %-5u %-6u %-9s %10llu %10llu %8lld %8lld\n",
 			       i, s->pid, s->generation, s->weight, state,
@@ -677,6 +691,8 @@ int main(int argc, char **argv)
 		return usage(stderr, 2);
 	argc -= optind;
 	argv += optind;
+	if (!strcmp(argv[0], "run"))
+		return rp_run_main(argc, argv, &cfg);
 	if (cfg.invalid && strncmp(cfg.error, "REUSEPORT_PIN_DIR", 17) == 0) {
 		fprintf(stderr, "reuseport: %s\n", cfg.error);
 		return 2;

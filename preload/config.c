@@ -50,10 +50,10 @@ static const struct {
 	[RP_POLICY_AUTO] = { "auto", true },
 	[RP_POLICY_ROUNDROBIN] = { "roundrobin", true },
 	[RP_POLICY_HASH] = { "hash", true },
-	[RP_POLICY_LEASTCONN] = { "leastconn", false },
-	[RP_POLICY_WEIGHTED] = { "weighted", false },
-	[RP_POLICY_CPU] = { "cpu", false },
-	[RP_POLICY_STICKY] = { "sticky", false },
+	[RP_POLICY_LEASTCONN] = { "leastconn", true },
+	[RP_POLICY_WEIGHTED] = { "weighted", true },
+	[RP_POLICY_CPU] = { "cpu", true },
+	[RP_POLICY_STICKY] = { "sticky", true },
 };
 
 static const char *const log_levels[] = {

@@ -21,6 +21,9 @@
 #define RP_FD_MEMBER 0x20 /* registered in a group (slot valid) */
 #define RP_FD_UNSTEERED 0x40 /* in a group, could not be registered */
 #define RP_FD_ACCEPTED 0x80 /* connection accepted from a member */
+/* bits 8..15: 1 + index of this process's acct entry in the slot, or 0 */
+#define RP_FD_ACCT_SHIFT 8
+#define RP_FD_ACCT_MASK 0xff00
 
 struct rp_fdent {
 	uint32_t flags;

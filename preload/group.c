@@ -11,6 +11,7 @@
 #include <linux/magic.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-_Static_assert(sizeof(struct rp_slot) == 128, "slot is two cache lines");
+_Static_assert(sizeof(struct rp_slot) == 256, "slot is four cache lines");
 _Static_assert(sizeof(struct rp_hdr) % 64 == 0, "header is cache aligned");
 
 /* Groups this process joined, keyed by directory path. */
@@ -636,10 +637,140 @@ static int find_own_slot(int socks_fd, struct rp_state *st, uint64_t cookie)
 	return -1;
 }
 
+uint32_t rp_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+/* Exited, or a zombie its parent has not reaped yet. */
+static bool pid_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) != 0)
+		return errno == ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+void rp_group_gc(struct rp_state *st)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t ns = rp_pidns();
+
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rp_slot *s = &st->slots[i];
+
+		/* pids of another pid namespace mean nothing here */
+		if (!ns || __atomic_load_n(&s->pidns, __ATOMIC_RELAXED) != ns)
+			continue;
+		for (int k = 0; k < RP_ACCT_PIDS; k++) {
+			uint32_t pid = __atomic_load_n(&s->acct_pid[k],
+						       __ATOMIC_RELAXED);
+			int32_t gone;
+			int64_t cur;
+
+			if (!pid || !pid_gone((pid_t)pid))
+				continue;
+			gone = __atomic_exchange_n(&s->acct_active[k], 0,
+						   __ATOMIC_RELAXED);
+			cur = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+			while (gone > 0 &&
+			       !__atomic_compare_exchange_n(
+				       &s->active, &cur,
+				       cur > gone ? cur - gone : 0, false,
+				       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				;
+			__atomic_compare_exchange_n(&s->acct_pid[k], &pid, 0,
+						    false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/*
+ * Maglev (Eisenbud et al., NSDI 2016): every live slot fills table buckets
+ * in its own permutation order, round robin, until the table is full. A
+ * slot joining or leaving changes about 1/N of the buckets; the program
+ * probes past a dead slot, so until the next rebuild only its own clients
+ * move.
+ */
+void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t *live, *off, *skip, *next, nlive = 0, filled = 0;
+	const uint32_t m = RP_STICKY_SIZE;
+	uint16_t *table;
+
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	live = calloc(4 * (size_t)n + 1, sizeof(*live));
+	table = malloc(m * sizeof(*table));
+	if (!live || !table)
+		goto out;
+	off = live + n;
+	skip = off + n;
+	next = skip + n;
+	for (uint32_t i = 0; i < n; i++)
+		if (rp_group_slot_live(socks_fd, i, NULL))
+			live[nlive++] = i;
+	if (!nlive)
+		goto out;
+	memset(table, 0xff, m * sizeof(*table));
+	for (uint32_t j = 0; j < nlive; j++) {
+		uint32_t h = live[j] * 0x9e3779b1u + 0x7f4a7c15u;
+
+		h ^= h >> 15;
+		h *= 0x2c1b3c6du;
+		h ^= h >> 12;
+		off[j] = h % m;
+		skip[j] = (h * 0x297a2d39u ^ (h >> 16)) % (m - 1) + 1;
+	}
+	while (filled < m) {
+		for (uint32_t j = 0; j < nlive && filled < m; j++) {
+			uint32_t c;
+
+			do {
+				c = (uint32_t)((off[j] +
+						(uint64_t)next[j] * skip[j]) %
+					       m);
+				next[j]++;
+			} while (table[c] != 0xffff);
+			table[c] = (uint16_t)live[j];
+			filled++;
+		}
+	}
+	memcpy(st->sticky, table, m * sizeof(*table));
+out:
+	free(live);
+	free(table);
+}
+
 static void init_slot(const struct rp_config *cfg, struct rp_state *st,
 		      uint32_t i, uint64_t cookie)
 {
 	struct rp_slot *s = &st->slots[i];
+
+	for (int k = 0; k < RP_ACCT_PIDS; k++) {
+		__atomic_store_n(&s->acct_active[k], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->acct_pid[k], 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s->pidns, rp_pidns(), __ATOMIC_RELAXED);
 
 	/* The previous occupant's numbers must not be charged to us. */
 	__atomic_store_n(&s->queued, 0, __ATOMIC_RELAXED);
@@ -727,6 +858,9 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 	atomic_max_u32(&st->hdr.nslots, (uint32_t)slot + 1);
 	atomic_max_u32(&st->hdr.max_generation, cfg->generation);
 	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
+
+	rp_group_gc(st);
+	rp_group_rebuild_sticky(st, socks_fd);
 
 	/* Idempotent: every member attaches the same pinned instance. */
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd,

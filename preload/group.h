@@ -66,6 +66,19 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 void rp_group_unmap(struct rp_state *state);
 size_t rp_state_map_len(void);
 
+/*
+ * Take back the connection counts of processes that died without closing
+ * (kill -9, forked workers): entries of acct_pid that no longer exist.
+ * Only for slots of this process's pid namespace.
+ */
+void rp_group_gc(struct rp_state *st);
+
+/* Rebuild the sticky policy's Maglev table over the live slots. */
+void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd);
+
+/* Inode of this process's pid namespace (0 if unknown). */
+uint32_t rp_pidns(void);
+
 /* key=value text of the last failure ("path=... reason=\"...\""). */
 const char *rp_group_last_error(void);
 

@@ -65,10 +65,25 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/*
+ * This process's entries in slots' acct_pid/acct_active (leastconn
+ * accounting), given back at exit so a finished process leaves no load.
+ */
+#define MAX_ACCT 64
+static struct {
+	struct rp_slot *slot;
+	int idx;
+} acct_list[MAX_ACCT];
+static unsigned int nacct;
+static uint32_t my_pid;
+
 static void atfork_child(void)
 {
 	pthread_mutex_unlock(&reg_lock);
 	__atomic_fetch_add(&rp_forkgen, 1, __ATOMIC_RELAXED);
+	/* the parent's entries stay the parent's */
+	__atomic_store_n(&nacct, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&my_pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
 }
 
 static void init_once_fn(void)
@@ -88,6 +103,7 @@ static void init_once_fn(void)
 			       "REUSEPORT_STRICT=1: binds and listens in scope fail with EINVAL" :
 			       "pass-through, no steering");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	my_pid = (uint32_t)getpid();
 	in_shim--;
 	errno = saved;
 }
@@ -510,6 +526,16 @@ static void dec_positive(__s64 *p)
 		;
 }
 
+static void dec_positive_s32(__s32 *p)
+{
+	__s32 cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (cur > 0 &&
+	       !__atomic_compare_exchange_n(p, &cur, cur - 1, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 static void dec_positive_u32(uint32_t *p)
 {
 	uint32_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -520,19 +546,53 @@ static void dec_positive_u32(uint32_t *p)
 		;
 }
 
+/* This process's acct entry in slot s, claimed on first use; -1 if full. */
+static int acct_index(struct rp_slot *s)
+{
+	uint32_t pid = __atomic_load_n(&my_pid, __ATOMIC_RELAXED);
+	unsigned int n;
+
+	for (int k = 0; k < RP_ACCT_PIDS; k++)
+		if (__atomic_load_n(&s->acct_pid[k], __ATOMIC_RELAXED) == pid)
+			return k;
+	for (int k = 0; k < RP_ACCT_PIDS; k++) {
+		uint32_t zero = 0;
+
+		if (!__atomic_compare_exchange_n(&s->acct_pid[k], &zero, pid,
+						 false, __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			continue;
+		n = __atomic_fetch_add(&nacct, 1, __ATOMIC_RELAXED);
+		if (n < MAX_ACCT) {
+			acct_list[n].slot = s;
+			acct_list[n].idx = k;
+		}
+		return k;
+	}
+	return -1;
+}
+
 /* Accept path: memory operations only, never a system call. */
 int rp_accepted(int lfd, int fd)
 {
 	struct rp_fdent l, a = { 0 };
+	int idx;
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* An empty accept queue: nothing is queued on this slot. */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    rp_fd_get(lfd, &l) && (l.flags & RP_FD_MEMBER) && l.slot)
+			__atomic_store_n(&l.slot->queued, 0, __ATOMIC_RELAXED);
 		return fd;
+	}
 	if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) || !l.slot) {
 		rp_fd_clear(fd);
 		return fd;
 	}
+	idx = acct_index(l.slot);
 	a.flags = RP_FD_ACCEPTED | RP_FD_KNOWN |
-		  (l.flags & (RP_FD_TCP | RP_FD_UDP));
+		  (l.flags & (RP_FD_TCP | RP_FD_UDP)) |
+		  (uint32_t)(idx + 1) << RP_FD_ACCT_SHIFT;
 	a.forkgen = rp_forkgen;
 	a.slot = l.slot;
 	a.state = l.state;
@@ -540,7 +600,40 @@ int rp_accepted(int lfd, int fd)
 	__atomic_fetch_add(&l.slot->accepted, 1, __ATOMIC_RELAXED);
 	dec_positive(&l.slot->queued);
 	__atomic_fetch_add(&l.slot->active, 1, __ATOMIC_RELAXED);
+	if (idx >= 0)
+		__atomic_fetch_add(&l.slot->acct_active[idx], 1,
+				   __ATOMIC_RELAXED);
 	return fd;
+}
+
+/* Normal exit: this process's open connections no longer count. */
+__attribute__((destructor)) static void rp_destructor(void)
+{
+	unsigned int n = __atomic_load_n(&nacct, __ATOMIC_RELAXED);
+
+	if (n > MAX_ACCT)
+		n = MAX_ACCT;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rp_slot *s = acct_list[i].slot;
+		uint32_t pid = __atomic_load_n(&my_pid, __ATOMIC_RELAXED);
+		int32_t mine;
+		__s64 cur;
+
+		if (__atomic_load_n(&s->acct_pid[acct_list[i].idx],
+				    __ATOMIC_RELAXED) != pid)
+			continue;
+		mine = __atomic_exchange_n(&s->acct_active[acct_list[i].idx], 0,
+					   __ATOMIC_RELAXED);
+		cur = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+		while (mine > 0 &&
+		       !__atomic_compare_exchange_n(&s->active, &cur,
+						    cur > mine ? cur - mine : 0,
+						    false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
+			;
+		__atomic_store_n(&s->acct_pid[acct_list[i].idx], 0,
+				 __ATOMIC_RELAXED);
+	}
 }
 
 /* An fd is going away (close, or replaced by dup2/dup3). */
@@ -548,8 +641,14 @@ static void forget(const struct rp_fdent *e)
 {
 	if (e->forkgen != __atomic_load_n(&rp_forkgen, __ATOMIC_RELAXED))
 		return;
-	if ((e->flags & RP_FD_ACCEPTED) && e->slot)
+	if ((e->flags & RP_FD_ACCEPTED) && e->slot) {
+		int idx = (int)((e->flags & RP_FD_ACCT_MASK) >>
+				RP_FD_ACCT_SHIFT) - 1;
+
 		dec_positive(&e->slot->active);
+		if (idx >= 0)
+			dec_positive_s32(&e->slot->acct_active[idx]);
+	}
 	if ((e->flags & RP_FD_UNSTEERED) && e->state)
 		dec_positive_u32(&e->state->hdr.unsteered);
 }

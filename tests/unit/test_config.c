@@ -172,6 +172,10 @@ static const struct {
 	{ "auto", RP_POLICY_AUTO },
 	{ "roundrobin", RP_POLICY_ROUNDROBIN },
 	{ "hash", RP_POLICY_HASH },
+	{ "leastconn", RP_POLICY_LEASTCONN },
+	{ "weighted", RP_POLICY_WEIGHTED },
+	{ "cpu", RP_POLICY_CPU },
+	{ "sticky", RP_POLICY_STICKY },
 };
 
 static void test_policy_good(void)
@@ -534,10 +538,6 @@ static const struct {
 	{ "REUSEPORT_POLICY", "rr", "unknown policy" },
 	{ "REUSEPORT_POLICY", "0", "unknown policy" },
 	{ "REUSEPORT_POLICY", "hash\n", "unknown policy" },
-	{ "REUSEPORT_POLICY", "leastconn", "is not built yet" },
-	{ "REUSEPORT_POLICY", "weighted", "is not built yet" },
-	{ "REUSEPORT_POLICY", "cpu", "is not built yet" },
-	{ "REUSEPORT_POLICY", "sticky", "is not built yet" },
 	/* ports */
 	{ "REUSEPORT_PORTS", "0", "port out of range" },
 	{ "REUSEPORT_PORTS", "65536", "port out of range" },
@@ -754,15 +754,10 @@ static void test_error_texts(void)
 		cfg.error,
 		"REUSEPORT_PORTS=80-70: bad range (low > high); accepted: all, or a comma separated list of [tcp:|udp:]PORT[-PORT] with ports 1-65535",
 		"ports error text");
-	parse1(&cfg, "REUSEPORT_POLICY", "leastconn");
-	CHECK_STR(
-		cfg.error,
-		"REUSEPORT_POLICY=leastconn is not built yet; this build supports: auto, roundrobin, hash",
-		"unsupported policy error text");
 	parse1(&cfg, "REUSEPORT_POLICY", "fast");
 	CHECK_STR(
 		cfg.error,
-		"REUSEPORT_POLICY=fast: unknown policy; accepted: auto, roundrobin, hash (known, not built yet: leastconn, weighted, cpu, sticky)",
+		"REUSEPORT_POLICY=fast: unknown policy; accepted: auto, roundrobin, hash, leastconn, weighted, cpu, sticky",
 		"unknown policy error text");
 	parse1(&cfg, "REUSEPORT_WEIGHT", "0");
 	CHECK_STR(
@@ -1094,7 +1089,8 @@ static void test_policies(void)
 		"auto",	    "roundrobin", "hash",   "leastconn",
 		"weighted", "cpu",	  "sticky",
 	};
-	static const bool supported[RP_POLICY_MAX] = { true, true, true };
+	static const bool supported[RP_POLICY_MAX] = { true, true, true, true,
+							true, true, true };
 	int i;
 
 	for (i = 0; i < RP_POLICY_MAX; i++) {
