@@ -46,6 +46,7 @@ enum rp_counter {
 };
 
 #define RP_SLOT_DRAINING 0x1u
+#define RP_UNSTEERED_PIDS 16
 
 /* Processes whose accepted connections are counted per slot (leastconn). */
 #define RP_ACCT_PIDS 16
@@ -99,11 +100,13 @@ struct __attribute__((aligned(64))) rp_hdr {
 	__u32 family; /* AF_INET / AF_INET6 */
 	__u32 port; /* host order */
 	__u32 max_generation; /* newest generation that registered */
-	__u32 unsteered; /* members that failed to register (see group.c) */
+	__u32 unsteered; /* members outside the map: nonzero unsteered_pid */
 	__u32 version; /* bumped on membership/config change */
-	__u32 pad0;
+	__u32 pidns; /* pid namespace of unsteered_pid */
 	__u64 created_ns;
 	__u64 pad1[2];
+	/* processes whose member socket could not be registered (full) */
+	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
 	__u64 rr; /* round robin cursor, own cache line */
 	__u64 pad2[7];
 	__u64 counters[RP_CNT_MAX];

@@ -616,6 +616,7 @@ static void reconcile(const struct rp_config *cfg,
 				key->name, rp_policy_name(want),
 				rp_policy_name(st->hdr.policy));
 		__atomic_store_n(&st->hdr.policy, want, __ATOMIC_RELAXED);
+		memset(st->hdr.unsteered_pid, 0, sizeof(st->hdr.unsteered_pid));
 		__atomic_store_n(&st->hdr.unsteered, 0, __ATOMIC_RELAXED);
 	} else if (cfg->policy_explicit && st->hdr.policy != want) {
 		pr_warn("event=policy_mismatch group=%s policy=%s requested=%s reason=\"the group's live members use %s; REUSEPORT_POLICY=%s is ignored (change it for all with: reuseport policy)\"",
@@ -666,10 +667,50 @@ static bool pid_gone(pid_t pid)
 	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
+static void recount_unsteered(struct rp_state *st)
+{
+	uint32_t n = 0;
+
+	for (int k = 0; k < RP_UNSTEERED_PIDS; k++)
+		n += __atomic_load_n(&st->hdr.unsteered_pid[k],
+				     __ATOMIC_RELAXED) != 0;
+	__atomic_store_n(&st->hdr.unsteered, n, __ATOMIC_RELAXED);
+}
+
+void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
+{
+	for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
+		uint32_t want = on ? 0 : pid;
+
+		if (__atomic_compare_exchange_n(&st->hdr.unsteered_pid[k],
+						&want, on ? pid : 0, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	if (on)
+		__atomic_store_n(&st->hdr.pidns, rp_pidns(), __ATOMIC_RELAXED);
+	recount_unsteered(st);
+}
+
 void rp_group_gc(struct rp_state *st)
 {
 	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
 	uint32_t ns = rp_pidns();
+
+	if (ns && __atomic_load_n(&st->hdr.pidns, __ATOMIC_RELAXED) == ns) {
+		for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
+			uint32_t pid = __atomic_load_n(
+				&st->hdr.unsteered_pid[k], __ATOMIC_RELAXED);
+
+			if (pid && pid_gone((pid_t)pid))
+				__atomic_compare_exchange_n(
+					&st->hdr.unsteered_pid[k], &pid, 0,
+					false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED);
+		}
+		recount_unsteered(st);
+	}
 
 	if (n > RP_MAX_SLOTS)
 		n = RP_MAX_SLOTS;

@@ -73,6 +73,13 @@ size_t rp_state_map_len(void);
  */
 void rp_group_gc(struct rp_state *st);
 
+/*
+ * A member socket of this process could not be registered (on=true) or is
+ * gone (on=false): keep hdr.unsteered, which makes the program leave every
+ * choice to the kernel hash, equal to the number of such processes.
+ */
+void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on);
+
 /* Rebuild the sticky policy's Maglev table over the live slots. */
 void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd);
 
@@ -96,6 +103,7 @@ struct rp_steer_api {
 	int (*join)(const struct rp_config *cfg, const struct rp_group_key *key,
 		    int fd, struct rp_member *out);
 	const char *(*last_error)(void);
+	void (*unsteered)(struct rp_state *st, uint32_t pid, bool on);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api_v1"
 

@@ -86,6 +86,8 @@ static void atfork_child(void)
 	__atomic_store_n(&my_pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
 }
 
+static void adopt_passed_sockets(void);
+
 static void init_once_fn(void)
 {
 	int saved = errno;
@@ -104,6 +106,7 @@ static void init_once_fn(void)
 			       "pass-through, no steering");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	my_pid = (uint32_t)getpid();
+	adopt_passed_sockets();
 	in_shim--;
 	errno = saved;
 }
@@ -343,7 +346,7 @@ static int join(int fd, const struct rp_group_key *key, struct rp_state *st,
 		return 0;
 	}
 	if (st && err == -ENOSPC) {
-		__atomic_fetch_add(&st->hdr.unsteered, 1, __ATOMIC_RELAXED);
+		steer->unsteered(st, my_pid, true);
 		e->flags |= RP_FD_UNSTEERED;
 		e->state = st;
 		e->forkgen = rp_forkgen;
@@ -516,6 +519,53 @@ out:
 	return ret;
 }
 
+/*
+ * systemd socket activation (LISTEN_FDS/LISTEN_PID): the sockets arrive
+ * bound and listening, so the bind/listen hooks never see them. Register
+ * the ones in scope now. They need ReusePort=yes in the .socket unit.
+ */
+static void adopt_passed_sockets(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct sockaddr_storage ss;
+	struct sockaddr *sa = (struct sockaddr *)&ss;
+	struct rp_state *st;
+	struct rp_group_key key;
+	struct rp_fdent e;
+	long n;
+	int fd, on, err;
+	socklen_t len;
+
+	if (!pid || !fds || cfg.disabled || cfg.invalid ||
+	    strtol(pid, NULL, 10) != (long)getpid())
+		return;
+	n = strtol(fds, NULL, 10);
+	for (fd = 3; n > 0 && n <= 4096 && fd < 3 + n; fd++) {
+		uint32_t kind = sock_kind(fd, &e);
+
+		len = sizeof(ss);
+		if (!kind || getsockname(fd, sa, &len) != 0 ||
+		    !addr_ok(sa, len) || !in_scope(kind, sa))
+			continue;
+		on = 0;
+		len = sizeof(on);
+		if (kind == RP_FD_TCP &&
+		    (libc.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) ||
+		     !on))
+			continue; /* the listen hook will see it */
+		pthread_mutex_lock(&reg_lock);
+		err = make_key(fd, kind, sa, &key);
+		if (!err)
+			err = prepare(&key, &st);
+		if (err)
+			report(&key, "systemd", err,
+			       "plain SO_REUSEPORT (kernel hash)");
+		else
+			join(fd, &key, st, &e, "systemd");
+		pthread_mutex_unlock(&reg_lock);
+	}
+}
+
 static void dec_positive(__s64 *p)
 {
 	__s64 cur = __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -529,16 +579,6 @@ static void dec_positive(__s64 *p)
 static void dec_positive_s32(__s32 *p)
 {
 	__s32 cur = __atomic_load_n(p, __ATOMIC_RELAXED);
-
-	while (cur > 0 &&
-	       !__atomic_compare_exchange_n(p, &cur, cur - 1, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-static void dec_positive_u32(uint32_t *p)
-{
-	uint32_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
 
 	while (cur > 0 &&
 	       !__atomic_compare_exchange_n(p, &cur, cur - 1, false,
@@ -649,8 +689,8 @@ static void forget(const struct rp_fdent *e)
 		if (idx >= 0)
 			dec_positive_s32(&e->slot->acct_active[idx]);
 	}
-	if ((e->flags & RP_FD_UNSTEERED) && e->state)
-		dec_positive_u32(&e->state->hdr.unsteered);
+	if ((e->flags & RP_FD_UNSTEERED) && e->state && steer)
+		steer->unsteered(e->state, my_pid, false);
 }
 
 void rp_closing(int fd)

@@ -10,4 +10,5 @@ const struct rp_steer_api rp_steer_api_v1 = {
 	.prepare = rp_group_prepare,
 	.join = rp_group_join,
 	.last_error = rp_group_last_error,
+	.unsteered = rp_group_unsteered,
 };

@@ -21,3 +21,14 @@ assert_eq "$(jeval "$status" 'd["groups"][0]["unsteered"]')" 1 "members outside 
 assert_ge "$(jeval "$status" 'd["groups"][0]["counters"]["unsteered"]')" 100 "selections left to the kernel hash"
 "$RP_CLI" status | grep -q UNSTEERED || fail "status does not show the unsteered group"
 pass_msg "status shows the degraded group"
+
+# The member outside the map dies without closing (kill -9): once anyone
+# looks (status, a join), the group is steered again.
+rp_kill s2 KILL
+rp_wait_exit s2 10 || fail "instance 2 did not die"
+status=$("$RP_CLI" status --json)
+assert_eq "$(jeval "$status" 'd["groups"][0]["unsteered"]')" 0 "members outside the map after kill -9"
+before=$(jeval "$status" 'd["groups"][0]["counters"]["steered"]')
+rpclient http --port 8094 -n 10 >/dev/null
+after=$(jeval "$("$RP_CLI" status --json)" 'd["groups"][0]["counters"]["steered"]')
+assert_eq "$((after - before))" 10 "connections steered by the program again"
