@@ -53,7 +53,7 @@ $(BUILD)/steer.skel.h: $(BUILD)/steer.bpf.o
 $(BUILD)/libreuseport.so: $(PRELOAD_SRCS) $(HDRS) preload/libreuseport.map | $(BUILD)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(BASE) -shared -Wl,--version-script=preload/libreuseport.map \
-		-Wl,-z,now -o $@ $(PRELOAD_SRCS) -ldl -lpthread
+		-o $@ $(PRELOAD_SRCS) -ldl -lpthread
 
 $(BUILD)/libreuseport-steer.so: $(STEER_SRCS) $(HDRS) $(BUILD)/steer.skel.h preload/libreuseport-steer.map
 	$(call msg,LD,$@)

@@ -41,33 +41,39 @@ EXPORT int listen(int fd, int backlog)
 
 EXPORT int accept(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len)
 {
+	rp_init();
 	return rp_accepted(fd, libc.accept(fd, sa.__sockaddr__, len));
 }
 
 EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
 		   int flags)
 {
+	rp_init();
 	return rp_accepted(fd, libc.accept4(fd, sa.__sockaddr__, len, flags));
 }
 
 EXPORT int close(int fd)
 {
+	rp_init();
 	rp_closing(fd);
 	return libc.close(fd);
 }
 
 EXPORT int dup(int fd)
 {
+	rp_init();
 	return rp_duped(fd, libc.dup(fd), false);
 }
 
 EXPORT int dup2(int fd, int newfd)
 {
+	rp_init();
 	return rp_duped(fd, libc.dup2(fd, newfd), true);
 }
 
 EXPORT int dup3(int fd, int newfd, int flags)
 {
+	rp_init();
 	return rp_duped(fd, libc.dup3(fd, newfd, flags), true);
 }
 
@@ -90,6 +96,7 @@ EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
+	rp_init();
 	return do_fcntl(libc.fcntl, fd, cmd, arg);
 }
 
@@ -101,5 +108,6 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
+	rp_init();
 	return do_fcntl(libc.fcntl64, fd, cmd, arg);
 }

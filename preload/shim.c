@@ -113,12 +113,22 @@ static void init_once_fn(void)
 
 void rp_init(void)
 {
+	/* a hooked call made while this thread initialises passes through */
+	if (__builtin_expect(in_shim, 0))
+		return;
 	pthread_once(&init_once, init_once_fn);
 }
 
+/*
+ * Nothing else happens at load: LD_PRELOAD reaches every child a server
+ * spawns (CGI, shells, `nginx -t`), and a process that never calls a hooked
+ * function should not pay for symbol lookups or parsing. Only sockets
+ * passed by systemd must be adopted before the program uses them.
+ */
 __attribute__((constructor)) static void rp_constructor(void)
 {
-	rp_init();
+	if (getenv("LISTEN_FDS"))
+		rp_init();
 }
 
 static bool bypass(void)
@@ -395,9 +405,10 @@ static int strict_invalid(const char *call)
 int rp_socket(int domain, int type, int protocol)
 {
 	struct rp_fdent e = { 0 };
+	bool skip = bypass();
 	int fd = libc.socket(domain, type, protocol);
 
-	if (fd < 0 || bypass())
+	if (fd < 0 || skip)
 		return fd;
 	e.flags = classify(domain, type, protocol) | RP_FD_KNOWN;
 	e.forkgen = rp_forkgen;
@@ -737,7 +748,7 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	socklen_t slen = sizeof(ss);
 	struct rp_fdent e;
 
-	if (level != SOL_SOCKET || name != SO_REUSEPORT || bypass() ||
+	if (bypass() || level != SOL_SOCKET || name != SO_REUSEPORT ||
 	    cfg.invalid || !val || len < sizeof(int) || !sock_kind(fd, &e))
 		return libc.setsockopt(fd, level, name, val, len);
 	if (*(const int *)val) {
@@ -766,11 +777,12 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
+	bool skip = bypass();
 	int ret = libc.getsockopt(fd, level, name, val, len);
 	struct rp_fdent e;
 
 	if (ret == 0 && level == SOL_SOCKET && name == SO_REUSEPORT && val &&
-	    len && *len >= sizeof(int) && !bypass() && rp_fd_get(fd, &e) &&
+	    len && *len >= sizeof(int) && !skip && rp_fd_get(fd, &e) &&
 	    (e.flags & (RP_FD_SWALLOWED | RP_FD_MEMBER)))
 		*(int *)val = 1;
 	return ret;
