@@ -91,14 +91,20 @@ tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 deps:
 	$(Q)scripts/install-deps
 
-unit: $(BUILD)/unit/test_config
-	$(Q)$(BUILD)/unit/test_config
+$(BUILD)/unit/test_fdtab: tests/unit/test_fdtab.c preload/fdtab.c preload/fdtab.h tests/unit/unit.h | $(BUILD)/unit
+	$(call msg,CC,$@ [asan+ubsan])
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) $(SAN) -pthread -o $@ tests/unit/test_fdtab.c preload/fdtab.c
+
+UNIT_TESTS := $(BUILD)/unit/test_config $(BUILD)/unit/test_fdtab
+
+unit: $(UNIT_TESTS)
+	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
 
 integration: all
 	$(Q)tests/run-integration
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all tsan $(BUILD)/unit/test_config
+	$(Q)$(MAKE) --no-print-directory all tsan $(UNIT_TESTS)
 	$(Q)scripts/run-tests
 
 demo: deps

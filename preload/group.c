@@ -682,10 +682,9 @@ void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
 	for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
 		uint32_t want = on ? 0 : pid;
 
-		if (__atomic_compare_exchange_n(&st->hdr.unsteered_pid[k],
-						&want, on ? pid : 0, false,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(
+			    &st->hdr.unsteered_pid[k], &want, on ? pid : 0,
+			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
 	if (on)

@@ -561,7 +561,8 @@ static void adopt_passed_sockets(void)
 		on = 0;
 		len = sizeof(on);
 		if (kind == RP_FD_TCP &&
-		    (libc.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) ||
+		    (libc.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on,
+				     &len) ||
 		     !on))
 			continue; /* the listen hook will see it */
 		pthread_mutex_lock(&reg_lock);
@@ -677,10 +678,9 @@ __attribute__((destructor)) static void rp_destructor(void)
 					   __ATOMIC_RELAXED);
 		cur = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
 		while (mine > 0 &&
-		       !__atomic_compare_exchange_n(&s->active, &cur,
-						    cur > mine ? cur - mine : 0,
-						    false, __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED))
+		       !__atomic_compare_exchange_n(
+			       &s->active, &cur, cur > mine ? cur - mine : 0,
+			       false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			;
 		__atomic_store_n(&s->acct_pid[acct_list[i].idx], 0,
 				 __ATOMIC_RELAXED);
@@ -694,7 +694,8 @@ static void forget(const struct rp_fdent *e)
 		return;
 	if ((e->flags & RP_FD_ACCEPTED) && e->slot) {
 		int idx = (int)((e->flags & RP_FD_ACCT_MASK) >>
-				RP_FD_ACCT_SHIFT) - 1;
+				RP_FD_ACCT_SHIFT) -
+			  1;
 
 		dec_positive(&e->slot->active);
 		if (idx >= 0)
