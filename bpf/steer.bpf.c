@@ -184,6 +184,15 @@ static int least_one(__u32 k, struct scan *s)
 	return 0;
 }
 
+/* leastconn for large groups: the lighter of two random usable slots */
+static __always_inline void pick_two(struct scan *s)
+{
+	for (int t = 0; t < 4 && !s->found; t++) {
+		least_one(bpf_get_prandom_u32() % s->n, s);
+		least_one(bpf_get_prandom_u32() % s->n, s);
+	}
+}
+
 /* weighted: smooth weighted round robin (as nginx upstreams) */
 static int weight_one(__u32 k, struct scan *s)
 {
@@ -347,7 +356,10 @@ int steer(struct sk_reuseport_md *md)
 		break;
 	case RP_POLICY_LEASTCONN:
 		s.start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
-		bpf_loop(n, least_one, &s, 0);
+		if (n > RP_SCAN_MAX)
+			pick_two(&s);
+		else
+			bpf_loop(n, least_one, &s, 0);
 		start = s.start;
 		if (s.found) {
 			sl = slot_at(st, s.chosen);

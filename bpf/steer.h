@@ -16,6 +16,12 @@
 #define RP_MAX_SLOTS 4096
 #define RP_DEFAULT_SLOTS 256
 
+/*
+ * leastconn scans every slot up to this many (exact, ~12 ns a slot);
+ * beyond, it samples two random slots (power of two choices).
+ */
+#define RP_SCAN_MAX 64
+
 /* Maglev lookup table of the sticky policy: a prime well above RP_MAX_SLOTS. */
 #define RP_STICKY_SIZE 65537
 

@@ -78,3 +78,20 @@ assert_eq "$(pf_active)" "$s2" "active after kill -9 of the worker holding $s1"
 kill -TERM "$w2"
 wait_for 10 bash -c "! kill -0 $w2 2>/dev/null"
 assert_eq "$(pf_active)" 0 "active after both workers died"
+
+# Groups above RP_SCAN_MAX (64) slots sample two random slots instead of
+# scanning: 2 x 40 listeners, all connections served, spread over slots.
+srv=$RP_BUILD/helpers/threadsrv
+for k in 1 2; do
+	REUSEPORT_POLICY=leastconn rp_spawn "big$k" "$srv" 8302 40 100000
+	wait_log "big$k" '^ready$' 20 || fail "threadsrv $k did not start"
+done
+for _ in $(seq 400); do
+	exec 3<>/dev/tcp/127.0.0.1/8302 && echo hi >&3 && read -r line <&3 && exec 3>&-
+	[ "$line" = ok ] || fail "bad answer '$line'"
+done
+big=$("$RP_CLI" --group tcp4_127-0-0-1_8302 status --json)
+assert_eq "$(jeval "$big" 'len(d["groups"][0]["slots"])')" 80 "live slots"
+assert_eq "$(jeval "$big" 'sum(s["selected"] for s in d["groups"][0]["slots"])')" 400 "connections steered"
+assert_ge "$(jeval "$big" 'sum(1 for s in d["groups"][0]["slots"] if s["selected"])')" 60 "slots used by power-of-two choices"
+assert_le "$(jeval "$big" 'max(s["selected"] for s in d["groups"][0]["slots"])')" 20 "most connections on one slot"
