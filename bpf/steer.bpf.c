@@ -68,7 +68,7 @@ struct scan {
 	__u32 min_gen;
 	__u32 chosen;
 	int found;
-	int strict; /* 1: skip draining and older generations */
+	int strict; /* 2: skip draining and older generations, 1: draining */
 	int err; /* last error other than -ENOENT */
 	/* policy scans */
 	__s64 best_load;
@@ -88,8 +88,9 @@ static __always_inline int usable(struct rp_slot *slot, __u32 min_gen,
 {
 	if (slot->cookie && slot->dead_cookie == slot->cookie)
 		return 0;
-	if (strict &&
-	    ((slot->flags & RP_SLOT_DRAINING) || slot->generation < min_gen))
+	if (strict >= 1 && (slot->flags & RP_SLOT_DRAINING))
+		return 0;
+	if (strict >= 2 && slot->generation < min_gen)
 		return 0;
 	return 1;
 }
@@ -145,15 +146,18 @@ static __always_inline int pick_from(struct sk_reuseport_md *md,
 		.start = start,
 		.n = n,
 		.min_gen = st->hdr.max_generation,
-		.strict = 1,
+		.strict = 2,
 	};
 
-	bpf_loop(n, scan_one, &s, 0);
-	if (!s.found) {
-		/* dead hints may be stale if a cookie repeated: ignore them */
-		s.strict = 0;
+	/*
+	 * Nothing eligible: an older generation (its successor may have
+	 * died) before a draining member (an operator's explicit wish),
+	 * and a draining member before a reset.
+	 */
+	for (int level = 2; level >= 0 && !s.found; level--) {
+		s.strict = level;
 		bpf_loop(n, scan_one, &s, 0);
-		if (s.found)
+		if (s.found && level < 2)
 			count(st, RP_CNT_INELIGIBLE);
 	}
 	if (s.err)
@@ -173,7 +177,7 @@ static int least_one(__u32 k, struct scan *s)
 	slot = slot_at(s->st, i);
 	if (!slot)
 		return 1;
-	if (!slot->cookie || !usable(slot, s->min_gen, 1))
+	if (!slot->cookie || !usable(slot, s->min_gen, 2))
 		return 0;
 	load = slot->queued + slot->active;
 	if (!s->found || load < s->best_load) {
@@ -201,7 +205,7 @@ static int weight_one(__u32 k, struct scan *s)
 
 	if (!slot)
 		return 1;
-	if (!slot->cookie || !usable(slot, s->min_gen, 1))
+	if (!slot->cookie || !usable(slot, s->min_gen, 2))
 		return 0;
 	w = slot->weight ? slot->weight : 1;
 	cur = __sync_fetch_and_add(&slot->current, w) + w;
@@ -226,7 +230,7 @@ static int cpu_one(__u32 k, struct scan *s)
 	if (!slot)
 		return 1;
 	if (!slot->cookie || slot->cpu != s->cpu ||
-	    !usable(slot, s->min_gen, 1))
+	    !usable(slot, s->min_gen, 2))
 		return 0;
 	if (try_select(s->md, slot, i, &s->err)) {
 		s->chosen = i;
@@ -292,7 +296,7 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 		if (i >= n)
 			continue;
 		slot = slot_at(st, i);
-		if (!slot || !usable(slot, min_gen, 1))
+		if (!slot || !usable(slot, min_gen, 2))
 			continue;
 		if (try_select(md, slot, i, err))
 			return (int)i;

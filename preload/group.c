@@ -825,6 +825,8 @@ static void init_slot(const struct rp_config *cfg, struct rp_state *st,
 	__atomic_store_n(&s->cpu, pinned_cpu(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->joined_ns, now_ns(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->flags, 0, __ATOMIC_RELAXED);
+	/* a shut down listener that listens again keeps its cookie */
+	__atomic_store_n(&s->dead_cookie, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->cookie, cookie, __ATOMIC_RELEASE);
 }
 
