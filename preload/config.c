@@ -367,8 +367,9 @@ static void parse_policy(struct rp_config *cfg, rp_getenv_fn get)
 
 static bool parse_port_entry(struct rp_config *cfg, const char *name,
 			     const char *v, bool multi, const char *s,
-			     const char *e, struct rp_port_range *r)
+			     const char *e, void *out)
 {
+	struct rp_port_range *r = out;
 	char ent[ECHO_BUF];
 	const char *dash;
 	uint32_t lo, hi;
@@ -412,8 +413,18 @@ static bool parse_port_entry(struct rp_config *cfg, const char *name,
 	return true;
 }
 
-static bool parse_port_list(struct rp_config *cfg, const char *name,
-			    const char *v, size_t len)
+/* One entry of a list: parse [s, e) into out, or report and fail. */
+typedef bool (*entry_fn)(struct rp_config *cfg, const char *name, const char *v,
+			 bool multi, const char *s, const char *e, void *out);
+
+/*
+ * A comma separated list of entries, or the word "all", into max elements
+ * of size bytes at base; *all and *count receive the result.
+ */
+static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
+		       size_t len, const char *accepted, int max,
+		       const char *too_many, entry_fn fn, void *base,
+		       size_t size, bool *all_out, int *count)
 {
 	const char *p = v, *end = v + len;
 	bool multi = memchr(v, ',', len) != NULL;
@@ -426,18 +437,16 @@ static bool parse_port_list(struct rp_config *cfg, const char *name,
 
 		trim(&s, &e);
 		if (s == e) {
-			bad(cfg, name, v, PORTS_ACCEPTED, "empty entry");
+			bad(cfg, name, v, accepted, "empty entry");
 			return false;
 		}
 		if (entry_is(s, e, "all")) {
 			all = true;
-		} else if (n == RP_MAX_PORT_RANGES) {
-			bad(cfg, name, v, PORTS_ACCEPTED,
-			    "too many entries (at most " STR(
-				    RP_MAX_PORT_RANGES) ")");
+		} else if (n == max) {
+			bad(cfg, name, v, accepted, too_many);
 			return false;
-		} else if (!parse_port_entry(cfg, name, v, multi, s, e,
-					     &cfg->ports[n])) {
+		} else if (!fn(cfg, name, v, multi, s, e,
+			       (char *)base + (size_t)n * size)) {
 			return false;
 		} else {
 			n++;
@@ -447,13 +456,23 @@ static bool parse_port_list(struct rp_config *cfg, const char *name,
 		p = comma + 1;
 	}
 	if (all && multi) {
-		bad(cfg, name, v, PORTS_ACCEPTED,
+		bad(cfg, name, v, accepted,
 		    "all cannot be combined with other entries");
 		return false;
 	}
-	cfg->all_ports = all;
-	cfg->nports = n;
+	*all_out = all;
+	*count = n;
 	return true;
+}
+
+static bool parse_port_list(struct rp_config *cfg, const char *name,
+			    const char *v, size_t len)
+{
+	return parse_list(
+		cfg, name, v, len, PORTS_ACCEPTED, RP_MAX_PORT_RANGES,
+		"too many entries (at most " STR(RP_MAX_PORT_RANGES) ")",
+		parse_port_entry, cfg->ports, sizeof(cfg->ports[0]),
+		&cfg->all_ports, &cfg->nports);
 }
 
 static void parse_ports(struct rp_config *cfg, rp_getenv_fn get)
@@ -496,8 +515,9 @@ static void mask_host_bits(struct rp_cidr *c)
 
 static bool parse_addr_entry(struct rp_config *cfg, const char *name,
 			     const char *v, bool multi, const char *s,
-			     const char *e, struct rp_cidr *c)
+			     const char *e, void *out)
 {
+	struct rp_cidr *c = out;
 	char ent[ECHO_BUF], a[INET6_ADDRSTRLEN];
 	const char *slash = memchr(s, '/', (size_t)(e - s));
 	const char *ae = slash ? slash : e;
@@ -540,44 +560,10 @@ bad_addr:
 static bool parse_addr_list(struct rp_config *cfg, const char *name,
 			    const char *v, size_t len)
 {
-	const char *p = v, *end = v + len;
-	bool multi = memchr(v, ',', len) != NULL;
-	bool all = false;
-	int n = 0;
-
-	for (;;) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *s = p, *e = comma ? comma : end;
-
-		trim(&s, &e);
-		if (s == e) {
-			bad(cfg, name, v, ADDRS_ACCEPTED, "empty entry");
-			return false;
-		}
-		if (entry_is(s, e, "all")) {
-			all = true;
-		} else if (n == RP_MAX_ADDRS) {
-			bad(cfg, name, v, ADDRS_ACCEPTED,
-			    "too many entries (at most " STR(RP_MAX_ADDRS) ")");
-			return false;
-		} else if (!parse_addr_entry(cfg, name, v, multi, s, e,
-					     &cfg->addrs[n])) {
-			return false;
-		} else {
-			n++;
-		}
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	if (all && multi) {
-		bad(cfg, name, v, ADDRS_ACCEPTED,
-		    "all cannot be combined with other entries");
-		return false;
-	}
-	cfg->all_addrs = all;
-	cfg->naddrs = n;
-	return true;
+	return parse_list(cfg, name, v, len, ADDRS_ACCEPTED, RP_MAX_ADDRS,
+			  "too many entries (at most " STR(RP_MAX_ADDRS) ")",
+			  parse_addr_entry, cfg->addrs, sizeof(cfg->addrs[0]),
+			  &cfg->all_addrs, &cfg->naddrs);
 }
 
 static void parse_addrs(struct rp_config *cfg, rp_getenv_fn get)
