@@ -27,7 +27,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: tsan all test unit integration demo bench install uninstall clean format deps check-format
+.PHONY: fuzz tsan all test unit integration demo bench install uninstall clean format deps check-format
 
 PRELOAD_SRCS := preload/hooks.c preload/shim.c preload/real.c preload/fdtab.c \
                 preload/config.c preload/log.c
@@ -87,6 +87,16 @@ $(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c | $(BUILD)/tsan
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fsanitize=thread -pthread -o $@ $<
 
 tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
+
+# Fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60.
+FUZZ_SECONDS ?= 30
+$(BUILD)/unit/fuzz_config: tests/unit/fuzz_config.c preload/config.c preload/config.h | $(BUILD)/unit
+	$(call msg,CC,$@ [libfuzzer])
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/unit/fuzz_config.c preload/config.c
+
+fuzz: $(BUILD)/unit/fuzz_config
+	$(Q)mkdir -p $(BUILD)/fuzz-corpus
+	$(Q)$(BUILD)/unit/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz-corpus
 
 deps:
 	$(Q)scripts/install-deps

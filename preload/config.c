@@ -443,7 +443,7 @@ static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
 		if (entry_is(s, e, "all")) {
 			all = true;
 		} else if (n == max) {
-			bad(cfg, name, v, accepted, too_many);
+			bad(cfg, name, v, accepted, "%s", too_many);
 			return false;
 		} else if (!fn(cfg, name, v, multi, s, e,
 			       (char *)base + (size_t)n * size)) {
