@@ -32,10 +32,7 @@ endif
 PRELOAD_SRCS := preload/hooks.c preload/shim.c preload/real.c preload/fdtab.c \
                 preload/config.c preload/log.c
 STEER_SRCS   := preload/group.c preload/steer_api.c preload/config.c preload/log.c
-# reuseport run (preload/run.c) is compiled in when present.
-RUN_SRC      := $(wildcard preload/run.c)
-CLI_SRCS     := preload/cli.c $(RUN_SRC) preload/group.c preload/config.c preload/log.c
-CLI_FLAGS    := $(if $(RUN_SRC),-DRP_HAVE_RUN)
+CLI_SRCS     := preload/cli.c preload/run.c preload/group.c preload/config.c preload/log.c
 HDRS         := $(wildcard preload/*.h) bpf/steer.h
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
@@ -65,7 +62,7 @@ $(BUILD)/libreuseport-steer.so: $(STEER_SRCS) $(HDRS) $(BUILD)/steer.skel.h prel
 
 $(BUILD)/reuseport: $(CLI_SRCS) $(HDRS) $(BUILD)/steer.skel.h
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CLI_FLAGS) $(BASE) -fPIE -pie -o $@ $(CLI_SRCS) -lbpf
+	$(Q)$(CC) $(CPPFLAGS) $(BASE) -fPIE -pie -o $@ $(CLI_SRCS) -lbpf
 
 $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 	$(call msg,CC,$@)

@@ -691,10 +691,8 @@ int main(int argc, char **argv)
 		return usage(stderr, 2);
 	argc -= optind;
 	argv += optind;
-#ifdef RP_HAVE_RUN
 	if (!strcmp(argv[0], "run"))
 		return rp_run_main(argc, argv, &cfg);
-#endif
 	if (cfg.invalid && strncmp(cfg.error, "REUSEPORT_PIN_DIR", 17) == 0) {
 		fprintf(stderr, "reuseport: %s\n", cfg.error);
 		return 2;
