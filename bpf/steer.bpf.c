@@ -74,6 +74,7 @@ struct scan {
 	__s64 best_load;
 	__s64 total_weight;
 	__s32 cpu;
+	int want_cpu; /* cpu policy: only slots pinned to cpu */
 };
 
 static __always_inline struct rp_slot *slot_at(struct rp_state *st, __u32 i)
@@ -124,6 +125,8 @@ static int scan_one(__u32 k, struct scan *s)
 	if (!slot)
 		return 1;
 	if (!usable(slot, s->min_gen, s->strict))
+		return 0;
+	if (s->want_cpu && (!slot->cookie || slot->cpu != s->cpu))
 		return 0;
 	if (try_select(s->md, slot, i, &s->err)) {
 		s->chosen = i;
@@ -214,28 +217,6 @@ static int weight_one(__u32 k, struct scan *s)
 		s->best_load = cur;
 		s->chosen = k;
 		s->found = 1;
-	}
-	return 0;
-}
-
-/* cpu: a slot whose process is pinned to this CPU */
-static int cpu_one(__u32 k, struct scan *s)
-{
-	__u32 i = s->start + k;
-	struct rp_slot *slot;
-
-	if (i >= s->n)
-		i -= s->n;
-	slot = slot_at(s->st, i);
-	if (!slot)
-		return 1;
-	if (!slot->cookie || slot->cpu != s->cpu ||
-	    !usable(slot, s->min_gen, 2))
-		return 0;
-	if (try_select(s->md, slot, i, &s->err)) {
-		s->chosen = i;
-		s->found = 1;
-		return 1;
 	}
 	return 0;
 }
@@ -352,7 +333,9 @@ int steer(struct sk_reuseport_md *md)
 	case RP_POLICY_CPU:
 		s.cpu = (__s32)bpf_get_smp_processor_id();
 		s.start = md->hash % n;
-		bpf_loop(n, cpu_one, &s, 0);
+		s.strict = 2;
+		s.want_cpu = 1;
+		bpf_loop(n, scan_one, &s, 0);
 		if (s.found)
 			slot = (int)s.chosen;
 		err = s.err;

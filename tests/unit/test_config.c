@@ -1090,7 +1090,7 @@ static void test_policies(void)
 		"weighted", "cpu",	  "sticky",
 	};
 	static const bool supported[RP_POLICY_MAX] = { true, true, true, true,
-							true, true, true };
+						       true, true, true };
 	int i;
 
 	for (i = 0; i < RP_POLICY_MAX; i++) {
