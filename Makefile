@@ -1,5 +1,14 @@
-# libreuseport: make | make test | make demo | make bench | make install
+# libreuseport: make | make test | make check | make demo | make bench | make install
 # Quiet by default; V=1 shows the commands.
+#
+# Three products, one folder each under preload/, plus what they share:
+#   preload/shim/    libreuseport.so        the interposer (libc only)
+#   preload/group/   libreuseport-steer.so  the group library (libbpf),
+#                                           dlopen'ed on the first registration
+#   preload/cli/     reuseport              the command (links the group library)
+#   preload/common/  configuration, logging, names, kernel facts (libc only)
+# Every source is compiled once into build/obj/ (-fPIC serves the shared
+# objects and the PIE command alike); headers are tracked with -MMD.
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -14,8 +23,9 @@ ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
 WARN     := -Wall -Wextra -Werror
 UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Ibpf -Ipreload -I$(BUILD)
-BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden $(CFLAGS)
+INCS     := -Ibpf -Ipreload/common -Ipreload/shim -Ipreload/group -Ipreload/cli -I$(BUILD)
+CPPFLAGS += -D_GNU_SOURCE $(INCS)
+BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -27,85 +37,110 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: fuzz tsan all test unit integration demo bench install uninstall clean format deps check-format
+.PHONY: all test check unit integration fuzz tsan demo bench install uninstall \
+	clean format check-format shellcheck deps
 
-PRELOAD_SRCS := preload/hooks.c preload/shim.c preload/real.c preload/fdtab.c \
-                preload/config.c preload/log.c
-STEER_SRCS   := preload/group.c preload/steer_api.c preload/config.c preload/log.c
-CLI_SRCS     := preload/cli.c preload/run.c preload/group.c preload/config.c preload/log.c
-HDRS         := $(wildcard preload/*.h) bpf/steer.h
+COMMON_SRCS := $(wildcard preload/common/*.c)
+SHIM_SRCS   := $(wildcard preload/shim/*.c)
+GROUP_SRCS  := $(filter-out preload/group/steer_api.c,$(wildcard preload/group/*.c))
+CLI_SRCS    := $(wildcard preload/cli/*.c)
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+PRELOAD_OBJS := $(call obj,$(SHIM_SRCS) $(COMMON_SRCS))
+STEER_OBJS   := $(call obj,$(GROUP_SRCS) preload/group/steer_api.c $(COMMON_SRCS))
+CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 all: $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport $(HELPERS)
 
-$(BUILD) $(BUILD)/helpers $(BUILD)/unit:
-	$(Q)mkdir -p $@
-
-$(BUILD)/steer.bpf.o: bpf/steer.bpf.c bpf/steer.h | $(BUILD)
+# ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
+$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h
+	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN) -c $< -o $@
+
+$(BUILD)/steer.bpf.o: $(BUILD)/steer.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
 
 $(BUILD)/steer.skel.h: $(BUILD)/steer.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name steer_bpf > $@
 
-# The interposer links only libc: processes that never listen pay no libbpf.
-$(BUILD)/libreuseport.so: $(PRELOAD_SRCS) $(HDRS) preload/libreuseport.map | $(BUILD)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(BASE) -shared -Wl,--version-script=preload/libreuseport.map \
-		-o $@ $(PRELOAD_SRCS) -ldl -lpthread
-
-$(BUILD)/libreuseport-steer.so: $(STEER_SRCS) $(HDRS) $(BUILD)/steer.skel.h preload/libreuseport-steer.map
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(BASE) -shared -Wl,--version-script=preload/libreuseport-steer.map \
-		-Wl,-z,now -o $@ $(STEER_SRCS) -lbpf
-
-$(BUILD)/reuseport: $(CLI_SRCS) $(HDRS) $(BUILD)/steer.skel.h
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(BASE) -fPIE -pie -o $@ $(CLI_SRCS) -lbpf
-
-$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
+# ---- user space: every object once
+$(BUILD)/obj/%.o: %.c
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -o $@ $< 
+	$(Q)$(CC) $(CPPFLAGS) $(BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/unit/test_config: tests/unit/test_config.c preload/config.c preload/config.h tests/unit/unit.h | $(BUILD)/unit
+# the group library includes the generated skeleton
+$(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
+
+# The interposer links only libc: processes that never listen pay no libbpf.
+$(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/shim/libreuseport.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/shim/libreuseport.map \
+		-o $@ $(PRELOAD_OBJS) -ldl -lpthread
+
+$(BUILD)/libreuseport-steer.so: $(STEER_OBJS) preload/group/libreuseport-steer.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/group/libreuseport-steer.map \
+		-Wl,-z,now -o $@ $(STEER_OBJS) -lbpf
+
+$(BUILD)/reuseport: $(CLI_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -o $@ $<
+
+# ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
+$(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \
+	preload/common/names.c preload/common/registry_names.c
+$(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
+$(BUILD)/unit/test_maglev: preload/group/maglev.c
+$(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c \
+	preload/common/scope.c
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [asan+ubsan])
-	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) $(SAN) -o $@ tests/unit/test_config.c preload/config.c
+	$(Q)mkdir -p $(BUILD)/deps
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -std=gnu11 $(UWARN) $(SAN) -pthread \
+		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
 
-# ThreadSanitizer builds of the interposer and the threaded test server.
-$(BUILD)/tsan:
-	$(Q)mkdir -p $@
-
-$(BUILD)/tsan/libreuseport.so: $(PRELOAD_SRCS) $(HDRS) preload/libreuseport.map | $(BUILD)/tsan
+# ---- ThreadSanitizer builds of the interposer and the threaded test server
+$(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/shim/libreuseport.map
+	$(Q)mkdir -p $(@D)
 	$(call msg,LD,$@ [tsan])
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread -shared \
-		-Wl,--version-script=preload/libreuseport.map -o $@ $(PRELOAD_SRCS) -ldl -lpthread
+		-Wl,--version-script=preload/shim/libreuseport.map -o $@ $(SHIM_SRCS) $(COMMON_SRCS) -ldl -lpthread
 	$(Q)ln -sf ../libreuseport-steer.so $(BUILD)/tsan/libreuseport-steer.so
 
-$(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c | $(BUILD)/tsan
+$(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [tsan])
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fsanitize=thread -pthread -o $@ $<
 
 tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 
-# Fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60.
+# ---- fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
-$(BUILD)/unit/fuzz_config: tests/unit/fuzz_config.c preload/config.c preload/config.h | $(BUILD)/unit
+CONFIG_SRCS := preload/common/config.c preload/common/scope.c preload/common/registry_names.c
+$(BUILD)/fuzz/fuzz_config: tests/unit/fuzz_config.c $(CONFIG_SRCS)
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [libfuzzer])
-	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/unit/fuzz_config.c preload/config.c
+	$(Q)$(CLANG) $(CPPFLAGS) -std=gnu11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^
 
-fuzz: $(BUILD)/unit/fuzz_config
+fuzz: $(BUILD)/fuzz/fuzz_config
 	$(Q)mkdir -p $(BUILD)/fuzz-corpus
-	$(Q)$(BUILD)/unit/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz-corpus
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(BUILD)/fuzz-corpus
 
+# ---- checks
 deps:
 	$(Q)scripts/install-deps
-
-$(BUILD)/unit/test_fdtab: tests/unit/test_fdtab.c preload/fdtab.c preload/fdtab.h tests/unit/unit.h | $(BUILD)/unit
-	$(call msg,CC,$@ [asan+ubsan])
-	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) $(SAN) -pthread -o $@ tests/unit/test_fdtab.c preload/fdtab.c
-
-UNIT_TESTS := $(BUILD)/unit/test_config $(BUILD)/unit/test_fdtab
 
 unit: $(UNIT_TESTS)
 	$(Q)for t in $(UNIT_TESTS); do $$t || exit 1; done
@@ -113,9 +148,29 @@ unit: $(UNIT_TESTS)
 integration: all
 	$(Q)tests/run-integration
 
-test: deps
+FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
+	tests/helpers/*.c tests/unit/*.c tests/unit/*.h)
+SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
+	tests/run-integration tests/integration/*.sh .ci/run)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+check-format:
+	$(call msg,FORMAT,clang-format --dry-run)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
+
+shellcheck:
+	$(call msg,SHCHECK,$(words $(SHELL_FILES)) scripts)
+	$(Q)shellcheck -x -S warning $(SHELL_FILES)
+
+# make check = format + shellcheck + unit + integration (what CI runs)
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-format shellcheck
 	$(Q)$(MAKE) --no-print-directory all tsan $(UNIT_TESTS)
 	$(Q)scripts/run-tests
+
+test: check
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -133,11 +188,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libreuseport.so $(DESTDIR)$(LIBDIR)/libreuseport-steer.so $(DESTDIR)$(BINDIR)/reuseport
 
-format:
-	clang-format -i bpf/*.c bpf/*.h preload/*.c preload/*.h tests/helpers/*.c tests/unit/*.c tests/unit/*.h
-
-check-format:
-	clang-format --dry-run --Werror bpf/*.c bpf/*.h preload/*.c preload/*.h tests/helpers/*.c tests/unit/*.c tests/unit/*.h
-
 clean:
 	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/deps -name '*.d' 2>/dev/null)

@@ -369,7 +369,13 @@ int steer(struct sk_reuseport_md *md)
 			start = s.chosen;
 		}
 		break;
-	default: /* roundrobin */
+	default:
+		/* AUTO is resolved at creation; anything else is a newer
+		 * tool's value: count it, and rotate rather than reset */
+		count(st, RP_CNT_BAD_POLICY);
+		policy = RP_POLICY_ROUNDROBIN;
+		/* fall through */
+	case RP_POLICY_ROUNDROBIN:
 		start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
 		break;
 	}

@@ -25,31 +25,8 @@
 /* Maglev lookup table of the sticky policy: a prime well above RP_MAX_SLOTS. */
 #define RP_STICKY_SIZE 65537
 
-enum rp_policy {
-	RP_POLICY_AUTO =
-		0, /* resolved at group creation: rr for TCP, hash for UDP */
-	RP_POLICY_ROUNDROBIN,
-	RP_POLICY_HASH,
-	RP_POLICY_LEASTCONN,
-	RP_POLICY_WEIGHTED,
-	RP_POLICY_CPU,
-	RP_POLICY_STICKY,
-	RP_POLICY_MAX,
-};
-
-/* One counter per outcome of the program, including the unlikely ones. */
-enum rp_counter {
-	RP_CNT_RUNS, /* program invocations */
-	RP_CNT_STEERED, /* selected an eligible registered socket */
-	RP_CNT_INELIGIBLE, /* only draining/old-generation slots were live: used one */
-	RP_CNT_EMPTY, /* no registered socket is live: kernel hash */
-	RP_CNT_UNSTEERED, /* group has members outside the map: kernel hash */
-	RP_CNT_MIGRATED, /* closing listener's connection handed to a live slot */
-	RP_CNT_MIGRATE_EMPTY, /* migration with no live slot: kernel pick */
-	RP_CNT_SELECT_ERROR, /* bpf_sk_select_reuseport failed other than ENOENT */
-	RP_CNT_NO_STATE, /* state map lookup failed (cannot happen) */
-	RP_CNT_MAX,
-};
+/* enum rp_policy and enum rp_counter: the registry generates them. */
+#include "registry.h"
 
 #define RP_SLOT_DRAINING 0x1u
 #define RP_UNSTEERED_PIDS 16

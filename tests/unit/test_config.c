@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "names.h"
 #include "unit.h"
 
 /* ---- fake environment ---- */
@@ -1083,39 +1084,6 @@ static void test_group_name_edges(void)
 
 /* ---- policy table ---- */
 
-static void test_policies(void)
-{
-	static const char *const names[RP_POLICY_MAX] = {
-		"auto",	    "roundrobin", "hash",   "leastconn",
-		"weighted", "cpu",	  "sticky",
-	};
-	static const bool supported[RP_POLICY_MAX] = { true, true, true, true,
-						       true, true, true };
-	int i;
-
-	for (i = 0; i < RP_POLICY_MAX; i++) {
-		CHECK_STR(rp_policy_name((enum rp_policy)i), names[i],
-			  unit_name("rp_policy_name(%d)", i));
-		CHECK_EQ_INT(rp_policy_from_name(names[i]), i,
-			     unit_name("rp_policy_from_name(%s)", names[i]));
-		CHECK(rp_policy_supported((enum rp_policy)i) == supported[i],
-		      unit_name("rp_policy_supported(%s)", names[i]));
-	}
-	CHECK(rp_policy_name(RP_POLICY_MAX) == NULL, "policy name of MAX");
-	CHECK(rp_policy_name((enum rp_policy) - 1) == NULL,
-	      "policy name of -1");
-	CHECK(!rp_policy_supported(RP_POLICY_MAX), "MAX not supported");
-	CHECK(!rp_policy_supported((enum rp_policy) - 1), "-1 not supported");
-	CHECK_EQ_INT(rp_policy_from_name(NULL), -1, "from_name(NULL)");
-	CHECK_EQ_INT(rp_policy_from_name(""), -1, "from_name(\"\")");
-	CHECK_EQ_INT(rp_policy_from_name("Hash"), -1,
-		     "from_name is case-sensitive");
-	CHECK_EQ_INT(rp_policy_from_name("hash "), -1,
-		     "from_name: no trailing blank");
-	CHECK_EQ_INT(rp_policy_from_name("roundrobinx"), -1,
-		     "from_name: no prefix match");
-}
-
 int main(void)
 {
 	test_defaults();
@@ -1137,6 +1105,5 @@ int main(void)
 	test_addr_scope_wildcards();
 	test_group_name();
 	test_group_name_edges();
-	test_policies();
 	return unit_done();
 }

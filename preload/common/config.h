@@ -67,16 +67,9 @@ typedef const char *(*rp_getenv_fn)(const char *name);
  * Never fails: a bad value sets cfg->invalid and cfg->error; every other field
  * still holds its parsed value or default. secure=true (AT_SECURE process)
  * ignores the environment entirely and sets disabled. A variable set to ""
- * counts as unset; error[] names the first bad variable in DESIGN.md order.
+ * counts as unset; error[] names the first bad variable in docs/DESIGN.md order.
  */
 void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure);
-
-/* Policy names: "auto", "roundrobin", ... ; NULL for out of range. */
-const char *rp_policy_name(enum rp_policy p);
-/* -1 if unknown. */
-int rp_policy_from_name(const char *name);
-/* Is this policy implemented by the program shipped with this build? */
-bool rp_policy_supported(enum rp_policy p);
 
 /* proto is IPPROTO_TCP or IPPROTO_UDP, port in host order. */
 bool rp_config_port_in_scope(const struct rp_config *cfg, int proto,
@@ -84,15 +77,5 @@ bool rp_config_port_in_scope(const struct rp_config *cfg, int proto,
 /* sa is a sockaddr_in or sockaddr_in6 (v4-mapped v6 also matches v4 CIDRs). */
 bool rp_config_addr_in_scope(const struct rp_config *cfg,
 			     const struct sockaddr *sa);
-
-/*
- * The name of a kernel reuseport group's pin directory:
- * "<tcp|udp><4|6>_<addr>_<port>", plus "_v6only" for an AF_INET6 socket with
- * IPV6_V6ONLY and "_if<ifindex>" for a socket bound to a device. IPv4 dots
- * are written as '-' (tcp4_127-0-0-1_8080): bpffs refuses '.' in names.
- * Returns the length written, or -1 if buf is too small or input is invalid.
- */
-int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
-		  bool v6only, int ifindex);
 
 #endif

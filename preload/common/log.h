@@ -11,6 +11,8 @@
 #include "config.h"
 
 void rp_log_setup(enum rp_log_level level, const char *file);
+/* Another program's lines ("reuseport run"); pid=false: no pid= key. */
+void rp_log_set_prefix(const char *prefix, bool pid);
 bool rp_log_enabled(enum rp_log_level level);
 void rp_log(enum rp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

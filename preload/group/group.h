@@ -83,11 +83,32 @@ void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on);
 /* Rebuild the sticky policy's Maglev table over the live slots. */
 void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd);
 
-/* Inode of this process's pid namespace (0 if unknown). */
-uint32_t rp_pidns(void);
-
 /* key=value text of the last failure ("path=... reason=\"...\""). */
 const char *rp_group_last_error(void);
+
+/* One entry of a netns directory of groups, as the walker found it. */
+struct rp_group_view {
+	const char *name; /* directory name: the group name, or tmp-... */
+	const char *dir; /* its path */
+	bool tmp; /* a group being created (not opened: st NULL) */
+	int err; /* 0, or why rp_group_open_dir() refused it */
+	struct rp_state *st; /* mapped while fn runs, when err == 0 */
+	int socks_fd; /* open while fn runs, when err == 0 */
+};
+typedef void (*rp_group_fn)(const struct rp_group_view *g, void *arg);
+typedef void (*rp_ns_fn)(const char *ns_dir, void *arg);
+
+/*
+ * Call fn for every entry of ns_dir (tmp-... ones only if with_tmp).
+ * Returns the number of entries, or -errno if ns_dir cannot be read.
+ */
+int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn,
+		   void *arg);
+/* Call fn for every netns directory under $pin_dir/v<layout>. */
+int rp_walk_namespaces(const struct rp_config *cfg, rp_ns_fn fn, void *arg);
+
+/* Remove a group directory's pins and the directory: 0 or -errno. */
+int rp_pins_remove(const char *dir);
 
 /* Is slot i of the group live (a socket is in the sockarray there)? */
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);

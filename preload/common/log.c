@@ -16,6 +16,9 @@ static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_known;
 
+static const char *prefix = "libreuseport";
+static bool with_pid = true;
+
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void rp_log_setup(enum rp_log_level level, const char *file)
@@ -34,6 +37,12 @@ void rp_log_setup(enum rp_log_level level, const char *file)
 		stderr_ino = st.st_ino;
 		stderr_known = true;
 	}
+}
+
+void rp_log_set_prefix(const char *p, bool pid)
+{
+	prefix = p;
+	with_pid = pid;
 }
 
 bool rp_log_enabled(enum rp_log_level level)
@@ -65,7 +74,7 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 
 	if (!rp_log_enabled(level))
 		return;
-	n = snprintf(line, sizeof(line), "libreuseport: level=%s ",
+	n = snprintf(line, sizeof(line), "%s: level=%s ", prefix,
 		     level_names[level]);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -75,8 +84,10 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 	n += m;
 	if (n > (int)sizeof(line) - 24)
 		n = (int)sizeof(line) - 24;
-	n += snprintf(line + n, sizeof(line) - (size_t)n, " pid=%d\n",
-		      getpid());
+	if (with_pid)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " pid=%d",
+			      getpid());
+	line[n++] = '\n';
 
 	if (log_file) {
 		/* Opened per line: the shim keeps no fd in the host process. */

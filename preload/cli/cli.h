@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the reuseport command's files. */
+#ifndef RP_CLI_H
+#define RP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "group.h"
+
+extern struct rp_config cfg;
+extern const char *only_group; /* --group NAME */
+
+int usage(FILE *f, int status);
+
+/* A group as the commands see it; returning nonzero marks a failure. */
+typedef int (*group_fn)(const char *name, const char *dir, struct rp_state *st,
+			int socks_fd, void *arg);
+/*
+ * fn for every group of this network namespace (or only --group), after
+ * taking back what dead processes left. Groups that cannot be opened are
+ * reported on stderr. -1 if anything failed.
+ */
+int for_each_group(group_fn fn, void *arg);
+
+/* Slots in use (1 + the highest ever claimed), and how many are live. */
+uint32_t nslots(const struct rp_state *st);
+unsigned int count_live(const struct rp_state *st, int socks_fd);
+/* Decimal, no sign, at most max. */
+bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
+int cmd_status(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+/* action: 0 drain, 1 undrain, 2 weight */
+int cmd_target(int argc, char **argv, int action);
+int cmd_policy(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
+
+#endif

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reuseport run: start N instances of a server under the shim and keep them
+ * up; restart them one by one without losing a connection (SIGHUP); stop
+ * them gracefully (SIGTERM/SIGINT). Usable as PID 1 of a container.
+ *
+ * A rolling restart relies on the group's state: the replacement runs with
+ * a newer REUSEPORT_GENERATION, so once it has registered the program sends
+ * it every new connection; the old instance is drained, allowed to finish
+ * its active connections, then stopped, and whatever was still queued on
+ * its listener migrates to a live one (sk_reuseport/migrate).
+ *
+ * One event loop (tick()): signals arrive through a self-pipe, children are
+ * reaped with waitpid(-1, WNOHANG), restart timers run on a 100 ms tick.
+ * The long procedures (rolling restart, stop) call tick() while they wait,
+ * so crashes are handled and signals counted at any time.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry_names.h"
+#include "run.h"
+#include "run_impl.h"
+#include "sys.h"
+
+struct run_state R;
+
+static void on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(R.sigpipe[1], &c, 1) < 0) {
+		/* pipe full: enough wake-ups are queued already */
+	}
+	errno = saved;
+}
+
+static int usage(FILE *f, int status)
+{
+	fprintf(f,
+		"Usage: reuseport run -n N [options] [--] CMD [ARGS...]\n"
+		"\n"
+		"Starts N instances of CMD with libreuseport.so preloaded, sharing\n"
+		"their ports. Each gets REUSEPORT_INSTANCE=1..N, every \"{i}\" in CMD\n"
+		"and ARGS becomes that number, and REUSEPORT_GENERATION (initial value\n"
+		"from the environment, default 0) is managed by the supervisor.\n"
+		"CMD must stay in the foreground (nginx: daemon off;).\n"
+		"\n"
+		"  -n, --instances N      number of instances (1..256), required\n"
+		"      --grace S          time for active connections to finish, then\n"
+		"                         for SIGTERM to work before SIGKILL (10)\n"
+		"      --ready-timeout S  time a replacement may take to register its\n"
+		"                         listeners during a rolling restart (10)\n"
+		"      --backoff-max S    longest wait before restarting a crashed\n"
+		"                         instance (10; starts at 0.1 and doubles)\n"
+		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
+		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
+		"                         else ../lib/libreuseport.so)\n"
+		"  -h, --help             this text\n"
+		"Seconds may have decimals (0.5).\n"
+		"\n"
+		"Signals: HUP = rolling restart (one instance at a time: start the\n"
+		"replacement with generation+1, wait until it registered, drain the\n"
+		"old one, wait for its connections, SIGTERM it). TERM/INT = drain all,\n"
+		"wait, SIGTERM all, exit 0; a second TERM/INT kills at once. USR1,\n"
+		"USR2, QUIT, WINCH are forwarded to every instance's process group.\n"
+		"Crashed instances are restarted. Every child is reaped (PID 1 too).\n"
+		"\n"
+		"Exit status: 0 after a requested stop, 2 bad usage, 126/127 when CMD\n"
+		"cannot be executed (not executable / not found).\n");
+	return status;
+}
+
+/* Seconds, decimals allowed, 0..86400, to milliseconds. */
+static bool parse_seconds(const char *s, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 86400))
+		return false;
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return true;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+/* libreuseport.so beside this executable, else in ../lib. */
+static bool find_lib(char *out, size_t len)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/libreuseport.so", exe);
+	if (access(path, R_OK) != 0)
+		snprintf(path, sizeof(path), "%s/../lib/libreuseport.so", exe);
+	return access(path, R_OK) == 0 && realpath(path, out) &&
+	       strlen(out) < len;
+}
+
+static void bad_value(const char *opt, const char *what, const char *val)
+{
+	fprintf(stderr, "reuseport run: %s takes %s, not '%s'\n", opt, what,
+		val);
+}
+
+static int bad_policy(const char *val)
+{
+	char names[256];
+
+	rp_policy_list(names, sizeof(names), " ");
+	fprintf(stderr, "reuseport run: --policy takes one of %s, not '%s'\n",
+		names, val);
+	return 2;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "instances", required_argument, NULL, 'n' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "ready-timeout", required_argument, NULL, 'r' },
+		{ "backoff-max", required_argument, NULL, 'b' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "lib", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *lib = NULL, *env_gen;
+	unsigned long v;
+	int c, p;
+
+	optind = 1;
+	opterr = 0;
+	/* '+': options end at CMD, its own options are its business */
+	while ((c = getopt_long(argc, argv, "+:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (!parse_uint(optarg, MAX_INSTANCES, &v) || !v) {
+				bad_value("-n/--instances", "an integer 1..256",
+					  optarg);
+				return 2;
+			}
+			R.n = (int)v;
+			break;
+		case 'g':
+			if (!parse_seconds(optarg, &R.grace_ms)) {
+				bad_value("--grace", "seconds 0..86400",
+					  optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			if (!parse_seconds(optarg, &R.ready_ms)) {
+				bad_value("--ready-timeout", "seconds 0..86400",
+					  optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			if (!parse_seconds(optarg, &R.backoff_max_ms)) {
+				bad_value("--backoff-max", "seconds 0..86400",
+					  optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			p = rp_policy_from_name(optarg);
+			if (p < 0)
+				return bad_policy(optarg);
+			R.policy = optarg;
+			break;
+		case 'l':
+			lib = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			return 0;
+		case ':':
+			fprintf(stderr,
+				"reuseport run: option %s needs a value (see reuseport run --help)\n",
+				argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr,
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --policy NAME, --lib PATH, --help\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!R.n) {
+		fprintf(stderr,
+			"reuseport run: -n/--instances N (1..256) is required; usage: reuseport run -n N [options] [--] CMD [ARGS...]\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr,
+			"reuseport run: no command; usage: reuseport run -n N [options] [--] CMD [ARGS...]\n");
+		return 2;
+	}
+	R.cmd = argv + optind;
+	if (lib) {
+		if (!realpath(lib, R.lib) || access(R.lib, R_OK) != 0) {
+			fprintf(stderr, "reuseport run: --lib %s: %s\n", lib,
+				strerror(errno));
+			return 2;
+		}
+	} else if (!find_lib(R.lib, sizeof(R.lib))) {
+		fprintf(stderr,
+			"reuseport run: cannot find libreuseport.so beside reuseport or in ../lib (use --lib PATH)\n");
+		return 2;
+	}
+	/* ld.so splits LD_PRELOAD at ':' and ' ' */
+	if (strpbrk(R.lib, ": ")) {
+		fprintf(stderr,
+			"reuseport run: the library path %s contains ':' or ' ', which LD_PRELOAD cannot carry\n",
+			R.lib);
+		return 2;
+	}
+	env_gen = getenv("REUSEPORT_GENERATION");
+	if (env_gen && *env_gen) {
+		if (!parse_uint(env_gen, UINT32_MAX, &v)) {
+			fprintf(stderr,
+				"reuseport run: REUSEPORT_GENERATION takes an integer 0..4294967295, not '%s'\n",
+				env_gen);
+			return 2;
+		}
+		R.gen = (uint32_t)v;
+	}
+	return -1;
+}
+
+int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
+{
+	static const int handled[] = { SIGCHLD, SIGHUP,	 SIGTERM, SIGINT,
+				       SIGUSR1, SIGUSR2, SIGQUIT, SIGWINCH };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t set;
+	int ret;
+
+	R.cfg = cfg;
+	/* the supervisor's events are its output: info unless REUSEPORT_LOG */
+	rp_log_setup(getenv("REUSEPORT_LOG") ? cfg->log_level : RP_LOG_INFO,
+		     cfg->log_file);
+	rp_log_set_prefix("reuseport run", false);
+	R.grace_ms = 10000;
+	R.ready_ms = 10000;
+	R.backoff_max_ms = 10000;
+	ret = parse_args(argc, argv);
+	if (ret >= 0)
+		return ret;
+	R.pidns = rp_pidns();
+	R.inst = calloc((size_t)R.n, sizeof(*R.inst));
+	if (!R.inst || pipe2(R.sigpipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		perror("reuseport run");
+		return 1;
+	}
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++) {
+		sigaction(handled[i], &sa, NULL);
+		sigaddset(&set, handled[i]);
+	}
+	/* a parent may have blocked some (a shell's SIGCHLD...) */
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	/* a closed log pipe must not kill the supervisor */
+	signal(SIGPIPE, SIG_IGN);
+	/* grandchildren whose parent dies are reaped here, PID 1 or not */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		run_info("event=warning reason=\"PR_SET_CHILD_SUBREAPER: %s\"",
+			 strerror(errno));
+	run_info("event=supervise instances=%d generation=%u pid=%d lib=%s",
+		 R.n, R.gen, (int)getpid(), R.lib);
+
+	for (int i = 0; i < R.n; i++) {
+		pid_t pid = run_spawn(i + 1, R.gen);
+
+		if (pid < 0) {
+			fprintf(stderr,
+				"reuseport run: cannot execute %s: %s\n",
+				R.cmd[0], strerror((int)-pid));
+			run_stop_all();
+			return pid == -ENOENT ? 127 : 126;
+		}
+		R.inst[i] = (struct inst){ .pid = pid,
+					   .gen = R.gen,
+					   .started_ms = now_ms(),
+					   .backoff_ms = BACKOFF_MIN_MS };
+	}
+	for (;;) {
+		run_tick(TICK_MS);
+		if (R.stop_requests)
+			return run_stop_all();
+		if (R.hup) {
+			R.hup = false;
+			run_rolling_restart();
+		}
+	}
+}

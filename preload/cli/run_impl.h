@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the files of reuseport run; not part of its interface. */
+#ifndef RP_RUN_IMPL_H
+#define RP_RUN_IMPL_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "group.h"
+#include "log.h"
+
+#define MAX_INSTANCES 256
+#define BACKOFF_MIN_MS 100
+/* An instance up this long restarts after BACKOFF_MIN_MS again when it dies. */
+#define STABLE_MS 10000
+#define TICK_MS 100
+#define WAIT_MS 50
+/* Socket inodes looked at when steering is off (see tree_listens()). */
+#define MAX_TREE_SOCKETS 1024
+
+struct inst {
+	pid_t pid; /* 0: not running */
+	uint32_t gen; /* REUSEPORT_GENERATION it runs and restarts with */
+	bool stopping; /* we asked it to go */
+	uint64_t started_ms;
+	uint64_t restart_at_ms; /* 0: no restart pending */
+	uint64_t backoff_ms;
+};
+
+struct run_state {
+	int n;
+	uint64_t grace_ms, ready_ms, backoff_max_ms;
+	char lib[PATH_MAX];
+	const char *policy;
+	char **cmd;
+	uint32_t gen; /* generation of the newest (re)start round */
+	uint32_t pidns;
+	struct inst *inst;
+	const struct rp_config *cfg;
+	int sigpipe[2];
+	int stop_requests; /* SIGTERM/SIGINT received */
+	bool stopping; /* stop_all() runs: no more restarts */
+	bool hup;
+	pid_t pending; /* rolling restart: replacement not yet registered */
+	pid_t retiring; /* rolling restart: replaced instance being stopped */
+};
+extern struct run_state R;
+
+/* What one pass over the groups of this netns found for a process tree. */
+struct tree_scan {
+	pid_t root; /* the tree whose slots are counted (and drained) */
+	pid_t other; /* 0, or a tree whose groups root must cover */
+	bool drain; /* set RP_SLOT_DRAINING on root's live slots */
+	long slots; /* live slots of root */
+	long active; /* their accepted, not yet closed connections */
+	int other_groups; /* groups where other has a live slot */
+	int covered; /* of which root has one too */
+};
+
+/*
+ * The supervisor's events go through the one logger (log.c), prefixed
+ * "reuseport run:", at REUSEPORT_LOG's level (default info here): what
+ * went wrong at warn, the rest at info.
+ */
+#define run_info(...) rp_log(RP_LOG_INFO, __VA_ARGS__)
+#define run_warn(...) rp_log(RP_LOG_WARN, __VA_ARGS__)
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline const char *sig_name(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+
+	return s ? s : "?";
+}
+
+/* run_spawn.c */
+pid_t run_spawn(int i, uint32_t gen);
+void run_signal_tree(pid_t pid, int sig);
+void run_tick(int ms);
+/* run_roll.c */
+void run_rolling_restart(void);
+int run_stop_all(void);
+/* run_tree.c */
+void run_scan_tree(struct tree_scan *t);
+bool run_tree_listens(pid_t root);
+
+#endif

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reuseport run: which slots and sockets belong to an instance's process
+ * tree (the instance, its children, its process group).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run_impl.h"
+#include "sys.h"
+
+/*
+ * Does pid belong to the instance whose leader is root: root itself, a
+ * descendant, or a member of its process group (an orphaned worker that
+ * was re-parented to us stays in the group)?
+ */
+static bool in_tree(pid_t pid, pid_t root)
+{
+	if (root <= 0)
+		return false;
+	for (int depth = 0; pid > 1 && depth < 32; depth++) {
+		pid_t ppid, pgrp;
+		char state;
+
+		if (pid == root)
+			return true;
+		if (!rp_proc_stat(pid, &ppid, &pgrp, &state))
+			return false;
+		if (pgrp == root)
+			return true;
+		pid = ppid;
+	}
+	return false;
+}
+
+static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	bool mine = false, theirs = false;
+
+	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++) {
+		struct rp_slot *s = &st->slots[i];
+		uint32_t ns = __atomic_load_n(&s->pidns, __ATOMIC_RELAXED);
+		pid_t pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+		int64_t active;
+
+		/*
+		 * Pids of another pid namespace sharing this netns (a pod's
+		 * other container) are numbers of a different space: skip.
+		 */
+		if (pid <= 0 || (ns && R.pidns && ns != R.pidns) ||
+		    !rp_group_slot_live(socks_fd, i, NULL))
+			continue;
+		if (in_tree(pid, t->root)) {
+			mine = true;
+			t->slots++;
+			active = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+			t->active += active > 0 ? active : 0;
+			if (t->drain &&
+			    !(__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
+						__ATOMIC_RELAXED) &
+			      RP_SLOT_DRAINING))
+				__atomic_fetch_add(&st->hdr.version, 1,
+						   __ATOMIC_RELAXED);
+		} else if (in_tree(pid, t->other)) {
+			theirs = true;
+		}
+	}
+	if (theirs) {
+		t->other_groups++;
+		t->covered += mine;
+	}
+}
+
+/* One pass over every group of this network namespace. */
+static void scan_one(const struct rp_group_view *g, void *arg)
+{
+	if (g->err)
+		return;
+	/* counts of killed processes must not hold up a drain */
+	rp_group_gc(g->st);
+	scan_group(arg, g->st, g->socks_fd);
+}
+
+void run_scan_tree(struct tree_scan *t)
+{
+	char ns[PATH_MAX];
+
+	t->slots = t->active = 0;
+	t->other_groups = t->covered = 0;
+	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
+		rp_walk_groups(ns, false, scan_one, t);
+}
+
+/* Socket inodes held by the processes of a tree. */
+static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
+{
+	char path[64], fdpath[320], link[64];
+	struct dirent *p, *f;
+	DIR *proc, *fds;
+	size_t n = 0;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while ((p = readdir(proc)) && n < max) {
+		pid_t pid = (pid_t)atoi(p->d_name);
+
+		if (pid <= 0 || !in_tree(pid, root))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((f = readdir(fds)) && n < max) {
+			ssize_t k;
+
+			snprintf(fdpath, sizeof(fdpath), "%s/%s", path,
+				 f->d_name);
+			k = readlink(fdpath, link, sizeof(link) - 1);
+			if (k <= 0)
+				continue;
+			link[k] = '\0';
+			if (sscanf(link, "socket:[%lu]", &ino[n]) == 1)
+				n++;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return n;
+}
+
+/*
+ * Does the tree hold a listening TCP or a bound UDP socket? Readiness when
+ * steering is off (no bpffs, no CAP_BPF: the shim fell back to plain
+ * SO_REUSEPORT and nothing registers), so SIGHUP still replaces instances.
+ */
+bool run_tree_listens(pid_t root)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6",
+					     "/proc/net/udp",
+					     "/proc/net/udp6" };
+	unsigned long ino[MAX_TREE_SOCKETS];
+	size_t n = tree_sockets(root, ino, MAX_TREE_SOCKETS);
+	bool found = false;
+	char line[512];
+
+	for (size_t k = 0; k < 4 && n && !found; k++) {
+		FILE *f = fopen(files[k], "re");
+
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			unsigned int port, state;
+			unsigned long inode;
+
+			/* sl local:port remote st tx:rx tr:tm retr uid tmo inode */
+			if (sscanf(line,
+				   " %*s %*[^:]:%x %*s %x %*s %*s %*s %*s %*s %lu",
+				   &port, &state, &inode) != 3)
+				continue; /* the header */
+			/* TCP_LISTEN; UDP: TCP_CLOSE with a local port */
+			if (k < 2 ? state != 0x0a : state != 0x07 || !port)
+				continue;
+			for (size_t j = 0; j < n && !found; j++)
+				found = ino[j] == inode;
+		}
+		fclose(f);
+	}
+	return found;
+}

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+/*
+ * REUSEPORT_* environment -> struct rp_config.
+ *
+ * This runs inside the constructor of whatever program LD_PRELOAD lands in,
+ * before that program's main(): it allocates nothing, makes no system call
+ * and keeps no state, so it cannot disturb the host and can be unit-tested
+ * with a fake getenv.
+ *
+ * Rules shared by every variable:
+ * - A variable set to the empty string counts as unset: "VAR=" is how shells,
+ *   unit files and container specs clear a setting, and an empty list or path
+ *   has no useful meaning.
+ * - Values longer than RP_ENV_MAX are rejected after looking at no more than
+ *   RP_ENV_MAX + 1 bytes of them.
+ * - Matching is exact and case-sensitive; scalar values take no surrounding
+ *   whitespace (a stray space usually means a quoting mistake worth
+ *   reporting), list entries may be surrounded by spaces or tabs.
+ * - Numbers are plain decimal digits: no sign, no 0x, no exponent; a leading
+ *   zero does not mean octal.
+ * - The first bad variable, in the order of docs/DESIGN.md section 3, owns
+ *   cfg->error; later ones are still parsed so everything else keeps its
+ *   value, and a bad variable keeps its default.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_impl.h"
+#include "registry_names.h"
+
+#define RP_ENV_MAX 4096
+#define ENTRY_ECHO_MAX 32
+
+static const char *const log_levels[] = {
+	[RP_LOG_ERROR] = "error",
+	[RP_LOG_WARN] = "warn",
+	[RP_LOG_INFO] = "info",
+	[RP_LOG_DEBUG] = "debug",
+};
+
+/* clang-format off */
+#define WEIGHT_ACCEPTED "an integer 1-10000 (default 100)"
+#define GENERATION_ACCEPTED "an integer 0-4294967295 (default 0)"
+#define PIN_DIR_ACCEPTED                                                     \
+	"an absolute path other than / of at most " STR(RP_PIN_DIR_MAX)      \
+	" characters, without .. components or control characters (default " \
+	RP_DEFAULT_PIN_DIR ")"
+#define MAX_SLOTS_ACCEPTED \
+	"an integer 1-" STR(RP_MAX_SLOTS) " (default " STR(RP_DEFAULT_SLOTS) ")"
+#define BOOL_ACCEPTED "0 or 1 (default 0)"
+#define LOG_ACCEPTED "error, warn, info, debug (default warn)"
+#define LOG_FILE_ACCEPTED                                          \
+	"a file path of at most " STR(RP_LOG_FILE_MAX)            \
+	" characters without control characters (default stderr)"
+/* clang-format on */
+
+/*
+ * Repeat a user's value in a log line: bounded, and escaped so that a
+ * newline or terminal escape in the environment cannot forge or garble lines.
+ */
+static void echo(char *out, size_t size, const char *v, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	for (i = 0; v[i] && i < max; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (o + 5 + 3 >= size)
+			break;
+		if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (c < 0x20 || c >= 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (v[i]) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* Same, for an entry of a list, which is not NUL terminated. */
+void cfg_echo_entry(char *out, size_t size, const char *s, const char *e)
+{
+	char tmp[ENTRY_ECHO_MAX + 2];
+	size_t n = (size_t)(e - s);
+
+	if (n > ENTRY_ECHO_MAX + 1)
+		n = ENTRY_ECHO_MAX + 1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	echo(out, size, tmp, ENTRY_ECHO_MAX);
+}
+
+/* "NAME=value: reason; accepted: ..." for the first bad variable only. */
+__attribute__((format(printf, 5, 6))) void
+cfg_bad(struct rp_config *cfg, const char *name, const char *value,
+	const char *accepted, const char *fmt, ...)
+{
+	char val[ECHO_BUF], why[192];
+	va_list ap;
+
+	if (cfg->invalid)
+		return;
+	cfg->invalid = true;
+	echo(val, sizeof(val), value, ECHO_MAX);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(cfg->error, sizeof(cfg->error), "%s=%s: %s; accepted: %s",
+		 name, val, why, accepted);
+}
+
+void cfg_note_legacy(struct rp_config *cfg, const char *legacy,
+		     const char *value, const char *as)
+{
+	size_t used = strlen(cfg->notice);
+	char val[ECHO_BUF];
+
+	echo(val, sizeof(val), value, ECHO_MAX);
+	snprintf(cfg->notice + used, sizeof(cfg->notice) - used,
+		 "%susing legacy %s=%s as %s", used ? "; " : "", legacy, val,
+		 as);
+}
+
+/* NULL when unset or empty; *len is capped at RP_ENV_MAX + 1. */
+const char *cfg_lookup(rp_getenv_fn get, const char *name, size_t *len)
+{
+	const char *v = get(name);
+
+	if (!v || !*v)
+		return NULL;
+	*len = strnlen(v, RP_ENV_MAX + 1);
+	return v;
+}
+
+bool cfg_too_long(struct rp_config *cfg, const char *name, const char *v,
+		  size_t len, const char *accepted)
+{
+	if (len <= RP_ENV_MAX)
+		return false;
+	cfg_bad(cfg, name, v, accepted,
+		"value too long (more than " STR(RP_ENV_MAX) " characters)");
+	return true;
+}
+
+static bool has_control(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * Decimal digits only, unlike strtoul, which would accept leading blanks,
+ * "+", and "-1" as ULONG_MAX.
+ */
+enum dec cfg_parse_dec(const char *s, const char *e, uint32_t min, uint32_t max,
+		       uint32_t *out)
+{
+	uint64_t v = 0;
+	bool big = false;
+
+	if (s == e)
+		return DEC_BAD;
+	for (; s < e; s++) {
+		if (*s < '0' || *s > '9')
+			return DEC_BAD;
+		/* Keep scanning past an overflow: "99999999999x" is garbage. */
+		if (!big) {
+			v = v * 10 + (uint64_t)(*s - '0');
+			big = v > UINT32_MAX;
+		}
+	}
+	if (big || v < min || v > max)
+		return DEC_RANGE;
+	*out = (uint32_t)v;
+	return DEC_OK;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void cfg_trim(const char **s, const char **e)
+{
+	while (*s < *e && is_blank(**s))
+		(*s)++;
+	while (*e > *s && is_blank((*e)[-1]))
+		(*e)--;
+}
+
+bool cfg_entry_is(const char *s, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(e - s) == n && memcmp(s, word, n) == 0;
+}
+
+static void parse_uint(struct rp_config *cfg, rp_getenv_fn get,
+		       const char *name, uint32_t min, uint32_t max,
+		       const char *accepted, uint32_t *out)
+{
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+
+	if (!v || cfg_too_long(cfg, name, v, len, accepted))
+		return;
+	switch (cfg_parse_dec(v, v + len, min, max, out)) {
+	case DEC_OK:
+		break;
+	case DEC_BAD:
+		cfg_bad(cfg, name, v, accepted, "not a decimal integer");
+		break;
+	case DEC_RANGE:
+		cfg_bad(cfg, name, v, accepted, "out of range");
+		break;
+	}
+}
+
+static void parse_bool(struct rp_config *cfg, rp_getenv_fn get,
+		       const char *name, bool *out)
+{
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+
+	if (!v || cfg_too_long(cfg, name, v, len, BOOL_ACCEPTED))
+		return;
+	if (strcmp(v, "0") == 0)
+		*out = false;
+	else if (strcmp(v, "1") == 0)
+		*out = true;
+	else
+		cfg_bad(cfg, name, v, BOOL_ACCEPTED, "not 0 or 1");
+}
+
+static void parse_policy(struct rp_config *cfg, rp_getenv_fn get)
+{
+	static const char name[] = "REUSEPORT_POLICY";
+	char accepted[320];
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+	int p;
+
+	if (!v)
+		return;
+	rp_policy_list(accepted, sizeof(accepted), ", ");
+	if (cfg_too_long(cfg, name, v, len, accepted))
+		return;
+	p = rp_policy_from_name(v);
+	if (p < 0) {
+		cfg_bad(cfg, name, v, accepted, "unknown policy");
+		return;
+	}
+	cfg->policy = (enum rp_policy)p;
+	cfg->policy_explicit = true;
+}
+
+static bool has_dotdot(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && s[j] != '/')
+			j++;
+		if (j - i == 2 && s[i] == '.' && s[i + 1] == '.')
+			return true;
+		i = j + 1;
+	}
+	return false;
+}
+
+static void parse_pin_dir(struct rp_config *cfg, rp_getenv_fn get)
+{
+	static const char name[] = "REUSEPORT_PIN_DIR";
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+
+	if (!v || cfg_too_long(cfg, name, v, len, PIN_DIR_ACCEPTED))
+		return;
+	if (has_control(v, len)) {
+		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
+			"contains a control character");
+		return;
+	}
+	if (v[0] != '/') {
+		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED, "not an absolute path");
+		return;
+	}
+	/* Pin paths are built as pin_dir + "/...": no doubled slash. */
+	while (len > 0 && v[len - 1] == '/')
+		len--;
+	if (len == 0) {
+		/* Pinning straight into the root of a mount clutters it. */
+		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
+			"/ is not allowed, use a directory below a bpffs mount");
+		return;
+	}
+	/* Keeps the directory of every group where the user said it is. */
+	if (has_dotdot(v, len)) {
+		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
+			"contains a .. component");
+		return;
+	}
+	if (len > RP_PIN_DIR_MAX) {
+		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
+			"too long (more than " STR(
+				RP_PIN_DIR_MAX) " characters)");
+		return;
+	}
+	memcpy(cfg->pin_dir, v, len);
+	cfg->pin_dir[len] = '\0';
+}
+
+static void parse_log(struct rp_config *cfg, rp_getenv_fn get)
+{
+	static const char name[] = "REUSEPORT_LOG";
+	static const char legacy[] = "LIBREUSEPORT_DEBUG";
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+	unsigned int i;
+
+	if (!v) {
+		v = cfg_lookup(get, legacy, &len);
+		/* msantos/reuseport only checked that it was set; "0" is no. */
+		if (v && strcmp(v, "0") != 0) {
+			cfg->log_level = RP_LOG_DEBUG;
+			cfg_note_legacy(cfg, legacy, v, "REUSEPORT_LOG=debug");
+		}
+		return;
+	}
+	if (cfg_too_long(cfg, name, v, len, LOG_ACCEPTED))
+		return;
+	for (i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+		if (strcmp(v, log_levels[i]) == 0) {
+			cfg->log_level = (enum rp_log_level)i;
+			return;
+		}
+	}
+	cfg_bad(cfg, name, v, LOG_ACCEPTED, "unknown log level");
+}
+
+static void parse_log_file(struct rp_config *cfg, rp_getenv_fn get)
+{
+	static const char name[] = "REUSEPORT_LOG_FILE";
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+
+	if (!v || cfg_too_long(cfg, name, v, len, LOG_FILE_ACCEPTED))
+		return;
+	if (has_control(v, len)) {
+		cfg_bad(cfg, name, v, LOG_FILE_ACCEPTED,
+			"contains a control character");
+		return;
+	}
+	if (len > RP_LOG_FILE_MAX) {
+		cfg_bad(cfg, name, v, LOG_FILE_ACCEPTED,
+			"too long (more than " STR(
+				RP_LOG_FILE_MAX) " characters)");
+		return;
+	}
+	memcpy(cfg->log_file, v, len + 1);
+}
+
+static void set_defaults(struct rp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->policy = RP_POLICY_AUTO;
+	cfg->all_ports = true;
+	cfg->all_addrs = true;
+	cfg->weight = 100;
+	cfg->generation = 0;
+	cfg->max_slots = RP_DEFAULT_SLOTS;
+	cfg->log_level = RP_LOG_WARN;
+	memcpy(cfg->pin_dir, RP_DEFAULT_PIN_DIR, sizeof(RP_DEFAULT_PIN_DIR));
+}
+
+void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure)
+{
+	set_defaults(cfg);
+	/* A setuid/setcap process must not be steered by its caller. */
+	if (secure || !get) {
+		cfg->disabled = true;
+		return;
+	}
+	/* docs/DESIGN.md order: it decides which bad variable error[] names. */
+	parse_policy(cfg, get);
+	rp_cfg_parse_ports(cfg, get);
+	rp_cfg_parse_addrs(cfg, get);
+	parse_uint(cfg, get, "REUSEPORT_WEIGHT", 1, 10000, WEIGHT_ACCEPTED,
+		   &cfg->weight);
+	parse_uint(cfg, get, "REUSEPORT_GENERATION", 0, UINT32_MAX,
+		   GENERATION_ACCEPTED, &cfg->generation);
+	parse_pin_dir(cfg, get);
+	parse_uint(cfg, get, "REUSEPORT_MAX_SLOTS", 1, RP_MAX_SLOTS,
+		   MAX_SLOTS_ACCEPTED, &cfg->max_slots);
+	parse_bool(cfg, get, "REUSEPORT_STRICT", &cfg->strict);
+	parse_bool(cfg, get, "REUSEPORT_DISABLE", &cfg->disabled);
+	parse_log(cfg, get);
+	parse_log_file(cfg, get);
+}

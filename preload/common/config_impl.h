@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the parsers of config.c and scope.c; not part of the API. */
+#ifndef RP_CONFIG_IMPL_H
+#define RP_CONFIG_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* How much of a bad value an error line repeats, before escaping. */
+#define ECHO_MAX 64
+/* Every echoed byte may become "\xNN", plus "..." and the NUL. */
+#define ECHO_BUF (ECHO_MAX * 4 + 8)
+
+/* clang-format off */
+#define PORTS_ACCEPTED \
+	"all, or a comma separated list of [tcp:|udp:]PORT[-PORT] with ports 1-65535"
+#define ADDRS_ACCEPTED \
+	"all, or a comma separated list of IPv4/IPv6 addresses or CIDR prefixes (ADDR/LEN)"
+/* clang-format on */
+
+/* Reason text for an entry, naming it only when the list has several. */
+#define ENTRY_FMT "%s%s%s"
+#define ENTRY_ARGS(multi, ent) \
+	(multi) ? " in entry \"" : "", (multi) ? (ent) : "", (multi) ? "\"" : ""
+
+enum dec { DEC_OK, DEC_BAD, DEC_RANGE };
+
+/* "NAME=value: reason; accepted: ..." for the first bad variable only. */
+__attribute__((format(printf, 5, 6))) void
+cfg_bad(struct rp_config *cfg, const char *name, const char *value,
+	const char *accepted, const char *fmt, ...);
+/* A list entry (not NUL terminated), bounded and escaped. */
+void cfg_echo_entry(char *out, size_t size, const char *s, const char *e);
+void cfg_note_legacy(struct rp_config *cfg, const char *legacy,
+		     const char *value, const char *as);
+/* NULL when unset or empty; *len is capped at RP_ENV_MAX + 1. */
+const char *cfg_lookup(rp_getenv_fn get, const char *name, size_t *len);
+bool cfg_too_long(struct rp_config *cfg, const char *name, const char *v,
+		  size_t len, const char *accepted);
+/* Decimal digits only (no blanks, sign or base prefix). */
+enum dec cfg_parse_dec(const char *s, const char *e, uint32_t min, uint32_t max,
+		       uint32_t *out);
+/* Drop blanks (space, tab) at both ends of [*s, *e). */
+void cfg_trim(const char **s, const char **e);
+bool cfg_entry_is(const char *s, const char *e, const char *word);
+
+void rp_cfg_parse_ports(struct rp_config *cfg, rp_getenv_fn get);
+void rp_cfg_parse_addrs(struct rp_config *cfg, rp_getenv_fn get);
+
+#endif

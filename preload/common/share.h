@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A process's share of a slot's active connections (acct_pid/acct_active
+ * in struct rp_slot): counted by the accept/close hooks, given back when
+ * the process exits (its exit handler) or is found dead (group GC).
+ */
+#ifndef RP_SHARE_H
+#define RP_SHARE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "steer.h"
+
+/* Decrement *p unless it is already 0 (counts never go negative). */
+void rp_dec_positive(__s64 *p);
+void rp_dec_positive_s32(__s32 *p);
+/*
+ * Give back entry k of slot s if it still belongs to pid: its connections
+ * leave s->active and the entry is freed.
+ */
+void rp_share_take_back(struct rp_slot *s, int k, uint32_t pid);
+
+#endif

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sys.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+uint32_t rp_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+int rp_netns(uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) != 0)
+		return -errno;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+/* /proc/PID/stat read with raw syscalls: no stdio, no hooked close. */
+static bool read_stat(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state)
+{
+	char buf[512], *p;
+	int pp, pg;
+
+	/* comm may contain anything, even ')': the last one ends it */
+	if (!read_stat(pid, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
+		return false;
+	*ppid = pp;
+	*pgrp = pg;
+	return true;
+}
+
+bool rp_pid_gone(pid_t pid)
+{
+	pid_t ppid, pgrp;
+	char state;
+
+	if (kill(pid, 0) != 0)
+		return errno == ESRCH;
+	if (!rp_proc_stat(pid, &ppid, &pgrp, &state))
+		return false;
+	return state == 'Z' || state == 'X';
+}
+
+int rp_is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) != 0)
+		return -errno;
+	return (unsigned long)sf.f_type == (unsigned long)BPF_FS_MAGIC;
+}
+
+uint64_t rp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Facts the kernel tells about processes, namespaces and filesystems,
+ * asked the same way by the interposer, the group library and the command.
+ * libc only.
+ */
+#ifndef RP_SYS_H
+#define RP_SYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Inode of this process's pid / network namespace (0 if unknown). */
+uint32_t rp_pidns(void);
+int rp_netns(uint64_t *ino);
+/* Exited, or a zombie its parent has not reaped yet. */
+bool rp_pid_gone(pid_t pid);
+/* ppid, process group and state letter of pid; false if it is gone. */
+bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state);
+/* Is path on a bpf filesystem? -errno of statfs, 0 no, 1 yes. */
+int rp_is_bpffs(const char *path);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t rp_now_ns(void);
+
+#endif

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The group library's entry points: prepare (open or create a group's
+ * pins, before the kernel call) and join (claim a slot for the socket,
+ * attach the program, after it). Keeps the groups this process joined,
+ * so a server listening many times maps each state once.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <uthash.h>
+
+#include "group_impl.h"
+#include "log.h"
+
+#ifndef SO_ATTACH_REUSEPORT_EBPF
+#define SO_ATTACH_REUSEPORT_EBPF 52
+#endif
+#ifndef SO_COOKIE
+#define SO_COOKIE 57
+#endif
+
+/* Groups this process joined, keyed by directory path. */
+struct rp_group {
+	char dir[PATH_MAX];
+	struct rp_state *state;
+	uint32_t state_id;
+	UT_hash_handle hh;
+};
+
+static struct rp_group *groups;
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
+			   va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (!rp_log_enabled(RP_LOG_DEBUG))
+		return 0;
+	(void)level;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	pr_debug("event=libbpf msg=\"%s\"", buf);
+	return 0;
+}
+
+void rp_group_lib_init(const struct rp_config *cfg)
+{
+	rp_log_setup(cfg->log_level, cfg->log_file);
+	libbpf_set_print(libbpf_print_fn);
+}
+
+int rp_group_prepare(const struct rp_config *cfg,
+		     const struct rp_group_key *key, struct rp_state **state)
+{
+	char dir[PATH_MAX], ns[PATH_MAX];
+	struct rp_group *g;
+	struct rp_state *st = NULL;
+	int err, tries;
+
+	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
+	if (err)
+		return err;
+
+	HASH_FIND_STR(groups, dir, g);
+	if (g && rp_pins_map_id(dir, "state") == g->state_id) {
+		*state = g->state;
+		return 0;
+	}
+	/* A group we knew was removed and maybe recreated: map it anew. */
+
+	err = rp_pins_check_bpffs(cfg->pin_dir);
+	if (err)
+		return err;
+	for (tries = 0; tries < 3; tries++) {
+		err = rp_group_open_dir(dir, &st, NULL, NULL);
+		if (err != -ENOENT)
+			break;
+		snprintf(ns, sizeof(ns), "%s", dir);
+		*strrchr(ns, '/') = '\0';
+		err = rp_pins_mkdir_p(ns);
+		if (err)
+			return err;
+		err = rp_pins_create(cfg, key, dir);
+		if (err < 0)
+			return err;
+	}
+	if (err > 0) {
+		rp_group_set_error(
+			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
+			dir);
+		err = -EPROTO;
+	}
+	if (err)
+		return err;
+
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g) {
+			rp_group_unmap(st);
+			return -ENOMEM;
+		}
+		snprintf(g->dir, sizeof(g->dir), "%s", dir);
+		HASH_ADD_STR(groups, dir, g);
+	}
+	/* An old mapping stays valid memory; keep it, accounting may use it. */
+	g->state = st;
+	g->state_id = rp_pins_map_id(dir, "state");
+	*state = st;
+	return 0;
+}
+
+int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
+		  int fd, struct rp_member *out)
+{
+	char dir[PATH_MAX];
+	struct rp_state *st;
+	int socks_fd = -1, prog_fd = -1, err, slot = -1;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	memset(out, 0, sizeof(*out));
+	err = rp_group_prepare(cfg, key, &st);
+	if (err)
+		return err;
+	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
+	if (err)
+		return err;
+	socks_fd = rp_pins_get(dir, "socks");
+	prog_fd = rp_pins_get(dir, "prog");
+	if (socks_fd < 0 || prog_fd < 0) {
+		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
+		rp_group_set_error(
+			"path=%s reason=\"cannot open the group's pins: %s\"",
+			dir, strerror(errno));
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
+		err = -errno;
+		goto out;
+	}
+
+	rp_members_reconcile(cfg, key, st, socks_fd);
+
+	slot = rp_members_claim(st, socks_fd, fd, cookie, &out->already);
+	if (slot < 0) {
+		err = slot;
+		goto out;
+	}
+
+	if (!out->already)
+		rp_members_init_slot(cfg, st, (uint32_t)slot, cookie);
+	rp_members_note_join(cfg, st, (uint32_t)slot);
+
+	rp_group_gc(st);
+	rp_group_rebuild_sticky(st, socks_fd);
+
+	/* Idempotent: every member attaches the same pinned instance. */
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd,
+		       sizeof(prog_fd)) != 0) {
+		err = -errno;
+		rp_group_set_error(
+			"reason=\"cannot attach the steering program: %s\"",
+			strerror(errno));
+		if (!out->already)
+			bpf_map_delete_elem(socks_fd,
+					    &(uint32_t){ (uint32_t)slot });
+		goto out;
+	}
+	out->slot = slot;
+	out->cookie = cookie;
+	out->state = st;
+	out->slotp = &st->slots[slot];
+	err = 0;
+out:
+	rp_close_keep_errno(socks_fd);
+	rp_close_keep_errno(prog_fd);
+	return err;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the files of the group library; not part of its API. */
+#ifndef RP_GROUP_IMPL_H
+#define RP_GROUP_IMPL_H
+
+#include "group.h"
+
+/* Record the reason of a failure for rp_group_last_error(). */
+__attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
+							      ...);
+/* close(fd) with the raw syscall, errno kept; returns -1. */
+int rp_close_keep_errno(int fd);
+
+/* pins.c */
+int rp_pins_check_bpffs(const char *path);
+int rp_pins_mkdir_p(const char *path);
+int rp_pins_get(const char *dir, const char *name);
+void *rp_pins_map_state(int fd);
+/* 0 when published, 1 when another process won the race, or -errno. */
+int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
+		   const char *dir);
+int rp_pins_group_dir(const struct rp_config *cfg,
+		      const struct rp_group_key *key, char *buf, size_t len);
+uint32_t rp_pins_map_id(const char *dir, const char *name);
+
+/* members.c */
+void rp_members_reconcile(const struct rp_config *cfg,
+			  const struct rp_group_key *key, struct rp_state *st,
+			  int socks_fd);
+int rp_members_find_own(int socks_fd, struct rp_state *st, uint64_t cookie);
+int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
+		     bool *already);
+void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
+			  uint32_t i, uint64_t cookie);
+void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
+			  uint32_t slot);
+
+#endif

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Members of a group: claiming and describing a slot, reconciling the
+ * group's shared configuration with who is live, members outside the map
+ * (unsteered), and taking back what dead processes left (GC).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "group_impl.h"
+#include "log.h"
+#include "maglev.h"
+#include "registry_names.h"
+#include "share.h"
+#include "sys.h"
+
+bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie)
+{
+	uint64_t v = 0;
+
+	if (bpf_map_lookup_elem(socks_fd, &i, &v) != 0)
+		return false;
+	if (cookie)
+		*cookie = v;
+	return true;
+}
+
+static void atomic_max_u32(uint32_t *p, uint32_t v)
+{
+	uint32_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (cur < v &&
+	       !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+static int32_t pinned_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 ||
+	    CPU_COUNT(&set) != 1)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return -1;
+}
+
+/*
+ * Bring the group's shared configuration in line with who is live: a group
+ * whose members are all gone takes the joiner's configuration, and the
+ * newest live generation is recomputed (a newer one may have died).
+ */
+void rp_members_reconcile(const struct rp_config *cfg,
+			  const struct rp_group_key *key, struct rp_state *st,
+			  int socks_fd)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t i, live = 0, maxgen = cfg->generation;
+	uint32_t want = rp_policy_resolve(cfg->policy, key->proto);
+	uint64_t cookie;
+
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	for (i = 0; i < n; i++) {
+		if (!rp_group_slot_live(socks_fd, i, &cookie))
+			continue;
+		live++;
+		if (st->slots[i].cookie == cookie &&
+		    st->slots[i].generation > maxgen)
+			maxgen = st->slots[i].generation;
+	}
+	if (live == 0) {
+		if (st->hdr.policy != want)
+			pr_info("event=policy group=%s policy=%s previous=%s reason=\"no live member; the joiner's policy applies\"",
+				key->name, rp_policy_name(want),
+				rp_policy_name(st->hdr.policy));
+		__atomic_store_n(&st->hdr.policy, want, __ATOMIC_RELAXED);
+		memset(st->hdr.unsteered_pid, 0, sizeof(st->hdr.unsteered_pid));
+		__atomic_store_n(&st->hdr.unsteered, 0, __ATOMIC_RELAXED);
+	} else if (cfg->policy_explicit && st->hdr.policy != want) {
+		pr_warn("event=policy_mismatch group=%s policy=%s requested=%s reason=\"the group's live members use %s; REUSEPORT_POLICY=%s is ignored (change it for all with: reuseport policy)\"",
+			key->name, rp_policy_name(st->hdr.policy),
+			rp_policy_name(want), rp_policy_name(st->hdr.policy),
+			rp_policy_name(want));
+	}
+	__atomic_store_n(&st->hdr.max_generation, maxgen, __ATOMIC_RELAXED);
+}
+
+int rp_members_find_own(int socks_fd, struct rp_state *st, uint64_t cookie)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint64_t v;
+
+	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+		if (rp_group_slot_live(socks_fd, i, &v) && v == cookie)
+			return (int)i;
+	return -1;
+}
+
+static void recount_unsteered(struct rp_state *st)
+{
+	uint32_t n = 0;
+
+	for (int k = 0; k < RP_UNSTEERED_PIDS; k++)
+		n += __atomic_load_n(&st->hdr.unsteered_pid[k],
+				     __ATOMIC_RELAXED) != 0;
+	__atomic_store_n(&st->hdr.unsteered, n, __ATOMIC_RELAXED);
+}
+
+void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
+{
+	for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
+		uint32_t want = on ? 0 : pid;
+
+		if (__atomic_compare_exchange_n(
+			    &st->hdr.unsteered_pid[k], &want, on ? pid : 0,
+			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
+	}
+	if (on)
+		__atomic_store_n(&st->hdr.pidns, rp_pidns(), __ATOMIC_RELAXED);
+	recount_unsteered(st);
+}
+
+void rp_group_gc(struct rp_state *st)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t ns = rp_pidns();
+
+	if (ns && __atomic_load_n(&st->hdr.pidns, __ATOMIC_RELAXED) == ns) {
+		for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
+			uint32_t pid = __atomic_load_n(
+				&st->hdr.unsteered_pid[k], __ATOMIC_RELAXED);
+
+			if (pid && rp_pid_gone((pid_t)pid))
+				__atomic_compare_exchange_n(
+					&st->hdr.unsteered_pid[k], &pid, 0,
+					false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED);
+		}
+		recount_unsteered(st);
+	}
+
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rp_slot *s = &st->slots[i];
+
+		/* pids of another pid namespace mean nothing here */
+		if (!ns || __atomic_load_n(&s->pidns, __ATOMIC_RELAXED) != ns)
+			continue;
+		for (int k = 0; k < RP_ACCT_PIDS; k++) {
+			uint32_t pid = __atomic_load_n(&s->acct_pid[k],
+						       __ATOMIC_RELAXED);
+
+			if (pid && rp_pid_gone((pid_t)pid))
+				rp_share_take_back(s, k, pid);
+		}
+	}
+}
+
+/* The sticky policy's table, over the slots live now (maglev.c). */
+void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t *live, nlive = 0;
+	uint16_t *table;
+
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	live = calloc((size_t)n + 1, sizeof(*live));
+	table = malloc(RP_STICKY_SIZE * sizeof(*table));
+	if (live && table) {
+		for (uint32_t i = 0; i < n; i++)
+			if (rp_group_slot_live(socks_fd, i, NULL))
+				live[nlive++] = i;
+		if (nlive &&
+		    rp_maglev_build(live, nlive, table, RP_STICKY_SIZE) == 0)
+			memcpy(st->sticky, table,
+			       RP_STICKY_SIZE * sizeof(*table));
+	}
+	free(live);
+	free(table);
+}
+
+void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
+			  uint32_t i, uint64_t cookie)
+{
+	struct rp_slot *s = &st->slots[i];
+
+	for (int k = 0; k < RP_ACCT_PIDS; k++) {
+		__atomic_store_n(&s->acct_active[k], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->acct_pid[k], 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s->pidns, rp_pidns(), __ATOMIC_RELAXED);
+
+	/* The previous occupant's numbers must not be charged to us. */
+	__atomic_store_n(&s->queued, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->migrated, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->accepted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->current, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->weight, cfg->weight, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->generation, cfg->generation, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cpu, pinned_cpu(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->joined_ns, rp_now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flags, 0, __ATOMIC_RELAXED);
+	/* a shut down listener that listens again keeps its cookie */
+	__atomic_store_n(&s->dead_cookie, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cookie, cookie, __ATOMIC_RELEASE);
+}
+
+/* A slot was claimed (or found again): publish it to the program. */
+void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
+			  uint32_t slot)
+{
+	atomic_max_u32(&st->hdr.nslots, slot + 1);
+	atomic_max_u32(&st->hdr.max_generation, cfg->generation);
+	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Claim the first free slot for the socket fd (BPF_NOEXIST: atomic across
+ * processes). EBUSY means the socket already holds a slot (fork, dup):
+ * *already is set and that slot returned. Returns the slot or -errno.
+ */
+int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
+		     bool *already)
+{
+	uint64_t val = (uint64_t)fd;
+	uint32_t i, max = st->hdr.max_slots;
+	int slot;
+
+	*already = false;
+	for (i = 0; i < max; i++) {
+		if (bpf_map_update_elem(socks_fd, &i, &val, BPF_NOEXIST) == 0)
+			return (int)i;
+		if (errno == EEXIST)
+			continue;
+		if (errno == EBUSY) {
+			slot = rp_members_find_own(socks_fd, st, cookie);
+			*already = true;
+			if (slot >= 0)
+				return slot;
+			rp_group_set_error(
+				"reason=\"socket is registered in another sockarray\"");
+			return -EBUSY;
+		}
+		rp_group_set_error(
+			"reason=\"cannot register the socket in the sockarray: %s\"",
+			strerror(errno));
+		return -errno;
+	}
+	rp_group_set_error(
+		"slots=%u reason=\"every slot of the group is taken; the group was created with REUSEPORT_MAX_SLOTS=%u (remove the group's pins when no instance runs to recreate it larger)\"",
+		max, max);
+	return -ENOSPC;
+}

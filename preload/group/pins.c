@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pins of a group: "$pin_dir/v<layout>/<netns>/<name>/{prog,socks,state}".
+ * Check the filesystem, open and validate an existing group, create one,
+ * remove one. A group is built complete in a private temporary directory
+ * and published with one renameat2(RENAME_NOREPLACE), so concurrent first
+ * starts never see half a group: the loser of the race removes its copy
+ * and opens the winner's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "group_impl.h"
+#include "log.h"
+#include "registry_names.h"
+#include "steer.skel.h"
+#include "sys.h"
+
+/* Reason of the last failure, for the caller's single log line. */
+static char last_error[512];
+
+__attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
+							      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *rp_group_last_error(void)
+{
+	return last_error;
+}
+
+size_t rp_state_map_len(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct rp_state) + (size_t)page - 1) &
+	       ~((size_t)page - 1);
+}
+
+void rp_group_unmap(struct rp_state *state)
+{
+	if (state)
+		munmap(state, rp_state_map_len());
+}
+
+int rp_close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	errno = saved;
+	return -1;
+}
+
+int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len)
+{
+	uint64_t ino;
+	int n, err = rp_netns(&ino);
+
+	if (err) {
+		rp_group_set_error(
+			"reason=\"cannot identify the network namespace (stat /proc/self/ns/net: %s); is /proc mounted?\"",
+			strerror(-err));
+		return -ENOENT;
+	}
+	n = snprintf(buf, len, "%s/v%d/%llu", cfg->pin_dir, RP_LAYOUT,
+		     (unsigned long long)ino);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* The nearest existing ancestor of path must be on bpffs. */
+int rp_pins_check_bpffs(const char *path)
+{
+	char p[PATH_MAX];
+	char *slash;
+	int fs;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while ((fs = rp_is_bpffs(p)) == -ENOENT) {
+		slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			return -ENOMEDIUM;
+		*slash = '\0';
+	}
+	if (fs < 0) {
+		rp_group_set_error(
+			"path=%s reason=\"cannot inspect the pin directory: %s\"",
+			p, strerror(-fs));
+		return fs == -EACCES ? -EACCES : -ENOMEDIUM;
+	}
+	if (!fs) {
+		rp_group_set_error(
+			"path=%s reason=\"REUSEPORT_PIN_DIR %s is not on a bpf filesystem (mount one: mount -t bpf bpf /sys/fs/bpf, or run: reuseport setup)\"",
+			p, path);
+		return -ENOMEDIUM;
+	}
+	return 0;
+}
+
+/* bpffs refuses names with a '.' (reserved by the kernel) with EPERM. */
+static int mkdir_err(const char *p)
+{
+	const char *base = strrchr(p, '/');
+
+	if (errno == EPERM && base && strchr(base, '.'))
+		rp_group_set_error(
+			"path=%s reason=\"bpffs does not allow '.' in file names; choose a REUSEPORT_PIN_DIR without dots below the mount\"",
+			p);
+	else
+		rp_group_set_error(
+			"path=%s reason=\"cannot create the pin directory: %s\"",
+			p, strerror(errno));
+	return errno == EACCES || errno == EPERM ? -EACCES : -errno;
+}
+
+int rp_pins_mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	char *s;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return mkdir_err(p);
+		*s = '/';
+	}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		return mkdir_err(p);
+	return 0;
+}
+
+int rp_pins_get(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+static int map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len);
+}
+
+/* The program must be ours and use exactly these two maps. */
+static bool prog_matches(int prog_fd, __u32 socks_id, __u32 state_id)
+{
+	struct bpf_prog_info info;
+	__u32 ids[8] = { 0 };
+	__u32 len = sizeof(info);
+	bool s = false, t = false;
+	__u32 i;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 8;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
+		return false;
+	if (info.type != BPF_PROG_TYPE_SK_REUSEPORT)
+		return false;
+	for (i = 0; i < info.nr_map_ids && i < 8; i++) {
+		s |= ids[i] == socks_id;
+		t |= ids[i] == state_id;
+	}
+	return s && t;
+}
+
+void *rp_pins_map_state(int fd)
+{
+	void *p = mmap(NULL, rp_state_map_len(), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
+		      int *prog_fd)
+{
+	int sfd = -1, tfd = -1, pfd = -1, err;
+	struct bpf_map_info si, ti;
+	struct rp_state *st = NULL;
+	const char *what = "";
+	struct stat sb;
+
+	/* No directory: no group yet. A directory missing a pin is foreign. */
+	if (stat(dir, &sb) != 0)
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	sfd = rp_pins_get(dir, "socks");
+	if (sfd < 0) {
+		what = "socks";
+		goto fail_errno;
+	}
+	tfd = rp_pins_get(dir, "state");
+	if (tfd < 0) {
+		what = "state";
+		goto fail_errno;
+	}
+	pfd = rp_pins_get(dir, "prog");
+	if (pfd < 0) {
+		what = "prog";
+		goto fail_errno;
+	}
+	if (map_info(sfd, &si) || si.type != BPF_MAP_TYPE_REUSEPORT_SOCKARRAY ||
+	    si.key_size != 4 || si.value_size != 8) {
+		what = "socks is not a REUSEPORT_SOCKARRAY with 8-byte values";
+		goto foreign;
+	}
+	if (map_info(tfd, &ti) || ti.type != BPF_MAP_TYPE_ARRAY ||
+	    ti.value_size != sizeof(struct rp_state) || ti.max_entries != 1 ||
+	    !(ti.map_flags & BPF_F_MMAPABLE)) {
+		what = "state is not a state map of this layout";
+		goto foreign;
+	}
+	if (!prog_matches(pfd, si.id, ti.id)) {
+		what = "prog is not the steering program of these maps";
+		goto foreign;
+	}
+	st = rp_pins_map_state(tfd);
+	if (!st) {
+		what = "state";
+		goto fail_errno;
+	}
+	if (st->hdr.magic != RP_MAGIC || st->hdr.layout != RP_LAYOUT ||
+	    st->hdr.max_slots != si.max_entries) {
+		what = "state header has a foreign magic or layout";
+		goto foreign;
+	}
+	syscall(SYS_close, tfd);
+	*state = st;
+	if (socks_fd)
+		*socks_fd = sfd;
+	else
+		syscall(SYS_close, sfd);
+	if (prog_fd)
+		*prog_fd = pfd;
+	else
+		syscall(SYS_close, pfd);
+	return 0;
+
+fail_errno:
+	err = errno;
+	rp_close_keep_errno(sfd);
+	rp_close_keep_errno(tfd);
+	rp_close_keep_errno(pfd);
+	if (err == ENOENT) {
+		rp_group_set_error(
+			"path=%s reason=\"pins are not a libreuseport v%d group: %s is missing; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+			dir, RP_LAYOUT, what);
+		return -EPROTO;
+	}
+	rp_group_set_error("path=%s/%s reason=\"cannot open pin: %s\"", dir,
+			   what, strerror(err));
+	return err == EACCES || err == EPERM ? -EACCES : -EPROTO;
+foreign:
+	rp_group_set_error(
+		"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+		dir, RP_LAYOUT, what);
+	rp_group_unmap(st);
+	rp_close_keep_errno(sfd);
+	rp_close_keep_errno(tfd);
+	rp_close_keep_errno(pfd);
+	return -EPROTO;
+}
+
+int rp_pins_remove(const char *dir)
+{
+	static const char *const names[] = { "prog", "socks", "state" };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	return rmdir(dir) ? -errno : 0;
+}
+
+/* Returns 0 when published, 1 when another process won the race. */
+int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
+		   const char *dir)
+{
+	char tmp[PATH_MAX], p[PATH_MAX];
+	struct steer_bpf *skel;
+	struct rp_state *st;
+	const char *slash;
+	int err;
+
+	skel = steer_bpf__open();
+	if (!skel) {
+		err = -errno;
+		rp_group_set_error(
+			"reason=\"cannot open the embedded BPF object: %s\"",
+			strerror(-err));
+		return err;
+	}
+	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
+	err = steer_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES) {
+			rp_group_set_error(
+				"reason=\"creating the group's BPF maps and program needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or pre-create the group as root\"");
+			err = -EPERM;
+		} else {
+			rp_group_set_error(
+				"reason=\"cannot load the steering program: %s\"",
+				strerror(-err));
+		}
+		goto out;
+	}
+
+	st = rp_pins_map_state(bpf_map__fd(skel->maps.state));
+	if (!st) {
+		err = -errno;
+		goto out;
+	}
+	st->hdr.magic = RP_MAGIC;
+	st->hdr.layout = RP_LAYOUT;
+	st->hdr.policy = rp_policy_resolve(cfg->policy, key->proto);
+	st->hdr.max_slots = cfg->max_slots;
+	st->hdr.proto = (uint32_t)key->proto;
+	st->hdr.family = (uint32_t)key->family;
+	st->hdr.port = key->port;
+	st->hdr.max_generation = cfg->generation;
+	st->hdr.created_ns = rp_now_ns();
+	rp_group_unmap(st);
+
+	slash = strrchr(dir, '/');
+	/* "tmp-" never starts a group name; bpffs forbids a leading dot. */
+	snprintf(tmp, sizeof(tmp), "%.*s/" RP_TMP_PREFIX "%d-%ld-%s",
+		 (int)(slash - dir), dir, getpid(), (long)syscall(SYS_gettid),
+		 slash + 1);
+	if (mkdir(tmp, 0755) != 0) {
+		err = -errno;
+		rp_group_set_error(
+			"path=%s reason=\"cannot create directory: %s\"", tmp,
+			strerror(-err));
+		goto out;
+	}
+	snprintf(p, sizeof(p), "%s/socks", tmp);
+	err = bpf_map__pin(skel->maps.socks, p);
+	if (!err) {
+		snprintf(p, sizeof(p), "%s/state", tmp);
+		err = bpf_map__pin(skel->maps.state, p);
+	}
+	if (!err) {
+		snprintf(p, sizeof(p), "%s/prog", tmp);
+		err = bpf_program__pin(skel->progs.steer, p);
+	}
+	if (err) {
+		rp_group_set_error(
+			"path=%s reason=\"cannot pin the group's objects: %s\"",
+			tmp, strerror(-err));
+		rp_pins_remove(tmp);
+		goto out;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
+		err = -errno;
+		rp_pins_remove(tmp);
+		if (err == -EEXIST || err == -ENOTEMPTY) {
+			err = 1;
+		} else {
+			rp_group_set_error(
+				"path=%s reason=\"cannot publish the group: %s\"",
+				dir, strerror(-err));
+		}
+		goto out;
+	}
+	pr_info("event=create group=%s policy=%s slots=%u", key->name,
+		rp_policy_name(rp_policy_resolve(cfg->policy, key->proto)),
+		cfg->max_slots);
+	err = 0;
+out:
+	steer_bpf__destroy(skel);
+	return err;
+}
+
+int rp_pins_group_dir(const struct rp_config *cfg,
+		      const struct rp_group_key *key, char *buf, size_t len)
+{
+	char ns[PATH_MAX];
+	int err = rp_group_ns_dir(cfg, ns, sizeof(ns));
+	int n;
+
+	if (err)
+		return err;
+	n = snprintf(buf, len, "%s/%s", ns, key->name);
+	return n > 0 && (size_t)n < len ? 0 : -ENAMETOOLONG;
+}
+
+uint32_t rp_pins_map_id(const char *dir, const char *name)
+{
+	struct bpf_map_info info;
+	int fd = rp_pins_get(dir, name);
+	uint32_t id = 0;
+
+	if (fd < 0)
+		return 0;
+	if (map_info(fd, &info) == 0)
+		id = info.id;
+	syscall(SYS_close, fd);
+	return id;
+}

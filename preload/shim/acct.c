@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Connection accounting for leastconn and the supervisor's drain: an
+ * accept on a member moves a connection from the slot's queued to its
+ * active count, a close takes it out. Memory operations only, never a
+ * system call. Each process's share is kept per slot so that it can be
+ * given back when the process exits (here) or dies (group GC).
+ */
+#include <errno.h>
+
+#include "fdtab.h"
+#include "share.h"
+#include "shim_impl.h"
+
+/*
+ * This process's entries in slots' acct_pid/acct_active, given back at
+ * exit so a finished process leaves no load.
+ */
+#define MAX_ACCT 64
+static struct {
+	struct rp_slot *slot;
+	int idx;
+} acct_list[MAX_ACCT];
+static unsigned int nacct;
+
+/* In the child after fork: the parent's entries stay the parent's. */
+void rp_acct_after_fork(void)
+{
+	__atomic_store_n(&nacct, 0, __ATOMIC_RELAXED);
+}
+
+/* This process's acct entry in slot s, claimed on first use; -1 if full. */
+static int acct_index(struct rp_slot *s)
+{
+	uint32_t pid = __atomic_load_n(&rp_my_pid, __ATOMIC_RELAXED);
+	unsigned int n;
+
+	for (int k = 0; k < RP_ACCT_PIDS; k++)
+		if (__atomic_load_n(&s->acct_pid[k], __ATOMIC_RELAXED) == pid)
+			return k;
+	for (int k = 0; k < RP_ACCT_PIDS; k++) {
+		uint32_t zero = 0;
+
+		if (!__atomic_compare_exchange_n(&s->acct_pid[k], &zero, pid,
+						 false, __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			continue;
+		n = __atomic_fetch_add(&nacct, 1, __ATOMIC_RELAXED);
+		if (n < MAX_ACCT) {
+			acct_list[n].slot = s;
+			acct_list[n].idx = k;
+		}
+		return k;
+	}
+	return -1;
+}
+
+/* Accept path: memory operations only, never a system call. */
+int rp_accepted(int lfd, int fd)
+{
+	struct rp_fdent l, a = { 0 };
+	int idx;
+
+	if (fd < 0) {
+		/* An empty accept queue: nothing is queued on this slot. */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    rp_fd_get(lfd, &l) && (l.flags & RP_FD_MEMBER) && l.slot)
+			__atomic_store_n(&l.slot->queued, 0, __ATOMIC_RELAXED);
+		return fd;
+	}
+	if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) || !l.slot) {
+		rp_fd_clear(fd);
+		return fd;
+	}
+	idx = acct_index(l.slot);
+	a.flags = RP_FD_ACCEPTED | RP_FD_KNOWN |
+		  (l.flags & (RP_FD_TCP | RP_FD_UDP)) |
+		  (uint32_t)(idx + 1) << RP_FD_ACCT_SHIFT;
+	a.forkgen = rp_forkgen;
+	a.slot = l.slot;
+	a.state = l.state;
+	rp_fd_set(fd, &a);
+	__atomic_fetch_add(&l.slot->accepted, 1, __ATOMIC_RELAXED);
+	rp_dec_positive(&l.slot->queued);
+	__atomic_fetch_add(&l.slot->active, 1, __ATOMIC_RELAXED);
+	if (idx >= 0)
+		__atomic_fetch_add(&l.slot->acct_active[idx], 1,
+				   __ATOMIC_RELAXED);
+	return fd;
+}
+
+/* Normal exit: this process's open connections no longer count. */
+__attribute__((destructor)) static void rp_destructor(void)
+{
+	unsigned int n = __atomic_load_n(&nacct, __ATOMIC_RELAXED);
+	uint32_t pid = __atomic_load_n(&rp_my_pid, __ATOMIC_RELAXED);
+
+	if (n > MAX_ACCT)
+		n = MAX_ACCT;
+	for (unsigned int i = 0; i < n; i++)
+		rp_share_take_back(acct_list[i].slot, acct_list[i].idx, pid);
+}
+
+/* An fd is going away (close, or replaced by dup2/dup3). */
+static void forget(const struct rp_fdent *e)
+{
+	if (e->forkgen != __atomic_load_n(&rp_forkgen, __ATOMIC_RELAXED))
+		return;
+	if ((e->flags & RP_FD_ACCEPTED) && e->slot) {
+		int idx = (int)((e->flags & RP_FD_ACCT_MASK) >>
+				RP_FD_ACCT_SHIFT) -
+			  1;
+
+		rp_dec_positive(&e->slot->active);
+		if (idx >= 0)
+			rp_dec_positive_s32(&e->slot->acct_active[idx]);
+	}
+	if ((e->flags & RP_FD_UNSTEERED) && e->state)
+		rp_register_unsteered_gone(e->state);
+}
+
+void rp_closing(int fd)
+{
+	struct rp_fdent e;
+
+	/* Cleared before the real close: the number may be reused at once. */
+	if (rp_fd_get(fd, &e)) {
+		rp_fd_clear(fd);
+		forget(&e);
+	}
+}
+
+/*
+ * newfd now refers to oldfd's socket. Socket-level facts carry over;
+ * accounting stays with the original fd so a connection is counted once.
+ */
+int rp_duped(int oldfd, int newfd, bool replaced)
+{
+	struct rp_fdent e, old;
+
+	if (newfd < 0 || newfd == oldfd)
+		return newfd;
+	if (replaced && rp_fd_get(newfd, &old))
+		forget(&old);
+	if (!rp_fd_get(oldfd, &e)) {
+		rp_fd_clear(newfd);
+		return newfd;
+	}
+	e.flags &= RP_FD_TCP | RP_FD_UDP | RP_FD_KNOWN | RP_FD_SWALLOWED |
+		   RP_FD_MEMBER;
+	e.forkgen = rp_forkgen;
+	if (!(e.flags & RP_FD_MEMBER)) {
+		e.slot = NULL;
+		e.state = NULL;
+	}
+	rp_fd_set(newfd, &e);
+	return newfd;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the interposer's files; not part of its interface. */
+#ifndef RP_SHIM_IMPL_H
+#define RP_SHIM_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "fdtab.h"
+
+/* The environment, parsed once (shim.c). */
+extern struct rp_config rp_cfg;
+/* Serialises registrations; held across fork by the atfork handlers. */
+extern pthread_mutex_t rp_reg_lock;
+/*
+ * Set while the shim runs its own (or libbpf's) socket calls, so those
+ * reach libc untouched.
+ */
+extern __thread int rp_in_shim __attribute__((tls_model("initial-exec")));
+extern uint32_t rp_my_pid;
+
+/* shim.c: what a socket is and whether the shim acts on it */
+uint32_t rp_classify(int domain, int type, int protocol);
+uint32_t rp_sock_kind(int fd, struct rp_fdent *e);
+uint16_t rp_port_of(const struct sockaddr *sa);
+bool rp_addr_ok(const struct sockaddr *sa, socklen_t len);
+bool rp_in_scope(uint32_t kind, const struct sockaddr *sa);
+
+/* register.c: the real bind/listen with registration around it */
+int rp_register_bind(int fd, uint32_t kind, const struct sockaddr *sa,
+		     socklen_t len, struct rp_fdent *e);
+int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
+		       struct rp_fdent *e);
+void rp_adopt_passed_sockets(void);
+/* This process's unregistered member of st is gone. */
+void rp_register_unsteered_gone(struct rp_state *st);
+
+/* acct.c */
+void rp_acct_after_fork(void);
+
+#endif
