@@ -1,0 +1,671 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trust rules for the pin tree and the log file: see pintrust.h.
+ * libc only, no allocation besides fdopendir(), usable inside the preload.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pintrust.h"
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#define NO_GID ((gid_t)-1)
+
+/* Set once the kernel said ENOSYS: then openat(O_NOFOLLOW) only. */
+static int no_openat2;
+
+/* raw close: inside the preload, its own close() hook has nothing to do */
+static void raw_close(int fd)
+{
+	int saved = errno;
+
+	syscall(SYS_close, fd);
+	errno = saved;
+}
+
+/*
+ * One line into why: control characters (a newline in a planted file name)
+ * become '?', so the line cannot forge another log line.
+ */
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t whylen,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	for (char *c = why; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
+}
+
+static const char *type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "regular file";
+	case S_IFDIR:
+		return "directory";
+	case S_IFLNK:
+		return "symbolic link";
+	case S_IFIFO:
+		return "FIFO";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	}
+	return "file of unknown type";
+}
+
+/* One component: not empty, no '/', not "." or "..", at most NAME_MAX. */
+static bool valid_name(const char *name)
+{
+	size_t len;
+
+	if (!name || !*name || strchr(name, '/'))
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	len = strlen(name);
+	return len <= NAME_MAX;
+}
+
+/*
+ * openat of one component that never follows a link: with O_PATH a final
+ * symlink comes back as an fd of the link itself (fstat says S_IFLNK),
+ * without O_PATH it is ELOOP. Returns fd or -errno.
+ */
+static int open_nofollow(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd, tries = 0;
+
+	flags |= O_NOFOLLOW | O_CLOEXEC;
+	/* glibc's O_TMPFILE includes O_DIRECTORY: test all of its bits */
+	if (!(flags & O_CREAT) && (flags & O_TMPFILE) != O_TMPFILE)
+		mode = 0;
+	while (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = {
+			.flags = (uint64_t)(unsigned int)flags,
+			.mode = mode,
+			.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
+		};
+
+		fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		/* a scoped lookup may ask for a retry after a rename */
+		if (errno == EAGAIN && ++tries < 8)
+			continue;
+		if (errno != ENOSYS)
+			return -errno;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+	fd = openat(dirfd, name, flags, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The owner and mode rule. strict: at or below trust_from (and every
+ * rp_trusted_openat entry); otherwise a directory above it.
+ */
+static int check_owner_mode(const struct stat *st, bool strict, uid_t euid,
+			    gid_t allowed_gid, const char *path, int plen,
+			    char *why, size_t whylen)
+{
+	unsigned int mode = st->st_mode & 07777;
+	bool gid_ok = allowed_gid != NO_GID && st->st_gid == allowed_gid;
+
+	if (st->st_uid != 0 && st->st_uid != euid) {
+		say(why, whylen,
+		    "path=%.*s reason=\"owned by uid %u (not root or this process's uid %u): that user could replace what it holds\"",
+		    plen, path, (unsigned int)st->st_uid, (unsigned int)euid);
+		return -EPERM;
+	}
+	if (!strict) {
+		if (!(mode & (S_IWGRP | S_IWOTH)) || (mode & S_ISVTX))
+			return 0;
+		if (!(mode & S_IWOTH) && gid_ok)
+			return 0;
+		say(why, whylen,
+		    "path=%.*s reason=\"writable by %s (mode %04o, gid %u) and not sticky: another user could rename what is below it\"",
+		    plen, path, mode & S_IWOTH ? "others" : "its group", mode,
+		    (unsigned int)st->st_gid);
+		return -EPERM;
+	}
+	if (mode & S_IWOTH) {
+		say(why, whylen,
+		    "path=%.*s reason=\"writable by others (mode %04o); at or below the pin dir not even a sticky directory is accepted\"",
+		    plen, path, mode);
+		return -EPERM;
+	}
+	if ((mode & S_IWGRP) && !gid_ok) {
+		if (allowed_gid == NO_GID)
+			say(why, whylen,
+			    "path=%.*s reason=\"group-writable (mode %04o, gid %u) and no group is allowed (reuseport setup --group)\"",
+			    plen, path, mode, (unsigned int)st->st_gid);
+		else
+			say(why, whylen,
+			    "path=%.*s reason=\"group-writable (mode %04o) by gid %u, not by the allowed gid %u\"",
+			    plen, path, mode, (unsigned int)st->st_gid,
+			    (unsigned int)allowed_gid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* fstat an fd from open_nofollow() and apply the rules. */
+static int check_fd(int fd, bool strict, bool want_dir, uid_t euid,
+		    gid_t allowed_gid, const char *path, int plen, char *why,
+		    size_t whylen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		int err = -errno;
+
+		say(why, whylen, "path=%.*s reason=\"cannot stat: %s\"", plen,
+		    path, strerror(-err));
+		return err;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		say(why, whylen,
+		    "path=%.*s reason=\"is a symbolic link; links are never followed here\"",
+		    plen, path);
+		return -ELOOP;
+	}
+	if (want_dir && !S_ISDIR(st.st_mode)) {
+		say(why, whylen,
+		    "path=%.*s reason=\"is a %s, not a directory\"", plen, path,
+		    type_name(st.st_mode));
+		return -ENOTDIR;
+	}
+	return check_owner_mode(&st, strict, euid, allowed_gid, path, plen, why,
+				whylen);
+}
+
+/*
+ * Copy an absolute path without repeated or trailing slashes. -EINVAL for
+ * a "." or ".." component, -ENAMETOOLONG when it does not fit.
+ */
+static int normalize(const char *in, char *out, size_t outlen)
+{
+	const char *p = in, *e;
+	size_t n = 0, len;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		len = (size_t)(e - p);
+		if ((len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		if (len > NAME_MAX || n + 1 + len + 1 > outlen)
+			return -ENAMETOOLONG;
+		out[n++] = '/';
+		memcpy(out + n, p, len);
+		n += len;
+		p = e;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return 0;
+}
+
+int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
+		   gid_t allowed_gid, bool create, char *why, size_t whylen)
+{
+	char p[PATH_MAX], tf[PATH_MAX], name[NAME_MAX + 1];
+	size_t tf_len, depth = 0, i = 0, len;
+	const char *c, *e;
+	int fd, nfd, err;
+
+	say(why, whylen, "%s", "");
+	if (!path || path[0] != '/') {
+		say(why, whylen, "path=%s reason=\"not an absolute path\"",
+		    path ? path : "(null)");
+		return -EINVAL;
+	}
+	err = normalize(path, p, sizeof(p));
+	if (err) {
+		say(why, whylen, "path=%s reason=\"%s\"", path,
+		    err == -EINVAL ? "has a '.' or '..' component" :
+				     "too long");
+		return err;
+	}
+	if (!trust_from || !*trust_from)
+		trust_from = "/";
+	if (trust_from[0] != '/' || normalize(trust_from, tf, sizeof(tf))) {
+		say(why, whylen,
+		    "path=%s reason=\"the trusted directory %s is not an absolute path without '.' or '..'\"",
+		    p, trust_from);
+		return -EINVAL;
+	}
+	tf_len = strlen(tf);
+	if (tf_len > 1) {
+		if (strncmp(p, tf, tf_len) != 0 ||
+		    (p[tf_len] != '\0' && p[tf_len] != '/')) {
+			say(why, whylen,
+			    "path=%s reason=\"not at or below the trusted directory %s\"",
+			    p, tf);
+			return -EINVAL;
+		}
+		for (c = tf; *c; c++)
+			depth += *c == '/';
+	}
+
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		say(why, whylen, "path=/ reason=\"cannot open: %s\"",
+		    strerror(-err));
+		return err;
+	}
+	err = check_fd(fd, depth == 0, true, euid, allowed_gid, "/", 1, why,
+		       whylen);
+	if (err)
+		goto fail;
+
+	for (c = p; c[0] == '/' && c[1]; c = e) {
+		bool strict = ++i >= depth;
+		int plen;
+
+		c++;
+		e = strchrnul(c, '/');
+		len = (size_t)(e - c);
+		memcpy(name, c, len);
+		name[len] = '\0';
+		plen = (int)(e - p);
+
+		nfd = open_nofollow(fd, name, O_PATH, 0);
+		if (nfd == -ENOENT && create && strict) {
+			if (mkdirat(fd, name, 0755) != 0 && errno != EEXIST) {
+				err = -errno;
+				say(why, whylen,
+				    "path=%.*s reason=\"cannot create: %s\"",
+				    plen, p, strerror(-err));
+				goto fail;
+			}
+			nfd = open_nofollow(fd, name, O_PATH, 0);
+		}
+		if (nfd < 0) {
+			err = nfd;
+			if (err == -ENOENT && create)
+				say(why, whylen,
+				    "path=%.*s reason=\"does not exist (only levels at or below %s are created)\"",
+				    plen, p, tf);
+			else if (err == -ENOENT)
+				say(why, whylen,
+				    "path=%.*s reason=\"does not exist\"", plen,
+				    p);
+			else if (err == -ELOOP)
+				say(why, whylen,
+				    "path=%.*s reason=\"is a symbolic link; links are never followed here\"",
+				    plen, p);
+			else
+				say(why, whylen,
+				    "path=%.*s reason=\"cannot open: %s\"",
+				    plen, p, strerror(-err));
+			goto fail;
+		}
+		raw_close(fd);
+		fd = nfd;
+		err = check_fd(fd, strict, true, euid, allowed_gid, p, plen,
+			       why, whylen);
+		if (err)
+			goto fail;
+	}
+	return fd;
+fail:
+	raw_close(fd);
+	return err;
+}
+
+/* "<path of dirfd>/<name>" for messages only; best effort. */
+static void describe(int dirfd, const char *name, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n = -1;
+
+	if (dirfd != AT_FDCWD) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+		n = readlink(link, buf, len - 1);
+	}
+	if (n < 0 || (size_t)n >= len - 1)
+		n = snprintf(buf, len, dirfd == AT_FDCWD ? "." : "fd:%d",
+			     dirfd);
+	else
+		buf[n] = '\0';
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s%s",
+			 n > 0 && buf[n - 1] == '/' ? "" : "/",
+			 name ? name : "(null)");
+}
+
+int rp_trusted_openat(int dirfd, const char *name, int flags, uid_t euid,
+		      gid_t allowed_gid, char *why, size_t whylen)
+{
+	char shown[PATH_MAX];
+	int fd, err;
+
+	say(why, whylen, "%s", "");
+	describe(dirfd, name, shown, sizeof(shown));
+	if (!valid_name(name)) {
+		say(why, whylen,
+		    "path=%s reason=\"not a single path component\"", shown);
+		return -EINVAL;
+	}
+	fd = open_nofollow(dirfd, name, flags, 0600);
+	if (fd < 0) {
+		if (fd == -ELOOP)
+			say(why, whylen,
+			    "path=%s reason=\"is a symbolic link; links are never followed here\"",
+			    shown);
+		else
+			say(why, whylen, "path=%s reason=\"cannot open: %s\"",
+			    shown, strerror(-fd));
+		return fd;
+	}
+	err = check_fd(fd, true, false, euid, allowed_gid, shown,
+		       (int)strlen(shown), why, whylen);
+	if (err) {
+		raw_close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The mount id of an fd from /proc/self/fdinfo, or -1 when unknown. */
+static long long mnt_id_of(int fd)
+{
+	char p[64], buf[512], *m;
+	ssize_t n;
+	int f;
+
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	f = open(p, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	raw_close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	m = strstr(buf, "\nmnt_id:");
+	return m ? strtoll(m + 8, NULL, 10) : -1;
+}
+
+int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
+{
+	char shown[PATH_MAX];
+	struct stat pst, st, fst;
+	long long pmnt, mnt;
+	struct dirent *de;
+	int fd, err = 0;
+	DIR *d;
+
+	say(why, whylen, "%s", "");
+	describe(dirfd, name, shown, sizeof(shown));
+	if (!valid_name(name)) {
+		say(why, whylen,
+		    "path=%s reason=\"not a single path component; nothing removed\"",
+		    shown);
+		return -EINVAL;
+	}
+	if (fstat(dirfd, &pst) != 0 ||
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		err = -errno;
+		say(why, whylen, "path=%s reason=\"cannot stat: %s\"", shown,
+		    strerror(-err));
+		return err;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		say(why, whylen,
+		    "path=%s reason=\"is a symbolic link; not followed, nothing removed\"",
+		    shown);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		say(why, whylen,
+		    "path=%s reason=\"is a %s, not a directory; nothing removed\"",
+		    shown, type_name(st.st_mode));
+		return -ENOTDIR;
+	}
+	if (st.st_dev != pst.st_dev) {
+		say(why, whylen,
+		    "path=%s reason=\"on another filesystem than its parent (a mount point?); nothing removed\"",
+		    shown);
+		return -EXDEV;
+	}
+	fd = open_nofollow(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		say(why, whylen,
+		    "path=%s reason=\"cannot open: %s; nothing removed\"",
+		    shown, strerror(-fd));
+		return fd;
+	}
+	if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev ||
+	    fst.st_ino != st.st_ino) {
+		raw_close(fd);
+		say(why, whylen,
+		    "path=%s reason=\"changed while being removed; nothing removed\"",
+		    shown);
+		return -EAGAIN;
+	}
+	/* a bind mount of the same filesystem keeps st_dev */
+	pmnt = mnt_id_of(dirfd);
+	mnt = mnt_id_of(fd);
+	if (pmnt >= 0 && mnt >= 0 && pmnt != mnt) {
+		raw_close(fd);
+		say(why, whylen,
+		    "path=%s reason=\"is a mount point; nothing removed\"",
+		    shown);
+		return -EXDEV;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		raw_close(fd);
+		say(why, whylen, "path=%s reason=\"cannot read: %s\"", shown,
+		    strerror(-err));
+		return err;
+	}
+
+	/* first look at everything, so a refusal removes nothing */
+	while ((errno = 0, de = readdir(d))) {
+		struct stat est;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(fd, de->d_name, &est, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			err = -errno;
+			say(why, whylen,
+			    "path=%s reason=\"cannot stat entry %s: %s; nothing removed\"",
+			    shown, de->d_name, strerror(-err));
+			goto out;
+		}
+		if (S_ISDIR(est.st_mode)) {
+			say(why, whylen,
+			    "path=%s reason=\"contains the directory %s (a group holds only pinned objects); nothing removed\"",
+			    shown, de->d_name);
+			err = -ENOTEMPTY;
+			goto out;
+		}
+	}
+	if (errno) {
+		err = -errno;
+		say(why, whylen, "path=%s reason=\"cannot read: %s\"", shown,
+		    strerror(-err));
+		goto out;
+	}
+
+	/* flags 0: unlinkat never removes a directory, never follows */
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(fd, de->d_name, 0) != 0 && errno != ENOENT &&
+		    !err) {
+			err = -errno;
+			say(why, whylen,
+			    "path=%s reason=\"cannot remove entry %s: %s\"",
+			    shown, de->d_name, strerror(-err));
+		}
+	}
+	if (!err && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
+		err = -errno;
+		say(why, whylen,
+		    "path=%s reason=\"cannot remove the directory: %s\"", shown,
+		    strerror(-err));
+	}
+out:
+	closedir(d);
+	return err;
+}
+
+int rp_tmp_name(char *buf, size_t len, const char *name)
+{
+	uint64_t r;
+	ssize_t n;
+	int m;
+
+	if (!buf || !len || !valid_name(name))
+		return -EINVAL;
+	do {
+		n = getrandom(&r, sizeof(r), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(r))
+		return -EIO;
+	m = snprintf(buf, len, RP_TMP_NAME_PREFIX "%d-%016" PRIx64 "-%s",
+		     (int)getpid(), r, name);
+	if (m < 0)
+		return -EINVAL;
+	if ((size_t)m >= len || m > NAME_MAX) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+#define LOG_OPEN_FLAGS                                                         \
+	(O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
+	 O_NOCTTY)
+
+/* The type rule of the log file, for both the lstat and the fstat. */
+static int log_type_ok(const struct stat *st, const char *path, char *why,
+		       size_t whylen)
+{
+	if (S_ISREG(st->st_mode)) {
+		if (st->st_nlink <= 1)
+			return 0;
+		say(why, whylen,
+		    "path=%s reason=\"regular file with %lu hard links; a log file must have one (a planted link to another file is refused)\"",
+		    path, (unsigned long)st->st_nlink);
+		return -EMLINK;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		say(why, whylen,
+		    "path=%s reason=\"is a symbolic link; the log file is never opened through a link\"",
+		    path);
+		return -ELOOP;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		say(why, whylen,
+		    "path=%s reason=\"is a directory, not a regular file\"",
+		    path);
+		return -EISDIR;
+	}
+	if (S_ISCHR(st->st_mode)) {
+		say(why, whylen,
+		    "path=%s reason=\"is a character device, not a regular file (/dev/null and /dev/full are refused too; to log less leave REUSEPORT_LOG_FILE unset and set REUSEPORT_LOG=error)\"",
+		    path);
+		return -EINVAL;
+	}
+	say(why, whylen, "path=%s reason=\"is a %s, not a regular file\"", path,
+	    type_name(st->st_mode));
+	return -EINVAL;
+}
+
+int rp_open_log_file(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd, err;
+
+	say(why, whylen, "%s", "");
+	if (!path || path[0] != '/') {
+		say(why, whylen,
+		    "path=%s reason=\"not an absolute path; the log file must be named from /\"",
+		    path ? path : "(null)");
+		return -EINVAL;
+	}
+	/* before opening: a device is not even opened */
+	if (lstat(path, &st) == 0) {
+		err = log_type_ok(&st, path, why, whylen);
+		if (err)
+			return err;
+	}
+	fd = open(path, LOG_OPEN_FLAGS, 0640);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ELOOP)
+			say(why, whylen,
+			    "path=%s reason=\"is a symbolic link; the log file is never opened through a link\"",
+			    path);
+		else if (err == -EISDIR)
+			say(why, whylen,
+			    "path=%s reason=\"is a directory, not a regular file\"",
+			    path);
+		else if (err == -ENXIO)
+			say(why, whylen,
+			    "path=%s reason=\"is a FIFO without a reader or a socket, not a regular file\"",
+			    path);
+		else
+			say(why, whylen, "path=%s reason=\"cannot open: %s\"",
+			    path, strerror(-err));
+		return err;
+	}
+	/* after opening: what was opened is what counts */
+	if (fstat(fd, &st) != 0) {
+		err = -errno;
+		raw_close(fd);
+		say(why, whylen, "path=%s reason=\"cannot stat: %s\"", path,
+		    strerror(-err));
+		return err;
+	}
+	err = log_type_ok(&st, path, why, whylen);
+	if (err) {
+		raw_close(fd);
+		return err;
+	}
+	return fd;
+}
