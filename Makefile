@@ -102,6 +102,7 @@ $(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \
 	preload/common/names.c preload/common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
+$(BUILD)/unit/test_pintrust: preload/common/pintrust.c
 $(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c \
 	preload/common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h

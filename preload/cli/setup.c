@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "pintrust.h"
 #include "registry_names.h"
 #include "sys.h"
 
 struct cleanup {
+	int nsfd; /* the namespace directory, opened by the trust rules */
 	bool dry;
 	int removed;
 	int kept;
@@ -43,17 +46,34 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 		c->kept++;
 		return;
 	}
+	if (!c->dry) {
+		char why[512];
+
+		/* never through a link, never outside this directory */
+		if (rp_remove_group_dirat(c->nsfd, g->name, why, sizeof(why))) {
+			printf("not removed: %s\n", why);
+			c->kept++;
+			return;
+		}
+	}
 	printf("%s %s\n", c->dry ? "would remove" : "removed", g->dir);
-	if (!c->dry)
-		rp_pins_remove(g->dir);
 	c->removed++;
 }
 
 static void cleanup_ns(const char *ns_dir, void *arg)
 {
 	struct cleanup *c = arg;
+	char why[512];
 
+	c->nsfd = rp_trusted_dir(ns_dir, cfg.pin_dir, geteuid(), (gid_t)-1,
+				 false, why, sizeof(why));
+	if (c->nsfd < 0) {
+		printf("left alone: %s\n", why);
+		c->kept++;
+		return;
+	}
 	rp_walk_groups(ns_dir, true, cleanup_group, c);
+	close(c->nsfd);
 	if (!c->dry)
 		rmdir(ns_dir); /* only succeeds when empty */
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pintrust.h"
 
 static enum rp_log_level log_level = RP_LOG_WARN;
 static const char *log_file; /* NULL: stderr */
@@ -23,10 +24,30 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void rp_log_setup(enum rp_log_level level, const char *file)
 {
+	char why[512];
 	struct stat st;
+	int fd;
 
 	log_level = level;
 	log_file = file && *file ? file : NULL;
+	if (log_file) {
+		/*
+		 * Absolute, a regular file, never through a link, never a FIFO
+		 * or device that could block the server: else stderr, and one
+		 * line that says why.
+		 */
+		fd = rp_open_log_file(log_file, why, sizeof(why));
+		if (fd >= 0) {
+			syscall(SYS_close, fd);
+		} else {
+			log_file = NULL;
+			rp_log(RP_LOG_ERROR,
+			       "event=log_file_refused errno=%s %s action=\"logging to stderr\"",
+			       strerrorname_np(-fd) ? strerrorname_np(-fd) :
+						      "?",
+			       why);
+		}
+	}
 	/*
 	 * Remember what fd 2 is now: a daemon that closes stdio may later
 	 * reuse fd 2 for a client socket, and a log line must never end up
@@ -91,8 +112,7 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 
 	if (log_file) {
 		/* Opened per line: the shim keeps no fd in the host process. */
-		fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			  0644);
+		fd = rp_open_log_file(log_file, NULL, 0);
 		if (fd < 0)
 			goto out;
 		write_all(fd, line, (size_t)n);

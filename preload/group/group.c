@@ -82,15 +82,16 @@ int rp_group_prepare(const struct rp_config *cfg,
 	err = rp_pins_check_bpffs(cfg->pin_dir);
 	if (err)
 		return err;
+	snprintf(ns, sizeof(ns), "%s", dir);
+	*strrchr(ns, '/') = '\0';
+	/* every level from the pin dir down: trusted, created if missing */
+	err = rp_pins_trust_dir(cfg, ns, true);
+	if (err)
+		return err;
 	for (tries = 0; tries < 3; tries++) {
 		err = rp_group_open_dir(dir, &st, NULL, NULL);
 		if (err != -ENOENT)
 			break;
-		snprintf(ns, sizeof(ns), "%s", dir);
-		*strrchr(ns, '/') = '\0';
-		err = rp_pins_mkdir_p(ns);
-		if (err)
-			return err;
 		err = rp_pins_create(cfg, key, dir);
 		if (err < 0)
 			return err;

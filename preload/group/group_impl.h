@@ -13,7 +13,9 @@ int rp_close_keep_errno(int fd);
 
 /* pins.c */
 int rp_pins_check_bpffs(const char *path);
-int rp_pins_mkdir_p(const char *path);
+/* dir (at or below the pin dir) passes the trust rules; create if missing. */
+int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir,
+		      bool create);
 int rp_pins_get(const char *dir, const char *name);
 void *rp_pins_map_state(int fd);
 /* 0 when published, 1 when another process won the race, or -errno. */

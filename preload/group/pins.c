@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "group_impl.h"
+#include "pintrust.h"
 #include "log.h"
 #include "registry_names.h"
 #include "steer.skel.h"
@@ -114,39 +115,25 @@ int rp_pins_check_bpffs(const char *path)
 	return 0;
 }
 
-/* bpffs refuses names with a '.' (reserved by the kernel) with EPERM. */
-static int mkdir_err(const char *p)
+int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
 {
-	const char *base = strrchr(p, '/');
+	char why[512];
+	int fd = rp_trusted_dir(dir, cfg->pin_dir, geteuid(), (gid_t)-1, create,
+				why, sizeof(why));
+	const char *base = strrchr(cfg->pin_dir, '/');
 
-	if (errno == EPERM && base && strchr(base, '.'))
+	if (fd >= 0) {
+		syscall(SYS_close, fd);
+		return 0;
+	}
+	/* bpffs refuses names with a '.' (reserved by the kernel) */
+	if (fd == -EPERM && create && base && strchr(base, '.'))
 		rp_group_set_error(
 			"path=%s reason=\"bpffs does not allow '.' in file names; choose a REUSEPORT_PIN_DIR without dots below the mount\"",
-			p);
+			cfg->pin_dir);
 	else
-		rp_group_set_error(
-			"path=%s reason=\"cannot create the pin directory: %s\"",
-			p, strerror(errno));
-	return errno == EACCES || errno == EPERM ? -EACCES : -errno;
-}
-
-int rp_pins_mkdir_p(const char *path)
-{
-	char p[PATH_MAX];
-	char *s;
-
-	snprintf(p, sizeof(p), "%s", path);
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			return mkdir_err(p);
-		*s = '/';
-	}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST)
-		return mkdir_err(p);
-	return 0;
+		rp_group_set_error("%s", why);
+	return -EACCES;
 }
 
 int rp_pins_get(const char *dir, const char *name)
@@ -206,8 +193,14 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 	struct stat sb;
 
 	/* No directory: no group yet. A directory missing a pin is foreign. */
-	if (stat(dir, &sb) != 0)
+	if (lstat(dir, &sb) != 0)
 		return errno == ENOENT ? -ENOENT : -EACCES;
+	if (!S_ISDIR(sb.st_mode)) {
+		rp_group_set_error(
+			"path=%s reason=\"not a directory (links are never followed); remove it (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+			dir);
+		return -EPROTO;
+	}
 	sfd = rp_pins_get(dir, "socks");
 	if (sfd < 0) {
 		what = "socks";
@@ -348,9 +341,15 @@ int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
 
 	slash = strrchr(dir, '/');
 	/* "tmp-" never starts a group name; bpffs forbids a leading dot. */
-	snprintf(tmp, sizeof(tmp), "%.*s/" RP_TMP_PREFIX "%d-%ld-%s",
-		 (int)(slash - dir), dir, getpid(), (long)syscall(SYS_gettid),
-		 slash + 1);
+	/* unpredictable: nobody can plant the directory we are about to fill */
+	err = rp_tmp_name(p, sizeof(p), slash + 1);
+	if (err) {
+		rp_group_set_error(
+			"reason=\"cannot name a temporary directory: %s\"",
+			strerror(-err));
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*s/%s", (int)(slash - dir), dir, p);
 	if (mkdir(tmp, 0755) != 0) {
 		err = -errno;
 		rp_group_set_error(
