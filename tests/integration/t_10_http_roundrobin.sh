@@ -32,9 +32,9 @@ assert_eq "$(jeval "$status" 'sorted(s["selected"] for s in d["groups"][0]["slot
 assert_eq "$(jeval "$status" 'sorted(s["accepted"] for s in d["groups"][0]["slots"])')" "[100, 100, 100, 100]" "accepted per slot"
 assert_eq "$(jeval "$status" 'd["groups"][0]["counters"]["steered"]')" 400 "program outcome steered"
 assert_eq "$(jeval "$status" 'd["groups"][0]["counters"]["empty"]')" 0 "program outcome empty (kernel hash)"
-pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')
+slot_pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')
 want=$(for i in 1 2 3 4; do rp_pid "w$i"; done | sort | tr '\n' ' ' | sed 's/ $//')
-assert_eq "$pids" "$want" "slot pids are the four servers"
+assert_eq "$slot_pids" "$want" "slot pids are the four servers"
 
 # The pinned program is attached and is what bpftool shows.
 pin="$REUSEPORT_PIN_DIR/v1/$(stat -L -c %i /proc/self/ns/net)/tcp4_127-0-0-1_8080"

@@ -11,8 +11,8 @@ srv=$RP_BUILD/helpers/threadsrv
 [ -x "$srv" ] || skip "helper not built: $srv"
 
 client() { # PORT N: N requests, one connection each
-	local i line
-	for i in $(seq "$2"); do
+	local line
+	for _ in $(seq "$2"); do
 		exec 3<>"/dev/tcp/127.0.0.1/$1" && echo hi >&3 && read -r line <&3 && exec 3>&-
 		[ "$line" = ok ] || fail "bad answer '$line'"
 	done

@@ -9,7 +9,7 @@ need_cli
 
 port=8360
 policy() { "$RP_CLI" status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["groups"][0]["policy"])'; }
-REUSEPORT_POLICY=hash rp_spawn a "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www a a)" $port
+REUSEPORT_POLICY="hash" rp_spawn a "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www a a)" $port
 wait_listeners tcp $port 1 127.0.0.1 10 || fail "a did not start"
 REUSEPORT_POLICY=roundrobin rp_spawn b "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www b b)" $port
 wait_listeners tcp $port 2 127.0.0.1 10 || fail "b did not start"
