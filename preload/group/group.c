@@ -36,6 +36,7 @@ struct rp_group {
 };
 
 static struct rp_group *groups;
+static const struct rp_config *lib_cfg;
 
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 			   va_list ap)
@@ -58,6 +59,7 @@ void rp_group_lib_init(const struct rp_config *cfg)
 {
 	rp_log_setup(cfg->log_level, cfg->log_file);
 	libbpf_set_print(libbpf_print_fn);
+	lib_cfg = cfg;
 }
 
 int rp_group_prepare(const struct rp_config *cfg,
@@ -92,6 +94,9 @@ int rp_group_prepare(const struct rp_config *cfg,
 		err = rp_group_open_dir(dir, &st, NULL, NULL);
 		if (err != -ENOENT)
 			break;
+		/* a new group: first clear away the dead ones of this netns */
+		if (tries == 0)
+			rp_group_reap(cfg, ns);
 		err = rp_pins_create(cfg, key, dir);
 		if (err < 0)
 			return err;
@@ -187,4 +192,14 @@ out:
 	rp_close_keep_errno(socks_fd);
 	rp_close_keep_errno(prog_fd);
 	return err;
+}
+
+void rp_group_at_exit(void)
+{
+	struct rp_group *g, *tmp;
+
+	if (!lib_cfg)
+		return;
+	HASH_ITER(hh, groups, g, tmp)
+		rp_group_release(lib_cfg, g->dir);
 }

@@ -42,6 +42,12 @@ struct rp_member {
 	struct rp_slot *slotp;
 };
 
+/*
+ * At exit of a process that registered sockets: remove the pins of groups
+ * whose only live members are this process's sockets (they die with it).
+ */
+void rp_group_at_exit(void);
+
 /* Route libbpf's output into our logger; set the log level. */
 void rp_group_lib_init(const struct rp_config *cfg);
 
@@ -114,7 +120,7 @@ int rp_pins_remove(const char *dir);
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 1
+#define RP_STEER_ABI 2
 struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size;
@@ -125,6 +131,7 @@ struct rp_steer_api {
 		    int fd, struct rp_member *out);
 	const char *(*last_error)(void);
 	void (*unsteered)(struct rp_state *st, uint32_t pid, bool on);
+	void (*at_exit)(void);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api_v1"
 

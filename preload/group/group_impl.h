@@ -37,4 +37,11 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t slot);
 
+/* reap.c */
+/* Remove the dead groups of ns_dir: how many, or -errno. */
+int rp_group_reap(const struct rp_config *cfg, const char *ns_dir);
+/* At exit: remove dir if every live member is this process's (and no
+ * child may hold them). */
+void rp_group_release(const struct rp_config *cfg, const char *dir);
+
 #endif

@@ -146,8 +146,7 @@ int rp_duped(int oldfd, int newfd, bool replaced)
 		rp_fd_clear(newfd);
 		return newfd;
 	}
-	e.flags &= RP_FD_TCP | RP_FD_UDP | RP_FD_KNOWN | RP_FD_SWALLOWED |
-		   RP_FD_MEMBER;
+	e.flags &= RP_FD_SOCKET_FACTS;
 	e.forkgen = rp_forkgen;
 	if (!(e.flags & RP_FD_MEMBER)) {
 		e.slot = NULL;

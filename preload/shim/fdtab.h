@@ -21,6 +21,13 @@
 #define RP_FD_MEMBER 0x20 /* registered in a group (slot valid) */
 #define RP_FD_UNSTEERED 0x40 /* in a group, could not be registered */
 #define RP_FD_ACCEPTED 0x80 /* connection accepted from a member */
+/* socket facts (bits 16..): kept across dup */
+#define RP_FD_EPHEMERAL 0x10000 /* bound to port 0: private, never a group */
+#define RP_FD_APP_RP 0x20000 /* the application set SO_REUSEPORT=1 */
+#define RP_FD_APP_PROG 0x40000 /* the application attached its own program */
+#define RP_FD_SOCKET_FACTS                                       \
+	(RP_FD_TCP | RP_FD_UDP | RP_FD_KNOWN | RP_FD_SWALLOWED | \
+	 RP_FD_MEMBER | RP_FD_EPHEMERAL | RP_FD_APP_RP | RP_FD_APP_PROG)
 /* bits 8..15: 1 + index of this process's acct entry in the slot, or 0 */
 #define RP_FD_ACCT_SHIFT 8
 #define RP_FD_ACCT_MASK 0xff00

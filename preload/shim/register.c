@@ -181,11 +181,64 @@ static void report(const struct rp_group_key *key, const char *call, int err,
  * the kernel hash over all members) or, without access to the group's
  * state, detach the program from the kernel group.
  */
+static void detach(int fd)
+{
+	int zero = 0;
+
+	libc.setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero,
+			sizeof(zero));
+}
+
+/*
+ * Groups of this process whose program the application attached itself
+ * (SO_ATTACH_REUSEPORT_CBPF/EBPF): never registered, never attached to.
+ */
+#define MAX_APP_GROUPS 16
+static char app_groups[MAX_APP_GROUPS][96];
+static unsigned int napp_groups;
+
+static bool app_group(const char *name)
+{
+	for (unsigned int i = 0; i < napp_groups; i++)
+		if (!strcmp(app_groups[i], name))
+			return true;
+	return false;
+}
+
+/* Locked. */
+static void add_app_group(const char *name)
+{
+	if (app_group(name))
+		return;
+	if (napp_groups < MAX_APP_GROUPS)
+		snprintf(app_groups[napp_groups++], sizeof(app_groups[0]), "%s",
+			 name);
+	pr_warn("event=app_program group=%s action=\"the application's own reuseport program is kept; libreuseport does not steer this group in this process\"",
+		name);
+}
+
+void rp_register_app_program(int fd, struct rp_fdent *e)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr *sa = (struct sockaddr *)&ss;
+	socklen_t len = sizeof(ss);
+	struct rp_group_key key;
+	uint32_t kind = e->flags & (RP_FD_TCP | RP_FD_UDP);
+
+	/* Not bound yet: the fd's flag keeps it out at bind/listen. */
+	if (getsockname(fd, sa, &len) != 0 || !rp_addr_ok(sa, len) ||
+	    rp_port_of(sa) == 0 || make_key(fd, kind, sa, &key))
+		return;
+	pthread_mutex_lock(&rp_reg_lock);
+	add_app_group(key.name);
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
 static int join(int fd, const struct rp_group_key *key, struct rp_state *st,
 		struct rp_fdent *e, const char *call)
 {
 	struct rp_member m;
-	int err, zero = 0;
+	int err;
 
 	err = steer->join(&rp_cfg, key, fd, &m);
 	if (!err) {
@@ -209,8 +262,7 @@ static int join(int fd, const struct rp_group_key *key, struct rp_state *st,
 		report(key, call, err,
 		       "group switched to kernel hash while this member is outside the map");
 	} else {
-		libc.setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero,
-				sizeof(zero));
+		detach(fd);
 		report(key, call, err,
 		       "plain SO_REUSEPORT (kernel hash) for the whole port group");
 	}
@@ -256,6 +308,14 @@ static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 
 	pthread_mutex_lock(&rp_reg_lock);
 	err = make_key(fd, kind, sa, &key);
+	if (!err && ((e->flags & RP_FD_APP_PROG) || app_group(key.name))) {
+		/* the application steers this group itself */
+		ret = kernel_call(fd, c);
+		saved = errno;
+		if (ret == 0 && (e->flags & RP_FD_APP_PROG))
+			add_app_group(key.name);
+		goto out;
+	}
 	if (!err)
 		err = prepare(&key, &st);
 	if (err && rp_cfg.strict) {
@@ -267,12 +327,23 @@ static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 	ret = kernel_call(fd, c);
 	saved = errno;
 	if (ret == 0) {
-		if (err)
+		if (err) {
+			/*
+			 * The socket is in the kernel group now but cannot be
+			 * registered: a program that selects only registered
+			 * sockets would starve it. Same safe state as a failed
+			 * join: no program, kernel hash for every member.
+			 */
+			detach(fd);
 			report(&key, c->name, err,
-			       "plain SO_REUSEPORT (kernel hash)");
-		else
+			       "plain SO_REUSEPORT (kernel hash) for the whole port group");
+		} else {
 			err = join(fd, &key, st, e, c->name);
+		}
 		if (err && rp_cfg.strict) {
+			/* strict: the call failed, so the socket leaves the group */
+			if (c->op == OP_LISTEN)
+				shutdown(fd, SHUT_RDWR);
 			ret = -1;
 			saved = -err;
 		}
@@ -299,6 +370,16 @@ int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
 			  .backlog = backlog };
 
 	return register_around(fd, RP_FD_TCP, sa, e, &c);
+}
+
+/* Exit: groups whose last member is this process go away with it. */
+__attribute__((destructor)) static void release_groups(void)
+{
+	if (steer && !rp_in_shim) {
+		rp_in_shim++;
+		steer->at_exit();
+		rp_in_shim--;
+	}
 }
 
 void rp_register_unsteered_gone(struct rp_state *st)

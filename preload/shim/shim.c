@@ -23,6 +23,13 @@
 #include "shim.h"
 #include "shim_impl.h"
 
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+#ifndef SO_ATTACH_REUSEPORT_EBPF
+#define SO_ATTACH_REUSEPORT_EBPF 52
+#endif
+
 struct rp_config rp_cfg;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Registration (dlopen, pins, slot claims) is rare and serialised. */
@@ -211,8 +218,23 @@ int rp_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	kind = rp_sock_kind(fd, &e);
 	if (!kind)
 		return libc.bind(fd, sa, len);
-	if (rp_port_of(sa) == 0 || rp_cfg.invalid) {
-		if (rp_cfg.invalid && rp_cfg.strict && rp_port_of(sa) != 0)
+	if (rp_port_of(sa) == 0) {
+		/*
+		 * An ephemeral port is private to this socket: no group, no
+		 * forced flag, also at its later listen().
+		 */
+		apply_swallowed(fd, &e);
+		ret = libc.bind(fd, sa, len);
+		if (ret == 0) {
+			saved = errno;
+			e.flags |= RP_FD_EPHEMERAL;
+			rp_fd_set(fd, &e);
+			errno = saved;
+		}
+		return ret;
+	}
+	if (rp_cfg.invalid) {
+		if (rp_cfg.strict)
 			return strict_invalid("bind");
 		apply_swallowed(fd, &e);
 		return libc.bind(fd, sa, len);
@@ -246,7 +268,7 @@ int rp_listen(int fd, int backlog)
 
 	if (bypass())
 		return libc.listen(fd, backlog);
-	if (rp_sock_kind(fd, &e) != RP_FD_TCP ||
+	if (rp_sock_kind(fd, &e) != RP_FD_TCP || (e.flags & RP_FD_EPHEMERAL) ||
 	    getsockname(fd, sa, &len) != 0 || !rp_addr_ok(sa, len) ||
 	    rp_port_of(sa) == 0)
 		return libc.listen(fd, backlog);
@@ -266,22 +288,67 @@ int rp_listen(int fd, int backlog)
 	return ret;
 }
 
+/*
+ * The application attaches its own reuseport program: it keeps it. Its
+ * sockets (and every socket of that group in this process) are left out
+ * of steering, so the shim never replaces the program. A socket the
+ * application never made reuseport gets what the kernel gives it without
+ * the shim's forced flag: EINVAL.
+ */
+static int app_program(int fd, struct rp_fdent *e, int name, const void *val,
+		       socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
+	int on = 0, ret, saved;
+	socklen_t olen = sizeof(on);
+
+	if (!(e->flags & RP_FD_APP_RP) &&
+	    libc.getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &olen) == 0 &&
+	    on && getsockname(fd, (struct sockaddr *)&ss, &slen) == 0 &&
+	    rp_addr_ok((struct sockaddr *)&ss, slen) &&
+	    rp_port_of((struct sockaddr *)&ss) != 0) {
+		/* bound, and the flag is ours, not the application's */
+		errno = EINVAL;
+		return -1;
+	}
+	ret = libc.setsockopt(fd, SOL_SOCKET, name, val, len);
+	saved = errno;
+	if (ret == 0) {
+		e->flags |= RP_FD_APP_PROG;
+		rp_fd_set(fd, e);
+		rp_register_app_program(fd, e);
+	}
+	errno = saved;
+	return ret;
+}
+
 int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t slen = sizeof(ss);
 	struct rp_fdent e;
 
-	if (bypass() || level != SOL_SOCKET || name != SO_REUSEPORT ||
-	    rp_cfg.invalid || !val || len < sizeof(int) ||
-	    !rp_sock_kind(fd, &e))
+	if (bypass() || level != SOL_SOCKET ||
+	    (name != SO_REUSEPORT && name != SO_ATTACH_REUSEPORT_CBPF &&
+	     name != SO_ATTACH_REUSEPORT_EBPF) ||
+	    rp_cfg.invalid || !rp_sock_kind(fd, &e))
+		return libc.setsockopt(fd, level, name, val, len);
+	if (name != SO_REUSEPORT)
+		return app_program(fd, &e, name, val, len);
+	if (!val || len < sizeof(int))
 		return libc.setsockopt(fd, level, name, val, len);
 	if (*(const int *)val) {
-		if (e.flags & RP_FD_SWALLOWED) {
+		int ret = libc.setsockopt(fd, level, name, val, len);
+		int saved = errno;
+
+		if (ret == 0) {
 			e.flags &= ~RP_FD_SWALLOWED;
+			e.flags |= RP_FD_APP_RP;
 			rp_fd_set(fd, &e);
 		}
-		return libc.setsockopt(fd, level, name, val, len);
+		errno = saved;
+		return ret;
 	}
 	/*
 	 * SO_REUSEPORT=0 would make the bind to a shared port fail. Before

@@ -25,10 +25,14 @@ run_traced() {
 	done
 	wait $pid || fail "acceptsrv failed"
 }
-# after_ready TRACE: syscall names after the "ready" write, sorted with counts
+# after_ready TRACE: syscall names of the accept loop (from the "ready"
+# write to the close of the last connection; what exit does comes after),
+# sorted with counts
 after_ready() {
-	awk '/write\(1, "ready/ {on = 1; next} on {sub(/^[0-9]+ +/, ""); sub(/\(.*/, ""); print}' "$1" |
-		grep -v '^+++\|^---' | sort | uniq -c
+	awk '/write\(1, "ready/ {on = 1; next}
+		on && !/^[0-9]+ +(\+\+\+|---)/ {sub(/^[0-9]+ +/, ""); sub(/\(.*/, ""); l[++n] = $0; if ($0 == "accept") la = n}
+		END {for (i = 1; i <= n; i++) {print l[i]; if (i > la && l[i] == "close") break}}' "$1" |
+		sort | uniq -c
 }
 
 run_traced "$RP_TMP/plain" 8210

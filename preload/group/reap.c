@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Groups nobody uses any more. The sockarray is the kernel's word on who
+ * is alive: a slot empties when its socket dies. A group with no live slot
+ * is removed by whoever creates a group next in that network namespace
+ * (after a grace period, so a group being joined right now is left alone),
+ * by `reuseport cleanup`, and by its last member at exit when that member
+ * can tell its sockets die with it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "group_impl.h"
+#include "log.h"
+#include "pintrust.h"
+#include "sys.h"
+
+/* A group younger than this may be about to get its first member. */
+#define REAP_GRACE_NS (10ull * 1000000000ull)
+
+static unsigned int live_slots(const struct rp_state *st, int socks_fd,
+			       pid_t except)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	unsigned int live = 0;
+
+	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+		if (rp_group_slot_live(socks_fd, i, NULL) &&
+		    (!except || st->slots[i].pid != (uint32_t)except))
+			live++;
+	return live;
+}
+
+struct reap {
+	const struct rp_config *cfg;
+	int nsfd;
+	int removed;
+};
+
+static void reap_one(const struct rp_group_view *g, void *arg)
+{
+	struct reap *r = arg;
+	char why[512];
+	uint64_t age;
+	bool dead;
+
+	if (g->tmp) {
+		/* a creator that died between pinning and publishing */
+		int pid = atoi(g->name + strlen(RP_TMP_PREFIX));
+
+		dead = pid > 0 && pid != getpid() && rp_pid_gone(pid);
+	} else if (!g->err) {
+		age = rp_now_ns() - g->st->hdr.created_ns;
+		dead = age > REAP_GRACE_NS &&
+		       !live_slots(g->st, g->socks_fd, 0);
+	} else {
+		return; /* not ours to judge */
+	}
+	if (!dead)
+		return;
+	if (rp_remove_group_dirat(r->nsfd, g->name, why, sizeof(why)) == 0) {
+		pr_info("event=reap group=%s reason=\"no live member\"",
+			g->name);
+		r->removed++;
+	}
+}
+
+int rp_group_reap(const struct rp_config *cfg, const char *ns_dir)
+{
+	struct reap r = { .cfg = cfg };
+	char why[512];
+
+	r.nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1,
+				false, why, sizeof(why));
+	if (r.nsfd < 0)
+		return r.nsfd;
+	rp_walk_groups(ns_dir, true, reap_one, &r);
+	syscall(SYS_close, r.nsfd);
+	return r.removed;
+}
+
+/* Does this process have children that may hold its sockets? */
+static bool has_children(void)
+{
+	char path[64], buf[16];
+	struct dirent *de;
+	bool any = false;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return true;
+	while (!any && (de = readdir(d))) {
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children",
+			 de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			any = true; /* cannot tell: assume so */
+			break;
+		}
+		n = read(fd, buf, sizeof(buf));
+		syscall(SYS_close, fd);
+		any = n != 0;
+	}
+	closedir(d);
+	return any;
+}
+
+void rp_group_release(const struct rp_config *cfg, const char *dir)
+{
+	struct rp_state *st;
+	char ns[PATH_MAX], why[512];
+	int socks_fd, nsfd;
+
+	if (has_children() || rp_group_open_dir(dir, &st, &socks_fd, NULL))
+		return;
+	/* every live member is one of this process's sockets */
+	if (!live_slots(st, socks_fd, getpid())) {
+		snprintf(ns, sizeof(ns), "%s", dir);
+		*strrchr(ns, '/') = '\0';
+		nsfd = rp_trusted_dir(ns, cfg->pin_dir, geteuid(), (gid_t)-1,
+				      false, why, sizeof(why));
+		if (nsfd >= 0) {
+			if (!rp_remove_group_dirat(nsfd, strrchr(dir, '/') + 1,
+						   why, sizeof(why)))
+				pr_info("event=release group=%s reason=\"last member exits\"",
+					strrchr(dir, '/') + 1);
+			syscall(SYS_close, nsfd);
+		}
+	}
+	rp_group_unmap(st);
+	syscall(SYS_close, socks_fd);
+}
