@@ -32,3 +32,27 @@ before=$(jeval "$status" 'd["groups"][0]["counters"]["steered"]')
 rpclient http --port 8094 -n 10 >/dev/null
 after=$(jeval "$("$RP_CLI" status --json)" 'd["groups"][0]["counters"]["steered"]')
 assert_eq "$((after - before))" 10 "connections steered by the program again"
+
+# REUSEPORT_STRICT=1 and the group is full again: listen() fails with ENOSPC
+# and that socket is out of the kernel group, although the process keeps it
+# open: every connection still reaches instance 1, none waits in a queue
+# nobody accepts.
+REUSEPORT_STRICT=1 REUSEPORT_MAX_SLOTS=1 LD_PRELOAD=$RP_LIB "$PY" -c '
+import errno, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind(("127.0.0.1", 8094))
+try:
+    s.listen(64)
+    print("listen ok", flush=True)
+except OSError as e:
+    print("listen", errno.errorcode[e.errno], flush=True)
+time.sleep(30)
+' >"$RP_TMP/strict.out" 2>"$RP_TMP/strict.err" &
+strict=$!
+wait_for 10 grep -q listen "$RP_TMP/strict.out" || fail "strict member did not report: $(cat "$RP_TMP/strict.err")"
+assert_eq "$(cat "$RP_TMP/strict.out")" "listen ENOSPC" "strict listen on a full group"
+out=$(rpclient http --port 8094 -n 20 --timeout 3)
+assert_eq "$(jget "$out" ok)" 20 "connections answered while the strict socket is open"
+assert_eq "$(jget "$out" ids.s1 0)" 20 "all by instance 1"
+kill "$strict"
