@@ -301,7 +301,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	/* grandchildren whose parent dies are reaped here, PID 1 or not */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
-		run_info("event=warning reason=\"PR_SET_CHILD_SUBREAPER: %s\"",
+		run_warn("event=warning reason=\"PR_SET_CHILD_SUBREAPER: %s\"",
 			 strerror(errno));
 	run_info("event=supervise instances=%d generation=%u pid=%d lib=%s",
 		 R.n, R.gen, (int)getpid(), R.lib);

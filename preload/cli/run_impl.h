@@ -52,13 +52,18 @@ struct run_state {
 };
 extern struct run_state R;
 
+#define RUN_SCAN_PORTS 32
+
 /* What one pass over the groups of this netns found for a process tree. */
 struct tree_scan {
 	pid_t root; /* the tree whose slots are counted (and drained) */
 	pid_t other; /* 0, or a tree whose groups root must cover */
 	bool drain; /* set RP_SLOT_DRAINING on root's live slots */
 	long slots; /* live slots of root */
-	long active; /* their accepted, not yet closed connections */
+	long active; /* open connections on root's TCP groups (kernel) */
+	long hook_active; /* the same as the accept/close hooks counted */
+	int nports;
+	uint16_t ports[RUN_SCAN_PORTS]; /* root's TCP group ports */
 	int other_groups; /* groups where other has a live slot */
 	int covered; /* of which root has one too */
 };

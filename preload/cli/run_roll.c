@@ -33,7 +33,7 @@ static void stop_proc(pid_t *slot)
 		run_tick(WAIT_MS);
 	if (!*slot || R.stop_requests)
 		return;
-	run_info("event=kill pid=%d reason=\"still running after --grace\"",
+	run_warn("event=kill pid=%d reason=\"still running after --grace\"",
 		 (int)pid);
 	run_signal_tree(pid, SIGKILL);
 	while (*slot && !R.stop_requests)
@@ -47,8 +47,9 @@ static void drain_and_wait(int i, pid_t pid)
 	uint64_t deadline = now_ms() + R.grace_ms;
 
 	run_scan_tree(&t);
-	run_info("event=drain instance=%d pid=%d slots=%ld active=%ld", i + 1,
-		 (int)pid, t.slots, t.active);
+	run_info(
+		"event=drain instance=%d pid=%d slots=%ld active=%ld hook_active=%ld",
+		i + 1, (int)pid, t.slots, t.active, t.hook_active);
 	while (t.active > 0 && now_ms() < deadline && !R.stop_requests &&
 	       R.retiring) {
 		run_tick(WAIT_MS);
@@ -56,7 +57,7 @@ static void drain_and_wait(int i, pid_t pid)
 			&t); /* drain again: sockets it registered since */
 	}
 	if (t.active > 0 && R.retiring && !R.stop_requests)
-		run_info("event=drain_timeout instance=%d pid=%d active=%ld",
+		run_warn("event=drain_timeout instance=%d pid=%d active=%ld",
 			 i + 1, (int)pid, t.active);
 }
 
@@ -102,7 +103,7 @@ static bool replace(int i)
 
 	pid = run_spawn(i + 1, R.gen);
 	if (pid < 0) {
-		run_info(
+		run_warn(
 			"event=rolling_abort instance=%d reason=\"cannot execute %s: %s\"",
 			i + 1, R.cmd[0], strerror((int)-pid));
 		return false;
@@ -120,13 +121,13 @@ static bool replace(int i)
 	if (R.stop_requests)
 		return false; /* run_stop_all() stops R.pending too */
 	if (!R.pending) {
-		run_info(
+		run_warn(
 			"event=rolling_abort instance=%d pid=%d reason=\"replacement exited before it registered\"",
 			i + 1, (int)pid);
 		return false;
 	}
 	if (!ready) {
-		run_info(
+		run_warn(
 			"event=rolling_abort instance=%d pid=%d reason=\"replacement did not register within --ready-timeout\"",
 			i + 1, (int)pid);
 		stop_proc(&R.pending);
@@ -151,7 +152,7 @@ static bool replace(int i)
 void run_rolling_restart(void)
 {
 	if (R.gen == UINT32_MAX) {
-		run_info(
+		run_warn(
 			"event=rolling_abort reason=\"generation is at its maximum (4294967295); restart the supervisor with a lower REUSEPORT_GENERATION\"");
 		return;
 	}
@@ -227,7 +228,7 @@ static void stop_adopted(void)
 			   (now_ms() >= deadline || R.stop_requests > 1)) {
 			sig = SIGKILL;
 			killed = true;
-			run_info(
+			run_warn(
 				"event=kill orphans=%d reason=\"still running after --grace\"",
 				n);
 		}
@@ -272,13 +273,13 @@ int run_stop_all(void)
 		run_tick(WAIT_MS);
 	} while (running());
 	if (active && R.stop_requests < 2)
-		run_info("event=drain_timeout active=%ld", active);
+		run_warn("event=drain_timeout active=%ld", active);
 	signal_all(R.stop_requests > 1 ? SIGKILL : SIGTERM);
 	signal_all(SIGCONT);
 	deadline = now_ms() + R.grace_ms;
 	while (running()) {
 		if (!killed && (now_ms() >= deadline || R.stop_requests > 1)) {
-			run_info("event=kill processes=%d reason=\"%s\"",
+			run_warn("event=kill processes=%d reason=\"%s\"",
 				 running(),
 				 R.stop_requests > 1 ?
 					 "second stop signal" :

@@ -234,7 +234,7 @@ static void reap(void)
 			continue;
 		}
 		schedule_restart(in, now);
-		run_info(
+		run_warn(
 			"event=crash instance=%d pid=%d %s uptime_ms=%llu restart_in_ms=%llu",
 			(int)(in - R.inst) + 1, (int)pid, how,
 			(unsigned long long)(now - in->started_ms),
@@ -247,7 +247,7 @@ static void reap(void)
 		 */
 		if (kill(-pid, SIGTERM) == 0) {
 			kill(-pid, SIGCONT);
-			run_info("event=leftovers pgid=%d action=TERM",
+			run_warn("event=leftovers pgid=%d action=TERM",
 				 (int)pid);
 		}
 	}
@@ -264,7 +264,7 @@ static void start(int i)
 	in->started_ms = now;
 	if (pid < 0) {
 		schedule_restart(in, now);
-		run_info(
+		run_warn(
 			"event=error instance=%d reason=\"cannot execute %s: %s\" restart_in_ms=%llu",
 			i + 1, R.cmd[0], strerror((int)-pid),
 			(unsigned long long)in->backoff_ms);

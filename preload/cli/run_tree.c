@@ -16,6 +16,7 @@
 
 #include "run_impl.h"
 #include "sys.h"
+#include <netinet/in.h>
 
 /*
  * Does pid belong to the instance whose leader is root: root itself, a
@@ -60,10 +61,13 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 		    !rp_group_slot_live(socks_fd, i, NULL))
 			continue;
 		if (in_tree(pid, t->root)) {
+			if (!mine && st->hdr.proto == IPPROTO_TCP &&
+			    t->nports < RUN_SCAN_PORTS)
+				t->ports[t->nports++] = (uint16_t)st->hdr.port;
 			mine = true;
 			t->slots++;
 			active = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
-			t->active += active > 0 ? active : 0;
+			t->hook_active += active > 0 ? active : 0;
 			if (t->drain &&
 			    !(__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
 						__ATOMIC_RELAXED) &
@@ -81,24 +85,6 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 }
 
 /* One pass over every group of this network namespace. */
-static void scan_one(const struct rp_group_view *g, void *arg)
-{
-	if (g->err)
-		return;
-	/* counts of killed processes must not hold up a drain */
-	rp_group_gc(g->st);
-	scan_group(arg, g->st, g->socks_fd);
-}
-
-void run_scan_tree(struct tree_scan *t)
-{
-	char ns[PATH_MAX];
-
-	t->slots = t->active = 0;
-	t->other_groups = t->covered = 0;
-	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
-		rp_walk_groups(ns, false, scan_one, t);
-}
 
 /* Socket inodes held by the processes of a tree. */
 static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
@@ -143,22 +129,27 @@ static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
  * steering is off (no bpffs, no CAP_BPF: the shim fell back to plain
  * SO_REUSEPORT and nothing registers), so SIGHUP still replaces instances.
  */
-bool run_tree_listens(pid_t root)
+/*
+ * Count the sockets of /proc/net/{tcp,tcp6}[,udp,udp6] held by the tree
+ * (inodes ino[0..n)) for which want(port, state) holds; stop at max.
+ */
+static long count_tree_sockets(const unsigned long *ino, size_t n, bool udp,
+			       bool (*want)(unsigned int port,
+					    unsigned int state, void *arg),
+			       void *arg, long max)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6",
 					     "/proc/net/udp",
 					     "/proc/net/udp6" };
-	unsigned long ino[MAX_TREE_SOCKETS];
-	size_t n = tree_sockets(root, ino, MAX_TREE_SOCKETS);
-	bool found = false;
 	char line[512];
+	long found = 0;
 
-	for (size_t k = 0; k < 4 && n && !found; k++) {
+	for (size_t k = 0; k < (udp ? 4u : 2u) && n && found < max; k++) {
 		FILE *f = fopen(files[k], "re");
 
 		if (!f)
 			continue;
-		while (!found && fgets(line, sizeof(line), f)) {
+		while (found < max && fgets(line, sizeof(line), f)) {
 			unsigned int port, state;
 			unsigned long inode;
 
@@ -167,13 +158,77 @@ bool run_tree_listens(pid_t root)
 				   " %*s %*[^:]:%x %*s %x %*s %*s %*s %*s %*s %lu",
 				   &port, &state, &inode) != 3)
 				continue; /* the header */
-			/* TCP_LISTEN; UDP: TCP_CLOSE with a local port */
-			if (k < 2 ? state != 0x0a : state != 0x07 || !port)
+			if (k >= 2)
+				state |= 0x100; /* UDP */
+			if (!want(port, state, arg))
 				continue;
-			for (size_t j = 0; j < n && !found; j++)
-				found = ino[j] == inode;
+			for (size_t j = 0; j < n; j++)
+				if (ino[j] == inode) {
+					found++;
+					break;
+				}
 		}
 		fclose(f);
 	}
 	return found;
+}
+
+/* TCP_LISTEN; UDP: TCP_CLOSE with a local port */
+static bool is_listener(unsigned int port, unsigned int state, void *arg)
+{
+	(void)arg;
+	return state == 0x0a || (state == 0x107 && port);
+}
+
+bool run_tree_listens(pid_t root)
+{
+	unsigned long ino[MAX_TREE_SOCKETS];
+	size_t n = tree_sockets(root, ino, MAX_TREE_SOCKETS);
+
+	return count_tree_sockets(ino, n, true, is_listener, NULL, 1) > 0;
+}
+
+/* An open TCP connection (not LISTEN/CLOSE/TIME_WAIT) on one of the ports */
+static bool is_connection(unsigned int port, unsigned int state, void *arg)
+{
+	const struct tree_scan *t = arg;
+
+	if (state == 0x0a || state == 0x07 || state == 0x06 || state > 0xff)
+		return false;
+	for (int i = 0; i < t->nports; i++)
+		if (t->ports[i] == port)
+			return true;
+	return false;
+}
+
+static void scan_one(const struct rp_group_view *g, void *arg)
+{
+	if (g->err)
+		return;
+	/* counts of killed processes must not hold up a drain */
+	rp_group_gc(g->st);
+	scan_group(arg, g->st, g->socks_fd);
+}
+
+void run_scan_tree(struct tree_scan *t)
+{
+	char ns[PATH_MAX];
+
+	t->slots = t->active = t->hook_active = 0;
+	t->other_groups = t->covered = t->nports = 0;
+	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
+		rp_walk_groups(ns, false, scan_one, t);
+	/*
+	 * The connections the instance still serves, from the kernel: open
+	 * TCP connections on its groups' ports held by its processes. Right
+	 * whatever path its accepts and closes took (raw syscalls, io_uring,
+	 * sockets inherited across exec), unlike the hooks' count.
+	 */
+	if (t->nports) {
+		unsigned long ino[MAX_TREE_SOCKETS];
+		size_t n = tree_sockets(t->root, ino, MAX_TREE_SOCKETS);
+
+		t->active = count_tree_sockets(ino, n, false, is_connection, t,
+					       LONG_MAX);
+	}
 }

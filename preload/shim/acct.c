@@ -7,6 +7,11 @@
  * given back when the process exits (here) or dies (group GC).
  */
 #include <errno.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include "real.h"
+#include "shim.h"
 
 #include "fdtab.h"
 #include "share.h"
@@ -130,6 +135,17 @@ void rp_closing(int fd)
 	}
 }
 
+/* close_range()/closefrom(): every fd of [first, last] goes away. */
+void rp_closing_range(unsigned int first, unsigned int last)
+{
+	int fd = first > (unsigned int)RP_FDTAB_MAX ? -1 : (int)first;
+
+	while ((fd = rp_fd_next(fd)) >= 0 && (unsigned int)fd <= last) {
+		rp_closing(fd);
+		fd++;
+	}
+}
+
 /*
  * newfd now refers to oldfd's socket. Socket-level facts carry over;
  * accounting stays with the original fd so a connection is counted once.
@@ -154,4 +170,33 @@ int rp_duped(int oldfd, int newfd, bool replaced)
 	}
 	rp_fd_set(newfd, &e);
 	return newfd;
+}
+
+long rp_syscall(long n, const long a[6])
+{
+	long ret;
+
+	rp_init();
+	switch (n) {
+	case SYS_close:
+		rp_closing((int)a[0]);
+		return libc.syscall(n, a[0]);
+	case SYS_accept:
+	case SYS_accept4:
+		ret = libc.syscall(n, a[0], a[1], a[2], a[3]);
+		return ret < 0 ? ret : rp_accepted((int)a[0], (int)ret);
+	case SYS_close_range:
+		if (!(a[2] & CLOSE_RANGE_CLOEXEC))
+			rp_closing_range((unsigned int)a[0],
+					 (unsigned int)a[1]);
+		return libc.syscall(n, a[0], a[1], a[2]);
+	case SYS_dup:
+		return rp_duped((int)a[0], (int)libc.syscall(n, a[0]), false);
+	case SYS_dup2:
+	case SYS_dup3:
+		return rp_duped((int)a[0],
+				(int)libc.syscall(n, a[0], a[1], a[2]), true);
+	default:
+		return libc.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	}
 }

@@ -90,3 +90,23 @@ void rp_fd_clear(int fd)
 		__atomic_store_n(&c[fd & (CHUNK_SIZE - 1)].word, 0,
 				 __ATOMIC_RELEASE);
 }
+
+int rp_fd_next(int fd)
+{
+	if (fd < 0)
+		fd = 0;
+	while (fd < RP_FDTAB_MAX) {
+		struct slot_ent *c = chunk_of(fd, false);
+
+		if (!c) {
+			/* the whole chunk is empty */
+			fd = (fd | (int)(CHUNK_SIZE - 1)) + 1;
+			continue;
+		}
+		if (__atomic_load_n(&c[fd & (CHUNK_SIZE - 1)].word,
+				    __ATOMIC_ACQUIRE))
+			return fd;
+		fd++;
+	}
+	return -1;
+}

@@ -45,6 +45,8 @@ struct rp_fdent {
 bool rp_fd_get(int fd, struct rp_fdent *e);
 void rp_fd_set(int fd, const struct rp_fdent *e);
 void rp_fd_clear(int fd);
+/* The lowest fd >= fd with an entry, or -1. */
+int rp_fd_next(int fd);
 
 /* Bumped in the child after fork: accepted fds copied by fork belong to
  * the parent's accounting. */

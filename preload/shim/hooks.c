@@ -4,6 +4,7 @@
  * does not track is a table read inside rp_*; everything else is in shim.c.
  */
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -110,4 +111,33 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	rp_init();
 	return do_fcntl(libc.fcntl64, fd, cmd, arg);
+}
+
+/* libuv (node) closes and accepts through syscall(2). */
+EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, n);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return rp_syscall(n, a);
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	rp_init();
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		rp_closing_range(first, last);
+	return libc.close_range(first, last, flags);
+}
+
+EXPORT void closefrom(int low)
+{
+	rp_init();
+	if (low >= 0)
+		rp_closing_range((unsigned int)low, ~0u);
+	libc.closefrom(low);
 }

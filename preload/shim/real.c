@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,59 +10,90 @@
 #include "log.h"
 #include "real.h"
 
+/* The raw system call without libc's wrapper: never our own hook. */
+static long raw_syscall(long n, ...)
+{
+	long a[6], ret;
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+#if defined(__x86_64__)
+	/* x86-64 convention, as libc's syscall() */
+	register long r10 __asm__("r10") = a[3];
+	register long r8 __asm__("r8") = a[4];
+	register long r9 __asm__("r9") = a[5];
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10),
+			   "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+#else
+	(void)a;
+	ret = -ENOSYS;
+#endif
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
 static int sys_socket(int d, int t, int p)
 {
-	return (int)syscall(SYS_socket, d, t, p);
+	return (int)raw_syscall(SYS_socket, d, t, p);
 }
 
 static int sys_setsockopt(int fd, int l, int n, const void *v, socklen_t len)
 {
-	return (int)syscall(SYS_setsockopt, fd, l, n, v, len);
+	return (int)raw_syscall(SYS_setsockopt, fd, l, n, v, len);
 }
 
 static int sys_getsockopt(int fd, int l, int n, void *v, socklen_t *len)
 {
-	return (int)syscall(SYS_getsockopt, fd, l, n, v, len);
+	return (int)raw_syscall(SYS_getsockopt, fd, l, n, v, len);
 }
 
 static int sys_bind(int fd, const struct sockaddr *a, socklen_t len)
 {
-	return (int)syscall(SYS_bind, fd, a, len);
+	return (int)raw_syscall(SYS_bind, fd, a, len);
 }
 
 static int sys_listen(int fd, int backlog)
 {
-	return (int)syscall(SYS_listen, fd, backlog);
+	return (int)raw_syscall(SYS_listen, fd, backlog);
 }
 
 static int sys_accept(int fd, struct sockaddr *a, socklen_t *len)
 {
-	return (int)syscall(SYS_accept4, fd, a, len, 0);
+	return (int)raw_syscall(SYS_accept4, fd, a, len, 0);
 }
 
 static int sys_accept4(int fd, struct sockaddr *a, socklen_t *len, int flags)
 {
-	return (int)syscall(SYS_accept4, fd, a, len, flags);
+	return (int)raw_syscall(SYS_accept4, fd, a, len, flags);
 }
 
 static int sys_close(int fd)
 {
-	return (int)syscall(SYS_close, fd);
+	return (int)raw_syscall(SYS_close, fd);
 }
 
 static int sys_dup(int fd)
 {
-	return (int)syscall(SYS_dup, fd);
+	return (int)raw_syscall(SYS_dup, fd);
 }
 
 static int sys_dup2(int a, int b)
 {
-	return (int)syscall(SYS_dup2, a, b);
+	return (int)raw_syscall(SYS_dup2, a, b);
 }
 
 static int sys_dup3(int a, int b, int flags)
 {
-	return (int)syscall(SYS_dup3, a, b, flags);
+	return (int)raw_syscall(SYS_dup3, a, b, flags);
 }
 
 static int sys_fcntl(int fd, int cmd, ...)
@@ -72,7 +104,17 @@ static int sys_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)raw_syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+static int sys_close_range(unsigned int first, unsigned int last, int flags)
+{
+	return (int)raw_syscall(SYS_close_range, first, last, flags);
+}
+
+static void sys_closefrom(int low)
+{
+	raw_syscall(SYS_close_range, low, ~0u, 0);
 }
 
 struct rp_libc libc = {
@@ -89,6 +131,9 @@ struct rp_libc libc = {
 	.dup3 = sys_dup3,
 	.fcntl = sys_fcntl,
 	.fcntl64 = sys_fcntl,
+	.syscall = raw_syscall,
+	.close_range = sys_close_range,
+	.closefrom = sys_closefrom,
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -120,6 +165,9 @@ static void resolve(void)
 	RESOLVE(dup3, 1);
 	RESOLVE(fcntl, 1);
 	RESOLVE(fcntl64, 0);
+	RESOLVE(syscall, 1);
+	RESOLVE(close_range, 0);
+	RESOLVE(closefrom, 0);
 	if (libc.fcntl64 == sys_fcntl)
 		libc.fcntl64 = libc.fcntl;
 	if (missing)

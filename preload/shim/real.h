@@ -23,6 +23,9 @@ struct rp_libc {
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
+	long (*syscall)(long, ...);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
 };
 
 extern struct rp_libc libc;
