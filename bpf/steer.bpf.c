@@ -304,7 +304,7 @@ int steer(struct sk_reuseport_md *md)
 	 * A member that could not be registered gets nothing from a map
 	 * selection; the kernel hash over the whole group still reaches it.
 	 */
-	if (st->hdr.unsteered && !msk) {
+	if ((st->hdr.unsteered || st->hdr.unregistered) && !msk) {
 		count(st, RP_CNT_UNSTEERED);
 		return SK_PASS;
 	}

@@ -29,6 +29,8 @@
 #include "registry.h"
 
 #define RP_SLOT_DRAINING 0x1u
+#define RP_ADDR_KNOWN 0x1u
+#define RP_ADDR_V6ONLY 0x2u
 #define RP_UNSTEERED_PIDS 16
 
 /* Processes whose accepted connections are counted per slot (leastconn). */
@@ -87,11 +89,22 @@ struct __attribute__((aligned(64))) rp_hdr {
 	__u32 version; /* bumped on membership/config change */
 	__u32 pidns; /* pid namespace of unsteered_pid */
 	__u64 created_ns;
-	__u64 pad1[2];
+	/*
+	 * Listeners the kernel has in this group that are not in the map
+	 * (kernel truth, see preload/group/truth.c): while nonzero the
+	 * program leaves every choice to the kernel hash.
+	 */
+	__u32 unregistered;
+	__u32 pad0;
+	__u64 pad1;
 	/* processes whose member socket could not be registered (full) */
 	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
 	__u64 rr; /* round robin cursor, own cache line */
-	__u64 pad2[7];
+	/* the group's address, for asking the kernel (user space only) */
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
+	__s32 ifindex; /* bound device, 0 for none */
+	__u32 addr_flags; /* RP_ADDR_* */
+	__u64 pad2[4];
 	__u64 counters[RP_CNT_MAX];
 	__u64 pad3[16 - RP_CNT_MAX];
 };

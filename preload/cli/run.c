@@ -321,8 +321,12 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 					   .started_ms = now_ms(),
 					   .backoff_ms = BACKOFF_MIN_MS };
 	}
-	for (;;) {
+	for (uint64_t next_check = 0;;) {
 		run_tick(TICK_MS);
+		if (now_ms() >= next_check) {
+			run_check_groups();
+			next_check = now_ms() + 1000;
+		}
 		if (R.stop_requests)
 			return run_stop_all();
 		if (R.hup) {

@@ -101,5 +101,7 @@ int run_stop_all(void);
 /* run_tree.c */
 void run_scan_tree(struct tree_scan *t);
 bool run_tree_listens(pid_t root);
+/* Kernel truth for every group of this netns (unregistered listeners). */
+void run_check_groups(void);
 
 #endif

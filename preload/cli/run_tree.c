@@ -232,3 +232,18 @@ void run_scan_tree(struct tree_scan *t)
 					       LONG_MAX);
 	}
 }
+
+static void check_one(const struct rp_group_view *g, void *arg)
+{
+	(void)arg;
+	if (!g->err)
+		rp_group_check_kernel(g->st, g->socks_fd, g->name);
+}
+
+void run_check_groups(void)
+{
+	char ns[PATH_MAX];
+
+	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
+		rp_walk_groups(ns, false, check_one, NULL);
+}

@@ -21,13 +21,17 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 	const struct rp_hdr *h = &st->hdr;
 	uint64_t cookie;
 	bool live;
+	/* kernel truth now, not what the last join saw */
+	int unreg = rp_group_unregistered(st, socks_fd, NULL, 0);
 
 	(void)dir;
+	if (unreg < 0)
+		unreg = (int)h->unregistered;
 	if (o->json) {
-		printf("%s\n    {\"name\": \"%s\", \"policy\": \"%s\", \"max_slots\": %u, \"live\": %u, \"unsteered\": %u, \"max_generation\": %u, \"counters\": {",
+		printf("%s\n    {\"name\": \"%s\", \"policy\": \"%s\", \"max_slots\": %u, \"live\": %u, \"unsteered\": %u, \"unregistered\": %d, \"max_generation\": %u, \"counters\": {",
 		       o->first ? "" : ",", name, rp_policy_name(h->policy),
 		       h->max_slots, count_live(st, socks_fd), h->unsteered,
-		       h->max_generation);
+		       unreg, h->max_generation);
 		for (int c = 0; c < RP_CNT_MAX; c++)
 			printf("%s\"%s\": %llu", c ? ", " : "",
 			       rp_counter_name((enum rp_counter)c),
@@ -38,9 +42,15 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 		       name, rp_policy_name(h->policy),
 		       count_live(st, socks_fd), h->max_slots,
 		       h->max_generation,
-		       h->unsteered ?
+		       h->unsteered || h->unregistered ?
 			       "  UNSTEERED (members outside the map: kernel hash)" :
 			       "");
+		if (unreg > 0)
+			printf("  %d listener(s) in the kernel group are not registered%s\n",
+			       unreg,
+			       h->unregistered ?
+				       "" :
+				       " (not yet seen by a join or the supervisor)");
 		printf("  %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s\n", "slot",
 		       "pid", "gen", "weight", "state", "selected", "accepted",
 		       "active", "queued");

@@ -170,6 +170,8 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 
 	rp_group_gc(st);
 	rp_group_rebuild_sticky(st, socks_fd);
+	/* before attaching: nobody in the kernel group may be left out */
+	rp_group_check_kernel(st, socks_fd, key->name);
 
 	/* Idempotent: every member attaches the same pinned instance. */
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd,

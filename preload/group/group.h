@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "steer.h"
@@ -32,6 +33,9 @@ struct rp_group_key {
 	int family; /* AF_INET / AF_INET6 */
 	uint16_t port; /* host order */
 	char name[96]; /* rp_group_name() */
+	struct sockaddr_storage addr; /* the bound address */
+	int ifindex; /* bound device, 0 for none */
+	bool v6only;
 };
 
 struct rp_member {
@@ -115,6 +119,17 @@ int rp_walk_namespaces(const struct rp_config *cfg, rp_ns_fn fn, void *arg);
 
 /* Remove a group directory's pins and the directory: 0 or -errno. */
 int rp_pins_remove(const char *dir);
+
+/*
+ * Kernel truth: listeners the kernel has in the group but the sockarray
+ * does not. rp_group_unregistered() counts them (their socket inodes in
+ * inodes[0..max)), -ENODATA for a group that does not know its address;
+ * rp_group_check_kernel() also publishes the count in hdr.unregistered
+ * (the program then uses the kernel hash) and logs a change.
+ */
+int rp_group_unregistered(const struct rp_state *st, int socks_fd,
+			  uint32_t *inodes, int max_inodes);
+int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 
 /* Is slot i of the group live (a socket is in the sockarray there)? */
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);

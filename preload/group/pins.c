@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -335,6 +336,15 @@ int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
 	st->hdr.proto = (uint32_t)key->proto;
 	st->hdr.family = (uint32_t)key->family;
 	st->hdr.port = key->port;
+	if (key->family == AF_INET)
+		memcpy(st->hdr.addr,
+		       &((const struct sockaddr_in *)&key->addr)->sin_addr, 4);
+	else
+		memcpy(st->hdr.addr,
+		       &((const struct sockaddr_in6 *)&key->addr)->sin6_addr,
+		       16);
+	st->hdr.ifindex = key->ifindex;
+	st->hdr.addr_flags = RP_ADDR_KNOWN | (key->v6only ? RP_ADDR_V6ONLY : 0);
 	st->hdr.max_generation = cfg->generation;
 	st->hdr.created_ns = rp_now_ns();
 	rp_group_unmap(st);

@@ -81,6 +81,11 @@ static int make_key(int fd, uint32_t kind, const struct sockaddr *sa,
 	if (libc.getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len) !=
 	    0)
 		ifindex = 0;
+	memcpy(&key->addr, sa,
+	       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					   sizeof(struct sockaddr_in));
+	key->ifindex = ifindex;
+	key->v6only = v6only != 0;
 	return rp_group_name(key->name, sizeof(key->name), key->proto, sa,
 			     v6only != 0, ifindex) < 0 ?
 		       -EINVAL :

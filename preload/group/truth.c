@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel is the truth about who is in a reuseport group. A listener
+ * the kernel has in the group but the sockarray does not (a static
+ * binary, a raw listen(2), REUSEPORT_DISABLE=1, another pin dir, pins that
+ * were removed and recreated) would get no connection from a program that
+ * selects registered sockets only. Their number is published in
+ * hdr.unregistered; while it is nonzero the program leaves every choice to
+ * the kernel hash, which reaches every member. Checked at every join, by
+ * the supervisor every second, and shown by status.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "group_impl.h"
+#include "kdiag.h"
+#include "log.h"
+
+#define MAX_LISTENERS 1024
+
+/* The group's address as a sockaddr, from the header. */
+static bool group_addr(const struct rp_hdr *h, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (!(h->addr_flags & RP_ADDR_KNOWN))
+		return false;
+	if (h->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)h->port);
+		memcpy(&in->sin_addr, h->addr, 4);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)h->port);
+		memcpy(&in6->sin6_addr, h->addr, 16);
+	}
+	return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int rp_group_unregistered(const struct rp_state *st, int socks_fd,
+			  uint32_t *inodes, int max_inodes)
+{
+	const struct rp_hdr *h = &st->hdr;
+	struct sockaddr_storage ss;
+	struct rp_kmember *km;
+	uint64_t *mapped;
+	uint32_t n = h->nslots, nm = 0;
+	int count, unreg = 0;
+
+	if (!group_addr(h, &ss))
+		return -ENODATA;
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	km = calloc(MAX_LISTENERS, sizeof(*km));
+	mapped = calloc((size_t)n + 1, sizeof(*mapped));
+	if (!km || !mapped) {
+		count = -ENOMEM;
+		goto out;
+	}
+	count = rp_kernel_listeners((int)h->proto, (struct sockaddr *)&ss,
+				    h->ifindex,
+				    (h->addr_flags & RP_ADDR_V6ONLY) != 0, km,
+				    MAX_LISTENERS);
+	if (count < 0)
+		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		if (rp_group_slot_live(socks_fd, i, &mapped[nm]))
+			nm++;
+	qsort(mapped, nm, sizeof(*mapped), cmp_u64);
+	for (int k = 0; k < count && k < MAX_LISTENERS; k++) {
+		if (bsearch(&km[k].cookie, mapped, nm, sizeof(*mapped),
+			    cmp_u64))
+			continue;
+		if (unreg < max_inodes)
+			inodes[unreg] = km[k].inode;
+		unreg++;
+	}
+	count = unreg;
+out:
+	free(km);
+	free(mapped);
+	return count;
+}
+
+int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
+{
+	uint32_t inodes[8];
+	char list[8 * 12] = "";
+	int n = rp_group_unregistered(st, socks_fd, inodes, 8);
+	uint32_t before;
+
+	if (n < 0)
+		return n;
+	before = __atomic_exchange_n(&st->hdr.unregistered, (uint32_t)n,
+				     __ATOMIC_RELAXED);
+	if ((uint32_t)n == before)
+		return n;
+	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < n && i < 8; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%u", i ? "," : "", inodes[i]);
+	if (n)
+		pr_warn("event=unregistered group=%s listeners=%d socket_inodes=%s action=\"kernel hash for the whole group until they leave (they are in the kernel group but not registered: a static binary, a raw listen, REUSEPORT_DISABLE=1 or another REUSEPORT_PIN_DIR)\"",
+			name, n, list);
+	else
+		pr_warn("event=steered group=%s reason=\"every listener of the kernel group is registered again\"",
+			name);
+	return n;
+}
