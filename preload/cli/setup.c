@@ -442,6 +442,12 @@ static int prepare_level(const char *path, bool report)
 	fd = rp_trusted_dir(path, cfg.pin_dir, geteuid(), (gid_t)-1, true, why,
 			    sizeof(why));
 	if (fd < 0) {
+		if (fd != -EPERM && fd != -ELOOP && fd != -ENOTDIR) {
+			printf("error: cannot prepare %s: %s%s\n", path, why,
+			       geteuid() ? " (run reuseport setup as root)" :
+					   "");
+			return -1;
+		}
 		printf("error: %s is refused by the trust rules: %s\n", path,
 		       why);
 		printf("  servers refuse it too; if nobody else should own it, remove it (rm -r %s) and run reuseport setup again\n",
