@@ -40,6 +40,16 @@ print(g[0]["live"] if g else -1)' "$1"
 }
 live_is() { [[ $(live_of "$1") == "$2" ]]; }
 
+# 0. a pin dir another user planted in the 1777 bpffs is refused, not used
+as_user mkdir "$REUSEPORT_PIN_DIR" || fail "$U could not plant the pin dir"
+if out=$("$RP_CLI" setup --user "$U" "tcp:127.0.0.1:$PORT" 2>&1); then
+	fail "setup accepted a planted pin dir: $out"
+fi
+assert_match "$out" "error: $REUSEPORT_PIN_DIR is refused by the trust rules: .*owned by uid $(id -u "$U")" \
+	"setup refuses the planted pin dir"
+[[ ! -e $REUSEPORT_PIN_DIR/v1 ]] || fail "setup created something below the planted pin dir"
+rmdir "$REUSEPORT_PIN_DIR"
+
 # 1. capability report of root
 out=$("$RP_CLI" setup 2>&1) || fail "setup failed: $out"
 info "setup:"
