@@ -4,8 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -13,9 +17,14 @@
 
 static enum rp_log_level log_level = RP_LOG_WARN;
 static const char *log_file; /* NULL: stderr */
+static bool log_file_refused; /* REUSEPORT_LOG_FILE was set and refused */
 static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_known;
+static bool stderr_closed; /* fd 2 was closed at start: never use it */
+
+/* Where warn and error lines go when their destination fails. */
+#define SYSLOG_SOCKET "/dev/log"
 
 static const char *prefix = "libreuseport";
 static bool with_pid = true;
@@ -41,6 +50,7 @@ void rp_log_setup(enum rp_log_level level, const char *file)
 			syscall(SYS_close, fd);
 		} else {
 			log_file = NULL;
+			log_file_refused = true;
 			rp_log(RP_LOG_ERROR,
 			       "event=log_file_refused errno=%s %s action=\"logging to stderr\"",
 			       strerrorname_np(-fd) ? strerrorname_np(-fd) :
@@ -57,6 +67,9 @@ void rp_log_setup(enum rp_log_level level, const char *file)
 		stderr_dev = st.st_dev;
 		stderr_ino = st.st_ino;
 		stderr_known = true;
+	} else if (!log_file) {
+		/* whatever the process opens next may become fd 2 */
+		stderr_closed = true;
 	}
 }
 
@@ -71,7 +84,7 @@ bool rp_log_enabled(enum rp_log_level level)
 	return level <= log_level;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+static bool write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -79,17 +92,92 @@ static void write_all(int fd, const char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			return false;
 		buf += n;
 		len -= (size_t)n;
 	}
+	return true;
+}
+
+/*
+ * Can a line written to fd 2 be seen? Not when fd 2 was closed at start
+ * (anything the process opened since may have become fd 2), is a socket
+ * (a daemon's client connection), is no longer the file it was at start,
+ * or is /dev/null.
+ */
+static bool stderr_usable(void)
+{
+	struct stat st;
+
+	if (stderr_closed || fstat(STDERR_FILENO, &st) != 0 ||
+	    S_ISSOCK(st.st_mode))
+		return false;
+	if (stderr_known &&
+	    (st.st_dev != stderr_dev || st.st_ino != stderr_ino))
+		return false;
+	return !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+}
+
+/*
+ * The fallback for warn and error lines: syslog (LOG_DAEMON, ident
+ * "libreuseport") through a unix socket to /dev/log opened, used and
+ * closed for this line with raw system calls: the host process never
+ * holds an fd of ours, the preload's hooks see nothing, and the host's
+ * own openlog() state (which syslog(3)/closelog() share) is untouched.
+ * Never blocks: a full or missing syslog socket loses the line.
+ */
+static void to_syslog(enum rp_log_level level, const char *line, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *body = line;
+	char msg[1200];
+	size_t plen = strlen(prefix);
+	int fd, n,
+		pri = LOG_DAEMON |
+		      (level == RP_LOG_ERROR ? LOG_ERR : LOG_WARNING);
+
+	if (level > RP_LOG_WARN)
+		return;
+	while (len > 0 && line[len - 1] == '\n')
+		len--;
+	/* "libreuseport: level=..." -> "libreuseport[pid]: level=..." */
+	if (!strcmp(prefix, "libreuseport") && len > plen + 2 &&
+	    !strncmp(line, prefix, plen) && line[plen] == ':' &&
+	    line[plen + 1] == ' ') {
+		body = line + plen + 2;
+		len -= plen + 2;
+	}
+	n = snprintf(msg, sizeof(msg), "<%d>libreuseport[%d]: %.*s", pri,
+		     getpid(), (int)len, body);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = (int)sizeof(msg) - 1;
+	memcpy(sa.sun_path, SYSLOG_SOCKET, sizeof(SYSLOG_SOCKET));
+	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (syscall(SYS_sendto, fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    &sa, sizeof(sa)) < 0 &&
+	    errno == EPROTOTYPE) {
+		/* a stream /dev/log (some syslog daemons): one NUL-ended record */
+		syscall(SYS_close, fd);
+		fd = (int)syscall(SYS_socket, AF_UNIX,
+				  SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				  0);
+		if (fd < 0)
+			return;
+		if (syscall(SYS_connect, fd, &sa, sizeof(sa)) == 0)
+			syscall(SYS_sendto, fd, msg, (size_t)n + 1,
+				MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+	}
+	syscall(SYS_close, fd);
 }
 
 void rp_log(enum rp_log_level level, const char *fmt, ...)
 {
 	int saved = errno;
 	char line[1024];
-	struct stat st;
 	va_list ap;
 	int n, m, fd;
 
@@ -113,17 +201,17 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 	if (log_file) {
 		/* Opened per line: the shim keeps no fd in the host process. */
 		fd = rp_open_log_file(log_file, NULL, 0);
-		if (fd < 0)
-			goto out;
-		write_all(fd, line, (size_t)n);
+		if (fd < 0 || !write_all(fd, line, (size_t)n))
+			to_syslog(level, line, (size_t)n);
 		/* raw close: the preload's close() hook has nothing to do here */
-		syscall(SYS_close, fd);
+		if (fd >= 0)
+			syscall(SYS_close, fd);
 	} else {
-		if (fstat(STDERR_FILENO, &st) != 0 || S_ISSOCK(st.st_mode) ||
-		    (stderr_known &&
-		     (st.st_dev != stderr_dev || st.st_ino != stderr_ino)))
-			goto out;
-		write_all(STDERR_FILENO, line, (size_t)n);
+		if (!stderr_usable() ||
+		    !write_all(STDERR_FILENO, line, (size_t)n) ||
+		    log_file_refused)
+			/* the operator reads the log file, not stderr */
+			to_syslog(level, line, (size_t)n);
 	}
 out:
 	errno = saved;

@@ -19,8 +19,10 @@
 #define RP_GROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "steer.h"
@@ -116,6 +118,27 @@ int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn,
 		   void *arg);
 /* Call fn for every netns directory under $pin_dir/v<layout>. */
 int rp_walk_namespaces(const struct rp_config *cfg, rp_ns_fn fn, void *arg);
+
+/*
+ * reuseport setup: create the group of key in this process's network
+ * namespace (the pin dir and the levels below it created and checked as
+ * the shim does) with cfg's policy and max_slots, or take the existing one,
+ * and hand it to uid / gid ((uid_t)-1 / (gid_t)-1: keep root's): pins
+ * owned by uid, group gid, mode 0600, or 0660 with a gid; the group
+ * directory stays root's (root:gid 0755), so nobody but root can replace
+ * a pin. A new group is handed over before it is published. dir gets the
+ * group's path. Returns 0 created, 1 it existed, or -errno (the reason in
+ * rp_group_last_error()).
+ */
+int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
+		   uid_t uid, gid_t gid, char *dir, size_t dirlen);
+
+/*
+ * Load the steering program and its maps as creating a group would (cfg's
+ * max_slots), then free them: 0 or the -errno of the load. What creating
+ * a group needs, asked of the kernel rather than assumed.
+ */
+int rp_pins_probe_load(const struct rp_config *cfg);
 
 /* Remove a group directory's pins and the directory: 0 or -errno. */
 int rp_pins_remove(const char *dir);

@@ -291,9 +291,88 @@ int rp_pins_remove(const char *dir)
 	return rmdir(dir) ? -errno : 0;
 }
 
-/* Returns 0 when published, 1 when another process won the race. */
-int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
-		   const char *dir)
+/*
+ * reuseport setup --user/--group: who gets a group's pins. The group
+ * directory stays root's: a user who owned it could replace the pins with
+ * links to another group's pins, and bpf_obj_get() follows links.
+ */
+struct pins_owner {
+	uid_t uid; /* owner of the pins; (uid_t)-1: keep (root) */
+	gid_t gid; /* group of the pins and the directory; (gid_t)-1: keep */
+};
+
+static int chmod_fd(int fd, mode_t mode)
+{
+	char p[64];
+
+	/* O_PATH fds (bpffs pins cannot be opened otherwise) */
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	return chmod(p, mode);
+}
+
+/*
+ * Hand the group in dir (a real directory in a trusted namespace dir) to
+ * own: pins owned by uid, group gid, mode 0600, or 0660 with a gid; the
+ * directory root:gid 0755. Nothing is followed, nothing world-writable.
+ */
+static int pins_hand_over(const char *dir, const struct pins_owner *own)
+{
+	static const char *const names[] = { "prog", "socks", "state" };
+	mode_t pin_mode = own->gid != (gid_t)-1 ? 0660 : 0600;
+	const char *what = dir;
+	struct stat sb;
+	int dfd, fd = -1, err = 0;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		what = names[i];
+		fd = openat(dfd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			err = -errno;
+			goto fail;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			err = -EPROTO;
+			goto fail;
+		}
+		if (fchownat(fd, "", own->uid, own->gid, AT_EMPTY_PATH) != 0 ||
+		    chmod_fd(fd, pin_mode) != 0) {
+			err = -errno;
+			goto fail;
+		}
+		syscall(SYS_close, fd);
+		fd = -1;
+	}
+	what = dir;
+	if (fchown(dfd, 0, own->gid) != 0 || fchmod(dfd, 0755) != 0) {
+		err = -errno;
+		goto fail;
+	}
+	syscall(SYS_close, dfd);
+	return 0;
+fail:
+	rp_group_set_error(
+		"path=%s%s%s reason=\"cannot hand the group over to uid %d gid %d: %s\"",
+		dir, what == dir ? "" : "/", what == dir ? "" : what,
+		(int)own->uid, (int)own->gid,
+		err == -EPROTO ? "not a pinned object" : strerror(-err));
+	rp_close_keep_errno(fd);
+	rp_close_keep_errno(dfd);
+	return err;
+}
+
+/*
+ * Build the group complete in a temporary directory, hand it to own (when
+ * not NULL) and publish it. 0 when published, 1 when another process won
+ * the race, or -errno.
+ */
+static int pins_create(const struct rp_config *cfg,
+		       const struct rp_group_key *key, const char *dir,
+		       const struct pins_owner *own)
 {
 	char tmp[PATH_MAX], p[PATH_MAX];
 	struct steer_bpf *skel;
@@ -384,6 +463,14 @@ int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
 		rp_pins_remove(tmp);
 		goto out;
 	}
+	/* before publishing: no server ever sees the group still root's */
+	if (own) {
+		err = pins_hand_over(tmp, own);
+		if (err) {
+			rp_pins_remove(tmp);
+			goto out;
+		}
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
 		err = -errno;
 		rp_pins_remove(tmp);
@@ -401,6 +488,72 @@ int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
 		cfg->max_slots);
 	err = 0;
 out:
+	steer_bpf__destroy(skel);
+	return err;
+}
+
+/* Returns 0 when published, 1 when another process won the race. */
+int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
+		   const char *dir)
+{
+	return pins_create(cfg, key, dir, NULL);
+}
+
+int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
+		   uid_t uid, gid_t gid, char *dir, size_t dirlen)
+{
+	const struct pins_owner own = { .uid = uid, .gid = gid };
+	bool hand = uid != (uid_t)-1 || gid != (gid_t)-1;
+	struct rp_state *st = NULL;
+	char ns[PATH_MAX];
+	int err, tries;
+
+	err = rp_pins_group_dir(cfg, key, dir, dirlen);
+	if (err)
+		return err;
+	err = rp_pins_check_bpffs(cfg->pin_dir);
+	if (err)
+		return err;
+	snprintf(ns, sizeof(ns), "%s", dir);
+	*strrchr(ns, '/') = '\0';
+	err = rp_pins_trust_dir(cfg, ns, true);
+	if (err)
+		return err;
+	for (tries = 0; tries < 3; tries++) {
+		err = rp_group_open_dir(dir, &st, NULL, NULL);
+		if (err != -ENOENT)
+			break;
+		err = pins_create(cfg, key, dir, hand ? &own : NULL);
+		if (err <= 0)
+			return err;
+	}
+	if (err == -ENOENT || err > 0) {
+		rp_group_set_error(
+			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
+			dir);
+		return -EPROTO;
+	}
+	if (err)
+		return err;
+	rp_group_unmap(st);
+	/* it existed (or another process published it first) */
+	if (hand) {
+		err = pins_hand_over(dir, &own);
+		if (err)
+			return err;
+	}
+	return 1;
+}
+
+int rp_pins_probe_load(const struct rp_config *cfg)
+{
+	struct steer_bpf *skel = steer_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
+	err = steer_bpf__load(skel);
 	steer_bpf__destroy(skel);
 	return err;
 }
