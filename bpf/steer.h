@@ -29,6 +29,8 @@
 #include "registry.h"
 
 #define RP_SLOT_DRAINING 0x1u
+/* prepared by reuseport setup: kept when empty, its policy too */
+#define RP_HDR_PREPARED 0x1u
 #define RP_ADDR_KNOWN 0x1u
 #define RP_ADDR_V6ONLY 0x2u
 #define RP_UNSTEERED_PIDS 16
@@ -95,7 +97,7 @@ struct __attribute__((aligned(64))) rp_hdr {
 	 * program leaves every choice to the kernel hash.
 	 */
 	__u32 unregistered;
-	__u32 pad0;
+	__u32 flags; /* RP_HDR_* */
 	__u64 pad1;
 	/* processes whose member socket could not be registered (full) */
 	__u32 unsteered_pid[RP_UNSTEERED_PIDS];

@@ -274,7 +274,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 	R.cfg = cfg;
 	/* the supervisor's events are its output: info unless REUSEPORT_LOG */
 	rp_log_setup(getenv("REUSEPORT_LOG") ? cfg->log_level : RP_LOG_INFO,
-		     cfg->log_file);
+		     cfg->log_file, true);
 	rp_log_set_prefix("reuseport run", false);
 	R.grace_ms = 10000;
 	R.ready_ms = 10000;

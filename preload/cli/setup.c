@@ -53,6 +53,12 @@ static bool handed_over(const char *dir, struct stat *sb)
 	       (sb->st_uid != 0 || sb->st_gid != 0 || (sb->st_mode & 0077));
 }
 
+/* Prepared by reuseport setup (with or without --user/--group). */
+static bool prepared(const struct rp_group_view *g)
+{
+	return !g->err && (g->st->hdr.flags & RP_HDR_PREPARED);
+}
+
 static void cleanup_group(const struct rp_group_view *g, void *arg)
 {
 	struct cleanup *c = arg;
@@ -76,7 +82,8 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 		c->kept++;
 		return;
 	}
-	if (!g->tmp && !c->all && handed_over(g->dir, &sb)) {
+	memset(&sb, 0, sizeof(sb));
+	if (!g->tmp && !c->all && (handed_over(g->dir, &sb) || prepared(g))) {
 		/* its servers cannot create it again: no capability */
 		printf("kept: %s (pins of uid %u gid %u mode %04o, as reuseport setup --user/--group leaves them; --all removes it)\n",
 		       g->dir, (unsigned)sb.st_uid, (unsigned)sb.st_gid,
@@ -676,12 +683,6 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 		       rp_policy_name(st->hdr.policy), st->hdr.max_slots,
 		       count_live(st, sfd), who,
 		       (unsigned)(sb.st_mode & 07777));
-		if (err == 1 && gcfg->policy_explicit &&
-		    st->hdr.policy !=
-			    rp_policy_resolve(gcfg->policy, key.proto))
-			printf("note: %s keeps its policy %s (change it with: reuseport --group %s policy %s)\n",
-			       key.name, rp_policy_name(st->hdr.policy),
-			       key.name, rp_policy_name(gcfg->policy));
 		if (err == 1 && st->hdr.max_slots != gcfg->max_slots)
 			printf("note: %s keeps its %u slots (a group's size is fixed when it is created)\n",
 			       key.name, st->hdr.max_slots);
@@ -838,9 +839,5 @@ int cmd_setup(int argc, char **argv)
 		if (setup_group(argv[i], &gcfg, v6only, uid, gid,
 				gid != (gid_t)-1 ? gid : pgid))
 			ret = 1;
-	if (gcfg.policy_explicit)
-		printf("note: a server that joins a group with no live member applies its own REUSEPORT_POLICY (unset: roundrobin for TCP, hash for UDP); start the servers with REUSEPORT_POLICY=%s, or run reuseport policy %s once they have joined\n",
-		       rp_policy_name(gcfg.policy),
-		       rp_policy_name(gcfg.policy));
 	return ret;
 }

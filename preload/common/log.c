@@ -31,7 +31,7 @@ static bool with_pid = true;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
-void rp_log_setup(enum rp_log_level level, const char *file)
+void rp_log_setup(enum rp_log_level level, const char *file, bool report)
 {
 	char why[512];
 	struct stat st;
@@ -51,11 +51,13 @@ void rp_log_setup(enum rp_log_level level, const char *file)
 		} else {
 			log_file = NULL;
 			log_file_refused = true;
-			rp_log(RP_LOG_ERROR,
-			       "event=log_file_refused errno=%s %s action=\"logging to stderr\"",
-			       strerrorname_np(-fd) ? strerrorname_np(-fd) :
-						      "?",
-			       why);
+			if (report)
+				rp_log(RP_LOG_ERROR,
+				       "event=log_file_refused errno=%s %s action=\"logging to stderr\"",
+				       strerrorname_np(-fd) ?
+					       strerrorname_np(-fd) :
+					       "?",
+				       why);
 		}
 	}
 	/*

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include "config.h"
 
-void rp_log_setup(enum rp_log_level level, const char *file);
+/* report: say so when the log file is refused (once per process: the
+ * interposer does, the group library it loads does not). */
+void rp_log_setup(enum rp_log_level level, const char *file, bool report);
 /* Another program's lines ("reuseport run"); pid=false: no pid= key. */
 void rp_log_set_prefix(const char *prefix, bool pid);
 bool rp_log_enabled(enum rp_log_level level);

@@ -57,7 +57,7 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 
 void rp_group_lib_init(const struct rp_config *cfg)
 {
-	rp_log_setup(cfg->log_level, cfg->log_file);
+	rp_log_setup(cfg->log_level, cfg->log_file, false);
 	libbpf_set_print(libbpf_print_fn);
 	lib_cfg = cfg;
 }

@@ -77,7 +77,12 @@ void rp_members_reconcile(const struct rp_config *cfg,
 		    st->slots[i].generation > maxgen)
 			maxgen = st->slots[i].generation;
 	}
-	if (live == 0) {
+	if (live == 0 && (st->hdr.flags & RP_HDR_PREPARED) &&
+	    !cfg->policy_explicit) {
+		/* prepared by reuseport setup: its policy stays */
+		memset(st->hdr.unsteered_pid, 0, sizeof(st->hdr.unsteered_pid));
+		__atomic_store_n(&st->hdr.unsteered, 0, __ATOMIC_RELAXED);
+	} else if (live == 0) {
 		if (st->hdr.policy != want)
 			pr_info("event=policy group=%s policy=%s previous=%s reason=\"no live member; the joiner's policy applies\"",
 				key->name, rp_policy_name(want),

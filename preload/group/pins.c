@@ -393,7 +393,7 @@ static int pins_create(const struct rp_config *cfg,
 	if (err) {
 		if (err == -EPERM || err == -EACCES) {
 			rp_group_set_error(
-				"reason=\"creating the group's BPF maps and program needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or pre-create the group as root\"");
+				"reason=\"creating the group's BPF maps and program needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); start one instance with them, or prepare the group as root: reuseport setup --user USER\"");
 			err = -EPERM;
 		} else {
 			rp_group_set_error(
@@ -535,6 +535,12 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 	}
 	if (err)
 		return err;
+	/* servers that cannot create it again rely on it: keep it */
+	__atomic_fetch_or(&st->hdr.flags, RP_HDR_PREPARED, __ATOMIC_RELAXED);
+	if (cfg->policy_explicit)
+		__atomic_store_n(&st->hdr.policy,
+				 rp_policy_resolve(cfg->policy, key->proto),
+				 __ATOMIC_RELAXED);
 	rp_group_unmap(st);
 	/* it existed (or another process published it first) */
 	if (hand) {

@@ -126,7 +126,8 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 	if (has_children() || rp_group_open_dir(dir, &st, &socks_fd, NULL))
 		return;
 	/* every live member is one of this process's sockets */
-	if (!live_slots(st, socks_fd, getpid())) {
+	if (!(st->hdr.flags & RP_HDR_PREPARED) &&
+	    !live_slots(st, socks_fd, getpid())) {
 		snprintf(ns, sizeof(ns), "%s", dir);
 		*strrchr(ns, '/') = '\0';
 		nsfd = rp_trusted_dir(ns, cfg->pin_dir, geteuid(), (gid_t)-1,

@@ -67,7 +67,7 @@ static void init_once_fn(void)
 	rp_in_shim++;
 	rp_real_init();
 	rp_config_parse(&rp_cfg, env_get, getauxval(AT_SECURE) != 0);
-	rp_log_setup(rp_cfg.log_level, rp_cfg.log_file);
+	rp_log_setup(rp_cfg.log_level, rp_cfg.log_file, true);
 	if (rp_cfg.notice[0])
 		pr_debug("event=config notice=\"%s\"", rp_cfg.notice);
 	if (rp_cfg.invalid)
