@@ -92,10 +92,13 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf
 
+# helpers that test a module link it
+$(BUILD)/helpers/kdiag_check: preload/group/kdiag.c
 $(BUILD)/helpers/%: tests/helpers/%.c
-	$(Q)mkdir -p $(@D)
+	$(Q)mkdir -p $(@D) $(BUILD)/deps
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -MMD -MP \
+		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
 $(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \

@@ -16,16 +16,19 @@
  * address, port, bound device, IPV6_V6ONLY (AF_INET6), owner uid, and
  * SO_REUSEPORT set. rp_kernel_listeners() filters on everything inet_diag
  * shows: netns (implicitly), protocol, family, address, port, bound device,
- * v6only. It does NOT filter on:
- *   - SO_REUSEPORT / SO_REUSEADDR: not exposed by inet_diag (nor by
- *     INET_DIAG_SOCKOPT). For TCP this does not matter: listeners on the
- *     same address, port and device without SO_REUSEPORT cannot coexist
- *     with the group. Two UDP sockets with SO_REUSEADDR only can share an
- *     address and port outside the group; they are listed.
- *   - the owner uid: returned in rp_kmember.uid (idiag_uid, the socket's
- *     owner as seen from the caller's user namespace) for the caller to
- *     compare; sockets of another uid cannot bind the same address and
- *     port with SO_REUSEPORT anyway.
+ * v6only. Not visible, so not filtered:
+ *   - SO_REUSEPORT / SO_REUSEADDR (INET_DIAG_SOCKOPT has no such bit), and
+ *     which kernel group a socket is in. Every listener on the same
+ *     address, port, device and v6only is returned. TCP: a listener without
+ *     SO_REUSEPORT cannot listen there next to the group (EADDRINUSE), but
+ *     one that clears SO_REUSEPORT after listen() keeps its place while
+ *     later SO_REUSEPORT sockets start a new group; UDP: sockets with
+ *     SO_REUSEADDR only can bind next to the group. Both kinds are listed:
+ *     they are outside the sockarray and compete for the port's traffic.
+ *   - the owner uid is returned (rp_kmember.uid = idiag_uid, the socket's
+ *     owner as seen from the caller's user namespace), not compared: a
+ *     socket of another uid cannot bind the same address and port with
+ *     SO_REUSEPORT (EADDRINUSE).
  */
 #ifndef RP_KDIAG_H
 #define RP_KDIAG_H
@@ -52,8 +55,12 @@ struct rp_kmember {
  * one reuseport group with a socket bound to addr (AF_INET / AF_INET6,
  * exact address and port; sin6_scope_id is ignored, pass the device as
  * ifindex) on device ifindex (0 = not bound to a device) and, for
- * AF_INET6, with IPV6_V6ONLY = v6only (ignored for AF_INET). Sockets
+ * AF_INET6, with IPV6_V6ONLY = v6only (ignored for AF_INET; forced to true
+ * for a specific, not v4-mapped IPv6 address, as bind() does). Sockets
  * whose v6only the kernel does not report match either value.
+ * Cost: one netlink dump, which walks the kernel's whole listener (TCP) or
+ * UDP hash table, shared by all network namespaces: about 16 us, 45 us
+ * with 1000 other listeners on the machine (6.18, see kdiag_check bench).
  *
  * Fills out[0 .. min(count, max) - 1] (out may be NULL when max is 0) and
  * returns count, the number of such sockets (may exceed max), or:
