@@ -205,3 +205,46 @@ void rp_group_at_exit(void)
 	HASH_ITER(hh, groups, g, tmp)
 		rp_group_release(lib_cfg, g->dir);
 }
+
+int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
+		  int fd, struct rp_member *out)
+{
+	char dir[PATH_MAX];
+	struct rp_state *st;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int socks_fd = -1, err, slot;
+
+	memset(out, 0, sizeof(*out));
+	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
+	if (err)
+		return err;
+	/* never creates: only a group that exists can hold the socket */
+	if (rp_group_open_dir(dir, &st, NULL, NULL) != 0)
+		return -ENOENT;
+	rp_group_unmap(st);
+	err = rp_group_prepare(cfg, key, &st);
+	if (err)
+		return err;
+	socks_fd = rp_pins_get(dir, "socks");
+	if (socks_fd < 0)
+		return -EACCES;
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
+		err = -errno;
+		goto out;
+	}
+	slot = rp_members_find_own(socks_fd, st, cookie);
+	if (slot < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	out->slot = slot;
+	out->cookie = cookie;
+	out->already = true;
+	out->state = st;
+	out->slotp = &st->slots[slot];
+	err = 0;
+out:
+	rp_close_keep_errno(socks_fd);
+	return err;
+}

@@ -65,6 +65,13 @@ int rp_group_prepare(const struct rp_config *cfg,
 int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 		  int fd, struct rp_member *out);
 
+/*
+ * The slot that already holds the socket fd (a listener inherited across
+ * exec), without claiming one or creating the group; -ENOENT if none.
+ */
+int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
+		  int fd, struct rp_member *out);
+
 /* "$pin_dir/v<layout>/<netns inode>" of the calling process's netns. */
 int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len);
 
@@ -150,8 +157,8 @@ int rp_pins_remove(const char *dir);
  * rp_group_check_kernel() also publishes the count in hdr.unregistered
  * (the program then uses the kernel hash) and logs a change.
  */
-int rp_group_unregistered(const struct rp_state *st, int socks_fd,
-			  uint32_t *inodes, int max_inodes);
+int rp_group_unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
+			  int max_inodes);
 int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 
 /* Is slot i of the group live (a socket is in the sockarray there)? */
@@ -170,6 +177,8 @@ struct rp_steer_api {
 	const char *(*last_error)(void);
 	void (*unsteered)(struct rp_state *st, uint32_t pid, bool on);
 	void (*at_exit)(void);
+	int (*find)(const struct rp_config *cfg, const struct rp_group_key *key,
+		    int fd, struct rp_member *out);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api_v1"
 

@@ -12,4 +12,5 @@ const struct rp_steer_api rp_steer_api_v1 = {
 	.last_error = rp_group_last_error,
 	.unsteered = rp_group_unsteered,
 	.at_exit = rp_group_at_exit,
+	.find = rp_group_find,
 };

@@ -52,8 +52,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int rp_group_unregistered(const struct rp_state *st, int socks_fd,
-			  uint32_t *inodes, int max_inodes)
+static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
+			int max_inodes, bool fix_queued)
 {
 	const struct rp_hdr *h = &st->hdr;
 	struct sockaddr_storage ss;
@@ -78,9 +78,24 @@ int rp_group_unregistered(const struct rp_state *st, int socks_fd,
 				    MAX_LISTENERS);
 	if (count < 0)
 		goto out;
-	for (uint32_t i = 0; i < n; i++)
-		if (rp_group_slot_live(socks_fd, i, &mapped[nm]))
-			nm++;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!rp_group_slot_live(socks_fd, i, &mapped[nm]))
+			continue;
+		/*
+		 * TCP: the listener's real accept queue is what "queued"
+		 * stands for; accepts the hooks never saw (io_uring, a
+		 * process that inherited the listener) leave the count
+		 * high, so the kernel's number replaces it.
+		 */
+		if (fix_queued && h->proto == IPPROTO_TCP &&
+		    st->slots[i].cookie == mapped[nm])
+			for (int k = 0; k < count && k < MAX_LISTENERS; k++)
+				if (km[k].cookie == mapped[nm])
+					__atomic_store_n(&st->slots[i].queued,
+							 (__s64)km[k].rqueue,
+							 __ATOMIC_RELAXED);
+		nm++;
+	}
 	qsort(mapped, nm, sizeof(*mapped), cmp_u64);
 	for (int k = 0; k < count && k < MAX_LISTENERS; k++) {
 		if (bsearch(&km[k].cookie, mapped, nm, sizeof(*mapped),
@@ -97,11 +112,17 @@ out:
 	return count;
 }
 
+int rp_group_unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
+			  int max_inodes)
+{
+	return unregistered(st, socks_fd, inodes, max_inodes, false);
+}
+
 int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 {
 	uint32_t inodes[8];
 	char list[8 * 12] = "";
-	int n = rp_group_unregistered(st, socks_fd, inodes, 8);
+	int n = unregistered(st, socks_fd, inodes, 8, true);
 	uint32_t before;
 
 	if (n < 0)

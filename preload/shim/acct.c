@@ -73,7 +73,13 @@ int rp_accepted(int lfd, int fd)
 			__atomic_store_n(&l.slot->queued, 0, __ATOMIC_RELAXED);
 		return fd;
 	}
-	if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) || !l.slot) {
+	if (!rp_fd_get(lfd, &l) && !rp_in_shim) {
+		int saved = errno;
+
+		rp_adopt_inherited(lfd, &l);
+		errno = saved;
+	}
+	if (!(l.flags & RP_FD_MEMBER) || !l.slot) {
 		rp_fd_clear(fd);
 		return fd;
 	}

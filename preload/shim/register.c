@@ -377,6 +377,43 @@ int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
 	return register_around(fd, RP_FD_TCP, sa, e, &c);
 }
 
+/*
+ * A listener this process never saw bound or listening (inherited across
+ * exec: HAProxy -W reloads, nginx binary upgrades) has its first accept
+ * here: if its socket is registered, account for it like our own. Asked
+ * once per fd; the answer is kept in the fd table.
+ */
+void rp_adopt_inherited(int lfd, struct rp_fdent *e)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr *sa = (struct sockaddr *)&ss;
+	socklen_t len = sizeof(ss);
+	struct rp_group_key key;
+	struct rp_member m;
+	int on = 0;
+	socklen_t olen = sizeof(on);
+
+	if (rp_sock_kind(lfd, e) != RP_FD_TCP || rp_cfg.disabled ||
+	    rp_cfg.invalid || getsockname(lfd, sa, &len) != 0 ||
+	    !rp_addr_ok(sa, len) || !rp_in_scope(RP_FD_TCP, sa) ||
+	    libc.getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
+		return;
+	rp_in_shim++;
+	pthread_mutex_lock(&rp_reg_lock);
+	if (!make_key(lfd, RP_FD_TCP, sa, &key) && load_steer() &&
+	    steer->find(&rp_cfg, &key, lfd, &m) == 0) {
+		e->flags |= RP_FD_MEMBER;
+		e->slot = m.slotp;
+		e->state = m.state;
+		e->forkgen = rp_forkgen;
+		rp_fd_set(lfd, e);
+		pr_info("event=adopt group=%s slot=%d reason=\"listener inherited across exec\"",
+			key.name, m.slot);
+	}
+	pthread_mutex_unlock(&rp_reg_lock);
+	rp_in_shim--;
+}
+
 /* Exit: groups whose last member is this process go away with it. */
 __attribute__((destructor)) static void release_groups(void)
 {

@@ -35,6 +35,8 @@ int rp_register_bind(int fd, uint32_t kind, const struct sockaddr *sa,
 int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
 		       struct rp_fdent *e);
 void rp_adopt_passed_sockets(void);
+/* First accept on a listener the fd table does not know. */
+void rp_adopt_inherited(int lfd, struct rp_fdent *e);
 /* fd now runs the application's own reuseport program. */
 void rp_register_app_program(int fd, struct rp_fdent *e);
 /* This process's unregistered member of st is gone. */
