@@ -126,74 +126,114 @@ int rp_group_prepare(const struct rp_config *cfg,
 	return 0;
 }
 
-int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
-		  int fd, struct rp_member *out)
+/* The kernel ids of the objects behind fd (0 if it is not one). */
+static uint32_t obj_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	/* maps and programs both start with type, id */
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+		return 0;
+	return info.id;
+}
+
+int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
+		  struct rp_handle *h)
 {
 	char dir[PATH_MAX];
-	struct rp_state *st;
-	int socks_fd = -1, prog_fd = -1, err, slot = -1;
-	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
+	int err;
 
-	memset(out, 0, sizeof(*out));
-	err = rp_group_prepare(cfg, key, &st);
+	memset(h, 0, sizeof(*h));
+	h->socks_fd = h->prog_fd = -1;
+	err = rp_group_prepare(cfg, key, &h->st);
 	if (err)
 		return err;
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
 	if (err)
 		return err;
-	socks_fd = rp_pins_get(dir, "socks");
-	prog_fd = rp_pins_get(dir, "prog");
-	if (socks_fd < 0 || prog_fd < 0) {
+	/* bpf fds are O_CLOEXEC: an exec in between leaks nothing */
+	h->socks_fd = rp_pins_get(dir, "socks");
+	h->prog_fd = rp_pins_get(dir, "prog");
+	if (h->socks_fd < 0 || h->prog_fd < 0) {
 		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
 		rp_group_set_error(
 			"path=%s reason=\"cannot open the group's pins: %s\"",
 			dir, strerror(errno));
-		goto out;
+		rp_group_close(h);
+		return err;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
-		err = -errno;
-		goto out;
+	h->socks_id = obj_id(h->socks_fd);
+	h->prog_id = obj_id(h->prog_fd);
+	return 0;
+}
+
+bool rp_group_handle_valid(const struct rp_handle *h)
+{
+	return h->st && h->socks_id && h->prog_id &&
+	       obj_id(h->socks_fd) == h->socks_id &&
+	       obj_id(h->prog_fd) == h->prog_id;
+}
+
+void rp_group_close(struct rp_handle *h)
+{
+	/* never close a number the application reused meanwhile */
+	if (h->socks_fd >= 0 && obj_id(h->socks_fd) == h->socks_id)
+		rp_close_keep_errno(h->socks_fd);
+	if (h->prog_fd >= 0 && obj_id(h->prog_fd) == h->prog_id)
+		rp_close_keep_errno(h->prog_fd);
+	h->socks_fd = h->prog_fd = -1;
+	h->socks_id = h->prog_id = 0;
+}
+
+int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
+		    int fd, struct rp_handle *h, struct rp_member *out)
+{
+	struct rp_state *st = h->st;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int err, slot;
+
+	memset(out, 0, sizeof(*out));
+	if (!rp_group_handle_valid(h)) {
+		rp_group_set_error(
+			"reason=\"the group's pins opened at bind were closed by the application before listen\"");
+		return -EBADF;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
+		return -errno;
 
-	rp_members_reconcile(cfg, key, st, socks_fd);
-
-	slot = rp_members_claim(st, socks_fd, fd, cookie, &out->already);
-	if (slot < 0) {
-		err = slot;
-		goto out;
-	}
-
+	rp_members_reconcile(cfg, key, st, h->socks_fd);
+	slot = rp_members_claim(st, h->socks_fd, fd, cookie, &out->already);
+	if (slot < 0)
+		return slot;
 	if (!out->already)
 		rp_members_init_slot(cfg, st, (uint32_t)slot, cookie);
 	rp_members_note_join(cfg, st, (uint32_t)slot);
 
 	rp_group_gc(st);
-	rp_group_rebuild_sticky(st, socks_fd);
+	rp_group_rebuild_sticky(st, h->socks_fd);
 	/* before attaching: nobody in the kernel group may be left out */
-	rp_group_check_kernel(st, socks_fd, key->name);
+	rp_group_check_kernel(st, h->socks_fd, key->name);
 
 	/* Idempotent: every member attaches the same pinned instance. */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &prog_fd,
-		       sizeof(prog_fd)) != 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &h->prog_fd,
+		       sizeof(h->prog_fd)) != 0) {
 		err = -errno;
 		rp_group_set_error(
 			"reason=\"cannot attach the steering program: %s\"",
 			strerror(errno));
 		if (!out->already)
-			bpf_map_delete_elem(socks_fd,
+			bpf_map_delete_elem(h->socks_fd,
 					    &(uint32_t){ (uint32_t)slot });
-		goto out;
+		return err;
 	}
 	out->slot = slot;
 	out->cookie = cookie;
 	out->state = st;
 	out->slotp = &st->slots[slot];
-	err = 0;
-out:
-	rp_close_keep_errno(socks_fd);
-	rp_close_keep_errno(prog_fd);
-	return err;
+	return 0;
 }
 
 void rp_group_at_exit(void)

@@ -61,9 +61,25 @@ void rp_group_lib_init(const struct rp_config *cfg);
 int rp_group_prepare(const struct rp_config *cfg,
 		     const struct rp_group_key *key, struct rp_state **state);
 
+/*
+ * A group opened for a registration: its state mapped, its sockarray and
+ * program open (O_CLOEXEC). Opened while the process may still be
+ * privileged (at bind), used at listen, then closed.
+ */
+struct rp_handle {
+	struct rp_state *st;
+	int socks_fd, prog_fd;
+	uint32_t socks_id, prog_id; /* to tell our fds from reused numbers */
+};
+int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
+		  struct rp_handle *h);
 /* Claim a slot for the listening (TCP) / bound (UDP) socket fd, attach. */
-int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
-		  int fd, struct rp_member *out);
+int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
+		    int fd, struct rp_handle *h, struct rp_member *out);
+/* Are both fds still the objects opened (not closed or reused)? */
+bool rp_group_handle_valid(const struct rp_handle *h);
+/* Close what open() opened, unless the numbers now mean something else. */
+void rp_group_close(struct rp_handle *h);
 
 /*
  * The slot that already holds the socket fd (a listener inherited across
@@ -165,15 +181,17 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 2
+#define RP_STEER_ABI 3
 struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size;
 	void (*init)(const struct rp_config *cfg);
-	int (*prepare)(const struct rp_config *cfg,
-		       const struct rp_group_key *key, struct rp_state **state);
-	int (*join)(const struct rp_config *cfg, const struct rp_group_key *key,
-		    int fd, struct rp_member *out);
+	int (*open)(const struct rp_config *cfg, const struct rp_group_key *key,
+		    struct rp_handle *h);
+	int (*attach)(const struct rp_config *cfg,
+		      const struct rp_group_key *key, int fd,
+		      struct rp_handle *h, struct rp_member *out);
+	void (*close)(struct rp_handle *h);
 	const char *(*last_error)(void);
 	void (*unsteered)(struct rp_state *st, uint32_t pid, bool on);
 	void (*at_exit)(void);

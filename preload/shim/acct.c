@@ -113,8 +113,13 @@ __attribute__((destructor)) static void rp_destructor(void)
 }
 
 /* An fd is going away (close, or replaced by dup2/dup3). */
-static void forget(const struct rp_fdent *e)
+static void forget(int fd, const struct rp_fdent *e)
 {
+	/* the shim's own held fds, and sockets holding them: any process */
+	if (e->flags & RP_FD_HELD)
+		rp_register_held_closed(fd);
+	if (e->flags & RP_FD_HOLDING)
+		rp_register_forget_sock(fd);
 	if (e->forkgen != __atomic_load_n(&rp_forkgen, __ATOMIC_RELAXED))
 		return;
 	if ((e->flags & RP_FD_ACCEPTED) && e->slot) {
@@ -137,7 +142,7 @@ void rp_closing(int fd)
 	/* Cleared before the real close: the number may be reused at once. */
 	if (rp_fd_get(fd, &e)) {
 		rp_fd_clear(fd);
-		forget(&e);
+		forget(fd, &e);
 	}
 }
 
@@ -163,7 +168,7 @@ int rp_duped(int oldfd, int newfd, bool replaced)
 	if (newfd < 0 || newfd == oldfd)
 		return newfd;
 	if (replaced && rp_fd_get(newfd, &old))
-		forget(&old);
+		forget(newfd, &old);
 	if (!rp_fd_get(oldfd, &e)) {
 		rp_fd_clear(newfd);
 		return newfd;
@@ -185,6 +190,8 @@ long rp_syscall(long n, const long a[6])
 	rp_init();
 	switch (n) {
 	case SYS_close:
+		if (rp_in_shim) /* the shim's own raw close */
+			return libc.syscall(n, a[0]);
 		rp_closing((int)a[0]);
 		return libc.syscall(n, a[0]);
 	case SYS_accept:

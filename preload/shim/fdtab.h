@@ -25,6 +25,9 @@
 #define RP_FD_EPHEMERAL 0x10000 /* bound to port 0: private, never a group */
 #define RP_FD_APP_RP 0x20000 /* the application set SO_REUSEPORT=1 */
 #define RP_FD_APP_PROG 0x40000 /* the application attached its own program */
+#define RP_FD_HELD \
+	0x80000 /* the shim's own fd: a group pin held from bind to listen */
+#define RP_FD_HOLDING 0x100000 /* a bound socket whose group is held open */
 #define RP_FD_SOCKET_FACTS                                       \
 	(RP_FD_TCP | RP_FD_UDP | RP_FD_KNOWN | RP_FD_SWALLOWED | \
 	 RP_FD_MEMBER | RP_FD_EPHEMERAL | RP_FD_APP_RP | RP_FD_APP_PROG)

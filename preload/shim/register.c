@@ -159,15 +159,6 @@ static const char *reason_of(int err)
 	return steer->last_error();
 }
 
-/* Open or create the group before the kernel state changes. Locked. */
-static int prepare(const struct rp_group_key *key, struct rp_state **st)
-{
-	*st = NULL;
-	if (!load_steer())
-		return -ELIBACC;
-	return steer->prepare(&rp_cfg, key, st);
-}
-
 static void report(const struct rp_group_key *key, const char *call, int err,
 		   const char *action)
 {
@@ -239,13 +230,125 @@ void rp_register_app_program(int fd, struct rp_fdent *e)
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 
-static int join(int fd, const struct rp_group_key *key, struct rp_state *st,
+/*
+ * Groups opened at a TCP bind, for the listen that follows: a server that
+ * drops privileges in between (varnish's jail, squid) could not open root's
+ * pins any more. The fds are O_CLOEXEC and marked in the fd table, so an
+ * application that closes them (a daemon closing every fd) is noticed.
+ */
+#define MAX_HELD 32
+static struct {
+	int sock; /* -1: free */
+	struct rp_handle h;
+} held[MAX_HELD] = { [0 ... MAX_HELD - 1] = { .sock = -1 } };
+
+static void mark_held(int fd, bool on)
+{
+	struct rp_fdent e = { .flags = RP_FD_HELD | RP_FD_KNOWN };
+
+	if (on)
+		rp_fd_set(fd, &e);
+	else
+		rp_fd_clear(fd);
+}
+
+static void release(struct rp_handle *h)
+{
+	mark_held(h->socks_fd, false);
+	mark_held(h->prog_fd, false);
+	steer->close(h);
+}
+
+/* Locked. The handle held for socket sock, if any (taken out). */
+static bool take_held(int sock, struct rp_handle *h)
+{
+	for (int i = 0; i < MAX_HELD; i++)
+		if (held[i].sock == sock) {
+			*h = held[i].h;
+			held[i].sock = -1;
+			return true;
+		}
+	return false;
+}
+
+/* Open or create the group before the kernel state changes. Locked. */
+static int prepare(int fd, const struct rp_group_key *key, struct rp_handle *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->socks_fd = h->prog_fd = -1;
+	if (!load_steer())
+		return -ELIBACC;
+	if (take_held(fd, h)) {
+		/* attach() checks the ids too: numbers reused behind us */
+		if (h->socks_fd >= 0 && h->prog_fd >= 0)
+			return 0;
+		release(h);
+	}
+	return steer->open(&rp_cfg, key, h);
+}
+
+void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa)
+{
+	struct rp_group_key key;
+	struct rp_handle h;
+	struct rp_fdent e;
+	int i;
+
+	pthread_mutex_lock(&rp_reg_lock);
+	if (make_key(fd, kind, sa, &key) || app_group(key.name) ||
+	    !load_steer())
+		goto out;
+	for (i = 0; i < MAX_HELD && held[i].sock >= 0; i++)
+		;
+	if (i == MAX_HELD || take_held(fd, &h))
+		goto out;
+	/* a failure here is retried, and reported, at listen */
+	if (steer->open(&rp_cfg, &key, &h))
+		goto out;
+	held[i].sock = fd;
+	held[i].h = h;
+	mark_held(h.socks_fd, true);
+	mark_held(h.prog_fd, true);
+	if (rp_fd_get(fd, &e)) {
+		e.flags |= RP_FD_HOLDING;
+		rp_fd_set(fd, &e);
+	}
+out:
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
+void rp_register_forget_sock(int sock)
+{
+	struct rp_handle h;
+
+	pthread_mutex_lock(&rp_reg_lock);
+	if (take_held(sock, &h))
+		release(&h);
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
+void rp_register_held_closed(int fd)
+{
+	pthread_mutex_lock(&rp_reg_lock);
+	for (int i = 0; i < MAX_HELD; i++) {
+		if (held[i].sock < 0)
+			continue;
+		if (held[i].h.socks_fd == fd)
+			held[i].h.socks_fd = -1;
+		if (held[i].h.prog_fd == fd)
+			held[i].h.prog_fd = -1;
+	}
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
+static int join(int fd, const struct rp_group_key *key, struct rp_handle *h,
 		struct rp_fdent *e, const char *call)
 {
+	struct rp_state *st = h->st;
 	struct rp_member m;
 	int err;
 
-	err = steer->join(&rp_cfg, key, fd, &m);
+	err = steer->attach(&rp_cfg, key, fd, h, &m);
 	if (!err) {
 		e->flags |= RP_FD_MEMBER;
 		e->flags &= ~RP_FD_UNSTEERED;
@@ -307,7 +410,7 @@ static int kernel_call(int fd, const struct call *c)
 static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 			   struct rp_fdent *e, const struct call *c)
 {
-	struct rp_state *st = NULL;
+	struct rp_handle h = { .socks_fd = -1, .prog_fd = -1 };
 	struct rp_group_key key;
 	int ret, saved, err;
 
@@ -322,7 +425,7 @@ static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 		goto out;
 	}
 	if (!err)
-		err = prepare(&key, &st);
+		err = prepare(fd, &key, &h);
 	if (err && rp_cfg.strict) {
 		report(&key, c->name, err, "");
 		ret = -1;
@@ -343,7 +446,7 @@ static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 			report(&key, c->name, err,
 			       "plain SO_REUSEPORT (kernel hash) for the whole port group");
 		} else {
-			err = join(fd, &key, st, e, c->name);
+			err = join(fd, &key, &h, e, c->name);
 		}
 		if (err && rp_cfg.strict) {
 			/* strict: the call failed, so the socket leaves the group */
@@ -354,6 +457,8 @@ static int register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 		}
 	}
 out:
+	if (h.st)
+		release(&h);
 	pthread_mutex_unlock(&rp_reg_lock);
 	errno = saved;
 	return ret;

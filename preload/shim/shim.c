@@ -251,6 +251,11 @@ int rp_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		ret = rp_register_bind(fd, kind, sa, len, &e);
 	} else {
 		ret = libc.bind(fd, sa, len);
+		saved = errno;
+		/* open the group now: the listen may come after a setuid */
+		if (ret == 0 && !(e.flags & RP_FD_APP_PROG))
+			rp_register_hold(fd, kind, sa);
+		errno = saved;
 	}
 	saved = errno;
 	rp_in_shim--;

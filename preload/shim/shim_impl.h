@@ -39,6 +39,12 @@ void rp_adopt_passed_sockets(void);
 void rp_adopt_inherited(int lfd, struct rp_fdent *e);
 /* fd now runs the application's own reuseport program. */
 void rp_register_app_program(int fd, struct rp_fdent *e);
+/* TCP bind in scope: open the group now, for the listen (privileges). */
+void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa);
+/* The socket sock is closed: release what was held for it. */
+void rp_register_forget_sock(int sock);
+/* The application closed (or replaced) one of the held pin fds. */
+void rp_register_held_closed(int fd);
 /* This process's unregistered member of st is gone. */
 void rp_register_unsteered_gone(struct rp_state *st);
 
