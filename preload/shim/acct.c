@@ -135,26 +135,55 @@ static void forget(int fd, const struct rp_fdent *e)
 		rp_register_unsteered_gone(e->state);
 }
 
-void rp_closing(int fd)
+int rp_close(int fd)
 {
 	struct rp_fdent e;
 
-	/* Cleared before the real close: the number may be reused at once. */
+	rp_init();
 	if (rp_fd_get(fd, &e)) {
+		/*
+		 * The shim's own held fd, hit by an application closing
+		 * every number it did not open: it stays open until listen.
+		 */
+		if ((e.flags & RP_FD_HELD) && !rp_in_shim)
+			return 0;
+		/* Cleared before the real close: the number may be reused. */
 		rp_fd_clear(fd);
 		forget(fd, &e);
 	}
+	return libc.close(fd);
 }
 
-/* close_range()/closefrom(): every fd of [first, last] goes away. */
-void rp_closing_range(unsigned int first, unsigned int last)
+/*
+ * close_range()/closefrom(): every fd of [first, last] goes away but the
+ * shim's held ones, which the real call is split around.
+ */
+int rp_close_range(unsigned int first, unsigned int last, int flags)
 {
-	int fd = first > (unsigned int)RP_FDTAB_MAX ? -1 : (int)first;
+	unsigned int from = first;
+	struct rp_fdent e;
+	int fd, ret = 0;
 
+	rp_init();
+	if (flags & CLOSE_RANGE_CLOEXEC)
+		return libc.close_range(first, last, flags);
+	fd = first > (unsigned int)RP_FDTAB_MAX ? -1 : (int)first;
 	while ((fd = rp_fd_next(fd)) >= 0 && (unsigned int)fd <= last) {
-		rp_closing(fd);
+		rp_fd_get(fd, &e);
+		if ((e.flags & RP_FD_HELD) && !rp_in_shim) {
+			if ((unsigned int)fd > from)
+				ret |= libc.close_range(
+					from, (unsigned int)fd - 1, flags);
+			from = (unsigned int)fd + 1;
+		} else {
+			rp_fd_clear(fd);
+			forget(fd, &e);
+		}
 		fd++;
 	}
+	if (from <= last && from >= first)
+		ret |= libc.close_range(from, last, flags);
+	return ret ? -1 : 0;
 }
 
 /*
@@ -183,6 +212,11 @@ int rp_duped(int oldfd, int newfd, bool replaced)
 	return newfd;
 }
 
+void rp_dup_onto(int newfd)
+{
+	rp_register_before_dup2(newfd);
+}
+
 long rp_syscall(long n, const long a[6])
 {
 	long ret;
@@ -192,21 +226,19 @@ long rp_syscall(long n, const long a[6])
 	case SYS_close:
 		if (rp_in_shim) /* the shim's own raw close */
 			return libc.syscall(n, a[0]);
-		rp_closing((int)a[0]);
-		return libc.syscall(n, a[0]);
+		return rp_close((int)a[0]);
 	case SYS_accept:
 	case SYS_accept4:
 		ret = libc.syscall(n, a[0], a[1], a[2], a[3]);
 		return ret < 0 ? ret : rp_accepted((int)a[0], (int)ret);
 	case SYS_close_range:
-		if (!(a[2] & CLOSE_RANGE_CLOEXEC))
-			rp_closing_range((unsigned int)a[0],
-					 (unsigned int)a[1]);
-		return libc.syscall(n, a[0], a[1], a[2]);
+		return rp_close_range((unsigned int)a[0], (unsigned int)a[1],
+				      (int)a[2]);
 	case SYS_dup:
 		return rp_duped((int)a[0], (int)libc.syscall(n, a[0]), false);
 	case SYS_dup2:
 	case SYS_dup3:
+		rp_dup_onto((int)a[1]);
 		return rp_duped((int)a[0],
 				(int)libc.syscall(n, a[0], a[1], a[2]), true);
 	default:

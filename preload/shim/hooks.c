@@ -4,7 +4,6 @@
  * does not track is a table read inside rp_*; everything else is in shim.c.
  */
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -55,9 +54,7 @@ EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
 
 EXPORT int close(int fd)
 {
-	rp_init();
-	rp_closing(fd);
-	return libc.close(fd);
+	return rp_close(fd);
 }
 
 EXPORT int dup(int fd)
@@ -69,12 +66,14 @@ EXPORT int dup(int fd)
 EXPORT int dup2(int fd, int newfd)
 {
 	rp_init();
+	rp_dup_onto(newfd);
 	return rp_duped(fd, libc.dup2(fd, newfd), true);
 }
 
 EXPORT int dup3(int fd, int newfd, int flags)
 {
 	rp_init();
+	rp_dup_onto(newfd);
 	return rp_duped(fd, libc.dup3(fd, newfd, flags), true);
 }
 
@@ -128,16 +127,12 @@ EXPORT long syscall(long n, ...)
 
 EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	rp_init();
-	if (!(flags & CLOSE_RANGE_CLOEXEC))
-		rp_closing_range(first, last);
-	return libc.close_range(first, last, flags);
+	return rp_close_range(first, last, flags);
 }
 
+/* closefrom() is close_range(low, ~0U, 0) in glibc */
 EXPORT void closefrom(int low)
 {
-	rp_init();
 	if (low >= 0)
-		rp_closing_range((unsigned int)low, ~0u);
-	libc.closefrom(low);
+		rp_close_range((unsigned int)low, ~0u, 0);
 }

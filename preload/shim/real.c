@@ -112,11 +112,6 @@ static int sys_close_range(unsigned int first, unsigned int last, int flags)
 	return (int)raw_syscall(SYS_close_range, first, last, flags);
 }
 
-static void sys_closefrom(int low)
-{
-	raw_syscall(SYS_close_range, low, ~0u, 0);
-}
-
 struct rp_libc libc = {
 	.socket = sys_socket,
 	.setsockopt = sys_setsockopt,
@@ -133,7 +128,6 @@ struct rp_libc libc = {
 	.fcntl64 = sys_fcntl,
 	.syscall = raw_syscall,
 	.close_range = sys_close_range,
-	.closefrom = sys_closefrom,
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -167,7 +161,6 @@ static void resolve(void)
 	RESOLVE(fcntl64, 0);
 	RESOLVE(syscall, 1);
 	RESOLVE(close_range, 0);
-	RESOLVE(closefrom, 0);
 	if (libc.fcntl64 == sys_fcntl)
 		libc.fcntl64 = libc.fcntl;
 	if (missing)

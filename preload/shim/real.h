@@ -25,7 +25,6 @@ struct rp_libc {
 	int (*fcntl64)(int, int, ...);
 	long (*syscall)(long, ...);
 	int (*close_range)(unsigned int, unsigned int, int);
-	void (*closefrom)(int);
 };
 
 extern struct rp_libc libc;

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -324,6 +325,37 @@ void rp_register_forget_sock(int sock)
 	pthread_mutex_lock(&rp_reg_lock);
 	if (take_held(sock, &h))
 		release(&h);
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
+/*
+ * The application is about to dup2() onto a number that holds one of the
+ * shim's fds (a daemon pointing every fd at /dev/null): move ours out of
+ * the way first, high up, so its group is still open at listen.
+ */
+#define HELD_FD_FLOOR 512
+void rp_register_before_dup2(int newfd)
+{
+	struct rp_fdent e;
+	int moved;
+
+	if (rp_in_shim || !rp_fd_get(newfd, &e) || !(e.flags & RP_FD_HELD))
+		return;
+	pthread_mutex_lock(&rp_reg_lock);
+	moved = libc.fcntl(newfd, F_DUPFD_CLOEXEC, HELD_FD_FLOOR);
+	if (moved >= 0) {
+		mark_held(moved, true);
+		for (int i = 0; i < MAX_HELD; i++) {
+			if (held[i].sock < 0)
+				continue;
+			if (held[i].h.socks_fd == newfd)
+				held[i].h.socks_fd = moved;
+			if (held[i].h.prog_fd == newfd)
+				held[i].h.prog_fd = moved;
+		}
+		/* the number is the application's now */
+		rp_fd_clear(newfd);
+	}
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 

@@ -14,14 +14,15 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* After a real accept/accept4 on lfd returned fd (or -1). */
 int rp_accepted(int lfd, int fd);
-/* Before the real close(fd). */
-void rp_closing(int fd);
-/* Before a real close_range()/closefrom() that closes [first, last]. */
-void rp_closing_range(unsigned int first, unsigned int last);
+/* close(fd), close_range(): the bookkeeping and the real call. */
+int rp_close(int fd);
+int rp_close_range(unsigned int first, unsigned int last, int flags);
 /* syscall(2) made through libc: the same bookkeeping as the wrappers. */
 long rp_syscall(long n, const long a[6]);
 /* After a real dup-like call made newfd a copy of oldfd; replaced: dup2/3
  * closed whatever newfd was. */
 int rp_duped(int oldfd, int newfd, bool replaced);
+/* Before a real dup2/dup3 onto newfd. */
+void rp_dup_onto(int newfd);
 
 #endif
