@@ -30,13 +30,15 @@ wait_live_slots $port 4 15 || fail "4 nginx expected: $(cat "$(rp_logfile sup)" 
 rm -f "$RP_TMP/stop"
 "$PY" "$RP_ITEST_DIR/loadclient.py" $port 16 "$RP_TMP/stop" > "$RP_TMP/shim.json" &
 load=$!
-sleep 1
+steered() { jget "$(status_json)" groups.0.counters.steered; }
+steered_ge() { (($(steered) >= $1)); }
+wait_for 10 steered_ge $(($(steered) + 200)) || fail "the load did not start"
 for r in $(seq "$rounds"); do
 	kill -HUP "$(rp_pid sup)"
 	wait_for 60 grep -q "event=rolling_done generation=$r\$" "$(rp_logfile sup)" ||
 		fail "round $r did not finish: $(tail -20 "$(rp_logfile sup)")"
 done
-sleep 1
+wait_for 10 steered_ge $(($(steered) + 200)) || fail "no load after the last round"
 touch "$RP_TMP/stop"
 wait $load
 shim=$(cat "$RP_TMP/shim.json")
