@@ -27,3 +27,35 @@ all_serve() {
 
 # shim_lines NAME: the shim's log lines of a spawned process
 shim_lines() { grep -c '^libreuseport:' "$(rp_logfile "$1")" || true; }
+
+# kernel_prog tcp|udp PORT: ask the kernel whether a reuseport program is
+# attached to the socket group on 127.0.0.1:PORT. A plain socket (no shim)
+# joins the group (SO_REUSEPORT, same user, same address) and asks to
+# detach the group's program (SO_DETACH_REUSEPORT_BPF): prints "none"
+# (ENOENT: no program) or "attached" (there was one, and it is detached
+# now: use this last).
+kernel_prog() {
+	env -u LD_PRELOAD "$PY" - "$1" "$2" <<'PY'
+import errno, socket, sys
+proto, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+s.bind(("127.0.0.1", port))
+if proto == "tcp":
+    s.listen(1)
+try:
+    s.setsockopt(socket.SOL_SOCKET, 68, 0)  # SO_DETACH_REUSEPORT_BPF
+    print("attached")
+except OSError as e:
+    print("none" if e.errno == errno.ENOENT else errno.errorcode.get(e.errno, str(e.errno)))
+PY
+}
+
+# pinned_entries: files and directories under the pin dir's v1/NETNS
+# directory of this network namespace (groups, temporary directories)
+pinned_entries() {
+	local d
+	d=$REUSEPORT_PIN_DIR/v1/$(stat -L -c %i /proc/self/ns/net)
+	[ -d "$d" ] || return 0
+	find "$d" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '
+}

@@ -406,3 +406,40 @@ wait_log() {
 	tail -n 5 "$f" 2>/dev/null | sed 's/^/  | /'
 	return 1
 }
+
+# ---- groups (reuseport status --json) ------------------------------------
+
+# status_json: `reuseport status --json` (stderr dropped: groups it skips
+# are reported there; the JSON is complete anyway).
+status_json() { "$RP_CLI" status --json 2>/dev/null; }
+
+# live_slots GROUP|PORT: live slots (registered sockets that are alive) of
+# the group named GROUP (tcp4_127-0-0-1_8080), or summed over every group
+# on PORT (any protocol, family, address), as `reuseport status --json`
+# reports them.
+live_slots() {
+	status_json | "$PY" -c '
+import json, sys
+want = sys.argv[1]
+try:
+    groups = json.load(sys.stdin)["groups"]
+except ValueError:
+    groups = []
+def mine(name):
+    if want.isdigit():
+        parts = name.split("_")
+        return len(parts) > 2 and parts[2] == want
+    return name == want
+print(sum(g["live"] for g in groups if mine(g["name"])))' "$1"
+}
+
+_rp_live_is() { [[ $(live_slots "$1") == "$2" ]]; }
+
+# wait_live_slots GROUP|PORT N [TIMEOUT_S=10]: until exactly N live slots
+# (see live_slots). Status 1 on timeout, after printing `reuseport status`.
+wait_live_slots() {
+	wait_for "${3:-10}" _rp_live_is "$1" "$2" && return 0
+	info "timeout: $(live_slots "$1") of $2 live slots in $1; reuseport status:"
+	"$RP_CLI" status 2>&1 | sed 's/^/  | /'
+	return 1
+}

@@ -14,7 +14,7 @@ for n in a b; do
 		--directory "$(mk_www "$n" "$n")" $port
 done
 wait_listeners tcp $port 2 127.0.0.1 15 || fail "2 listeners expected"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "2 live slots expected"
+wait_live_slots $port 2 || fail "2 live slots expected"
 
 kill -STOP "$(rp_pid a)"
 # 10 concurrent requests: 5 queue on A (backlog of http.server is 5), 5 go to B.

@@ -2,6 +2,9 @@
 # No bpf filesystem at the pin dir (the default /sys/fs/bpf unmounted, or a
 # REUSEPORT_PIN_DIR on an ordinary filesystem): servers start, share the
 # port with plain SO_REUSEPORT, all serve, and each says so in one line.
+# The kernel confirms it: no reuseport program is attached to the port's
+# socket group (SO_DETACH_REUSEPORT_BPF from a probe socket: ENOENT), so
+# the kernel's hash picks the socket.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 . "$RP_ITEST_DIR/fallback_lib.sh"
 need_shim
@@ -18,6 +21,7 @@ for i in 1 2; do
 	grep -q 'event=fallback .*errno=ENOMEDIUM .*not on a bpf filesystem' "$(rp_logfile "s$i")" ||
 		fail "instance $i: no ENOMEDIUM fallback line: $(cat "$(rp_logfile "s$i")")"
 done
+assert_eq "$(kernel_prog tcp 8090)" none "reuseport program attached to the kernel socket group of 8090"
 pass_msg "default pin dir without bpffs: fallback explained"
 [ ! -e /sys/fs/bpf/reuseport ] || fail "the shim created /sys/fs/bpf/reuseport on a non-bpf filesystem"
 
@@ -30,4 +34,5 @@ all_serve 8091 2 100
 grep -q "errno=ENOMEDIUM .*REUSEPORT_PIN_DIR $RP_TMP/plain/reuseport is not on a bpf filesystem" "$(rp_logfile s1)" ||
 	fail "no ENOMEDIUM line naming the pin dir: $(cat "$(rp_logfile s1)")"
 [ ! -e "$RP_TMP/plain/reuseport" ] || fail "the shim created directories on a non-bpf filesystem"
+assert_eq "$(kernel_prog tcp 8091)" none "reuseport program attached to the kernel socket group of 8091"
 pass_msg "pin dir on a plain filesystem: fallback explained, nothing created"

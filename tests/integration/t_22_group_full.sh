@@ -8,7 +8,7 @@ need_shim
 need_cli
 
 start_servers 8094 1 REUSEPORT_MAX_SLOTS=1
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 1" || fail "instance 1 not registered"
+wait_live_slots 8094 1 || fail "instance 1 not registered"
 REUSEPORT_MAX_SLOTS=1 rp_spawn s2 "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www s2 s2)" 8094
 wait_listeners tcp 8094 2 127.0.0.1 15 || fail "instance 2 did not start: $(cat "$(rp_logfile s2)")"
 all_serve 8094 2 100

@@ -33,7 +33,7 @@ done
 wait_for 10 test -s "$RP_TMP/d1.pid" -a -s "$RP_TMP/d2.pid" || fail "daemons did not start"
 rp_on_exit 'kill $(cat "$RP_TMP"/d*.pid) 2>/dev/null'
 wait_listeners tcp 8097 2 127.0.0.1 10 || fail "daemons do not listen"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "daemons not registered: $("$RP_CLI" status)"
+wait_live_slots 8097 2 || fail "daemons not registered: $("$RP_CLI" status)"
 
 out=$(rpclient http --port 8097 --path / -n 40)
 info "client: $out"

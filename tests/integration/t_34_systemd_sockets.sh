@@ -33,7 +33,7 @@ for i in 1 2; do
 	REUSEPORT_POLICY=roundrobin REUSEPORT_LOG=info spawn_plain "a$i" "$PY" "$RP_TMP/activate.py" 8340 "a$i" "$RP_LIB"
 done
 wait_listeners tcp 8340 2 127.0.0.1 10 || fail "2 listeners expected"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "passed sockets not registered: $("$RP_CLI" status; cat "$RP_TMP"/a*.log)"
+wait_live_slots 8340 2 || fail "passed sockets not registered: $("$RP_CLI" status; cat "$RP_TMP"/a*.log)"
 grep -q 'event=attach .*slot=' "$(rp_logfile a1)" || fail "no attach line"
 out=$(rpclient http --port 8340 --path / -n 40)
 info "client: $out"

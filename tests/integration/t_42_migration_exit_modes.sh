@@ -34,7 +34,7 @@ for mode in exit kill crash close shutdown; do
 	REUSEPORT_POLICY=roundrobin rp_spawn "b-$mode" "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www b b)" $port
 	REUSEPORT_POLICY=roundrobin rp_spawn "a-$mode" "$PY" "$RP_TMP/victim.py" $port $mode
 	wait_log "a-$mode" '^ready$' 10 || fail "victim ($mode) did not start"
-	wait_for 10 bash -c "'$RP_CLI' --group tcp4_127-0-0-1_$port status | grep -c ' live ' | grep -qx 2" || fail "2 live slots expected ($mode)"
+	wait_live_slots tcp4_127-0-0-1_$port 2 || fail "2 live slots expected ($mode)"
 	rpclient http --port $port -n 8 --concurrency 8 --timeout 20 > "$RP_TMP/$mode.json" &
 	client=$!
 	wait_for 10 bash -c "[ \$(ss -Hltn 'sport = :$port' | awk '{q += \$2} END {print q + 0}') -ge 4 ]" ||

@@ -12,7 +12,7 @@ for n in a b; do
 	REUSEPORT_GENERATION=1 rp_spawn "$n" "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www "$n" "$n")" $port
 done
 wait_listeners tcp $port 2 127.0.0.1 10 || fail "a and b did not start"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "2 live slots expected"
+wait_live_slots $port 2 || fail "2 live slots expected"
 
 "$RP_CLI" drain "$(rp_pid a)" | grep -q 'draining' || fail "drain by pid failed"
 "$RP_CLI" status | grep -q ' draining ' || fail "status does not show the draining slot"

@@ -18,11 +18,13 @@ for i in 1 2 3 4; do
 	nginx_conf "$RP_TMP/n$i" $port ok > "$RP_TMP/n$i/nginx.conf"
 done
 spawn_plain sup "$RP_CLI" run -n 4 --policy roundrobin -- nginx -c "$RP_TMP/n{i}/nginx.conf" -e "$RP_TMP/n{i}/error.log"
-wait_for 15 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 4" || fail "4 nginx expected"
+wait_live_slots $port 4 15 || fail "4 nginx expected"
 rm -f "$RP_TMP/stop"
 "$PY" "$RP_ITEST_DIR/loadclient.py" $port 16 "$RP_TMP/stop" > "$RP_TMP/load.json" &
 load=$!
-sleep 0.5
+steered() { jget "$(status_json)" groups.0.counters.steered; }
+steered_ge() { (($(steered) >= $1)); }
+wait_for 10 steered_ge $(($(steered) + 100)) || fail "the load did not start"
 total_queued=0 total_active=0
 for round in 1 2 3; do
 	victim=$("$RP_CLI" status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["groups"][0]["slots"][0]["pid"])')
@@ -36,10 +38,10 @@ for round in 1 2 3; do
 	total_active=$((total_active + a))
 	kill -KILL -- "-$victim"
 	wait_for 15 grep -q "event=crash .*pid=$victim signal=KILL" "$(rp_logfile sup)" || fail "crash not seen"
-	wait_for 15 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 4" || fail "instance not restarted"
+	wait_live_slots $port 4 15 || fail "instance not restarted"
 	info "round $round: killed $victim with $q connections queued, $a accepted in flight"
 done
-sleep 0.5
+wait_for 10 steered_ge $(($(steered) + 100)) || fail "no load after the last restart"
 touch "$RP_TMP/stop"
 wait $load
 out=$(cat "$RP_TMP/load.json")

@@ -9,7 +9,7 @@ port=8310
 REUSEPORT_POLICY=weighted REUSEPORT_WEIGHT=1 rp_spawn light "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www light light)" $port
 REUSEPORT_POLICY=weighted REUSEPORT_WEIGHT=3 rp_spawn heavy "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www heavy heavy)" $port
 wait_listeners tcp $port 2 127.0.0.1 15 || fail "2 listeners expected"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "2 live slots expected"
+wait_live_slots $port 2 || fail "2 live slots expected"
 "$RP_CLI" status
 
 out=$(rpclient http --port $port -n 4000 --concurrency 4)

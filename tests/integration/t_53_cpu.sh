@@ -14,7 +14,7 @@ for c in 0 1; do
 		--directory "$(mk_www "c$c" "cpu$c")" $port
 done
 wait_listeners tcp $port 2 127.0.0.1 15 || fail "2 listeners expected"
-wait_for 10 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "2 live slots expected"
+wait_live_slots $port 2 || fail "2 live slots expected"
 "$RP_CLI" status --json | "$PY" -c 'import json,sys; print(sorted(s["cpu"] for s in json.load(sys.stdin)["groups"][0]["slots"]))' |
 	grep -qx '\[0, 1\]' || fail "slots do not record the pinned CPUs: $("$RP_CLI" status --json)"
 for c in 0 1; do
