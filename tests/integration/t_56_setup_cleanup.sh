@@ -17,11 +17,11 @@ mounts() { awk -v m="$mnt" '$2 == m' /proc/self/mounts | wc -l; }
 out=$("$RP_CLI" --pin-dir "$pin" setup) || fail "setup failed: $out"
 info "setup: $out"
 assert_match "$out" "mounted: bpf filesystem on $mnt" "setup output"
-assert_match "$out" "ok: pin directory $pin" "setup output"
+assert_match "$out" "created: $pin \\(uid 0, mode 0755\\)" "setup output"
 assert_eq "$(stat -f -c %T "$mnt")" bpf_fs "filesystem at $mnt"
 [ -d "$pin" ] || fail "no pin directory $pin"
 out=$("$RP_CLI" --pin-dir "$pin" setup) || fail "second setup failed: $out"
-assert_match "$out" "ok: $mnt is a bpf filesystem" "second setup output"
+assert_match "$out" "ok: $pin is on a bpf filesystem" "second setup output"
 assert_eq "$(mounts)" 1 "bpf mounts on $mnt after two setups"
 REUSEPORT_PIN_DIR=$pin rp_spawn s0 "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www s0 s0)" 8370
 wait_for 10 bash -c "'$RP_CLI' --pin-dir '$pin' status | grep -q ' live '" || fail "server did not register under $pin: $(cat "$(rp_logfile s0)")"
