@@ -30,3 +30,28 @@ assert_eq "$(jget "$out" ok)" 20 "requests answered through varnish"
 status=$("$RP_CLI" status --json)
 assert_eq "$(jeval "$status" 'sorted(s["accepted"] for s in d["groups"][0]["slots"])')" "[10, 10]" "accepted per varnish (round robin)"
 assert_eq "$(jeval "$status" 'd["groups"][0]["unregistered"]')" 0 "unregistered listeners"
+
+# squid: binds and listens with its effective uid switched to proxy
+need_cmd squid
+for i in 1 2; do
+	d=$RP_TMP/squid$i
+	mkdir -p "$d" && chown proxy:proxy "$d"
+	cat >"$d/squid.conf" <<CONF
+http_port 127.0.0.1:3128
+pid_filename $d/squid.pid
+cache_log $d/cache.log
+access_log none
+cache deny all
+coredump_dir $d
+http_access allow all
+shutdown_lifetime 1 seconds
+CONF
+	rp_spawn "squid$i" squid -N -f "$d/squid.conf"
+done
+group=tcp4_127-0-0-1_3128
+wait_for 30 bash -c "'$RP_CLI' --group $group status --json 2>/dev/null | '$PY' -c 'import json,sys; g=json.load(sys.stdin)[\"groups\"]; sys.exit(not g or len(g[0][\"slots\"]) != 2)'" ||
+	fail "2 registered squid listeners expected: $("$RP_CLI" status) $(cat "$(rp_logfile squid1)")"
+# (squid answers a bare GET / with an error page; what counts is who accepted)
+rpclient http --port 3128 --path / -n 20 >/dev/null || true
+status=$("$RP_CLI" --group $group status --json)
+assert_eq "$(jeval "$status" 'sorted(s["accepted"] for s in d["groups"][0]["slots"])')" "[10, 10]" "accepted per squid (round robin)"
