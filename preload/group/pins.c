@@ -134,6 +134,8 @@ int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
 			cfg->pin_dir);
 	else
 		rp_group_set_error("%s", why);
+	if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
+		return fd;
 	return -EACCES;
 }
 
@@ -267,7 +269,12 @@ fail_errno:
 	}
 	rp_group_set_error("path=%s/%s reason=\"cannot open pin: %s\"", dir,
 			   what, strerror(err));
-	return err == EACCES || err == EPERM ? -EACCES : -EPROTO;
+	if (err == EACCES || err == EPERM)
+		return -EACCES;
+	/* out of fds or memory: say so, it is not a foreign pin */
+	if (err == EMFILE || err == ENFILE || err == ENOMEM)
+		return -err;
+	return -EPROTO;
 foreign:
 	rp_group_set_error(
 		"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * acceptsrv PORT COUNT: listen on 127.0.0.1:PORT, write "ready" on stdout,
+ * acceptsrv PORT COUNT: listen on 127.0.0.1:PORT (with SO_REUSEPORT set by
+ * itself when ACCEPTSRV_REUSEPORT=1), write "ready" on stdout,
  * accept COUNT connections (read a line, answer "ok <pid>", close), exit.
  * A fixed sequence of system calls, so strace can compare the accept path
  * with and without the shim.
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
 	a.sin_port = htons((unsigned short)atoi(argv[1]));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && getenv("ACCEPTSRV_REUSEPORT"))
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &(int){ 1 },
+			   sizeof(int));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(fd, 128)) {
 		perror("acceptsrv");

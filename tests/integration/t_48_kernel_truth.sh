@@ -40,8 +40,9 @@ plain_server u1 9101
 shim_server a1 9101
 shim_server a2 9101
 wait_listeners tcp 9101 3 127.0.0.1 15 || fail "3 listeners expected"
-wait_for 10 grep -q "event=unregistered group=tcp4_127-0-0-1_9101 listeners=1" "$(rp_logfile a1)" ||
-	fail "the unregistered member was not named: $(cat "$(rp_logfile a1)")"
+# (logged once, by whichever of a1 and a2 registered first)
+wait_for 10 grep -q "event=unregistered group=tcp4_127-0-0-1_9101 listeners=1" "$(rp_logfile a1)" "$(rp_logfile a2)" ||
+	fail "the unregistered member was not named: $(cat "$(rp_logfile a1)" "$(rp_logfile a2)")"
 assert_eq "$(status_unreg tcp4_127-0-0-1_9101)" 1 "status: unregistered listeners"
 every_member_served 9101 60 u1 a1 a2
 # it leaves; the next join sees every listener registered: round robin again
@@ -89,3 +90,31 @@ rp_stop u4
 wait_for 10 grep -q "event=steered group=tcp4_127-0-0-1_9104" "$RP_TMP/sup.log" ||
 	fail "steering did not come back under the supervisor"
 pass_msg "the supervisor restored steering after the unregistered member left"
+
+# 5. a member whose preparation fails (out of fds: EMFILE, not EPROTO) and
+# a statically linked server (LD_PRELOAD never applies): nobody starves
+srv=$RP_BUILD/helpers/acceptsrv
+[[ -x $srv ]] || fail "helper not built: $srv"
+rp_spawn e1 "$srv" 9105 1000
+wait_log e1 ready || fail "e1"
+rp_spawn e2 bash -c "ulimit -n 5; exec '$srv' 9105 1000"
+wait_log e2 ready || fail "e2"
+grep -q "event=fallback group=tcp4_127-0-0-1_9105 errno=EMFILE" "$(rp_logfile e2)" ||
+	fail "the preparation failure is not named EMFILE: $(cat "$(rp_logfile e2)")"
+pass_msg "preparation failure reported as EMFILE"
+static=$RP_TMP/acceptsrv-static
+if cc -static -O2 -o "$static" "$RP_ROOT/tests/helpers/acceptsrv.c" 2>"$RP_TMP/cc.err"; then
+	ACCEPTSRV_REUSEPORT=1 spawn_plain e3 "$static" 9105 1000
+	wait_log e3 ready || fail "e3"
+	n=3
+else
+	info "no static libc to link with ($(head -c 200 "$RP_TMP/cc.err")): static row left out"
+	n=2
+fi
+declare -A got=()
+for _ in $(seq 60); do
+	exec {c}<>/dev/tcp/127.0.0.1/9105 && echo hi >&"$c" && read -r line <&"$c" && exec {c}>&-
+	got[${line#ok }]=$((${got[${line#ok }]:-0} + 1))
+done
+info "answers by pid: $(for p in "${!got[@]}"; do printf '%s=%s ' "$p" "${got[$p]}"; done)"
+assert_eq "${#got[@]}" "$n" "members that answered on 9105"
