@@ -29,7 +29,44 @@ uint16_t rp_port_of(const struct sockaddr *sa);
 bool rp_addr_ok(const struct sockaddr *sa, socklen_t len);
 bool rp_in_scope(uint32_t kind, const struct sockaddr *sa);
 
+struct rp_group_key;
+struct rp_handle;
+struct rp_state;
+
+/* steer.c: the steering library and what registrations share */
+extern const struct rp_steer_api *rp_steer;
+/* dlopen() it on first use; NULL (reported once) when it cannot load */
+const struct rp_steer_api *rp_load_steer(void);
+int rp_make_key(int fd, uint32_t kind, const struct sockaddr *sa,
+		struct rp_group_key *key);
+/* One line per failure: strict error, or a warning once per group. */
+void rp_report(const struct rp_group_key *key, const char *call, int err,
+	       const char *action);
+
+/* hold.c: the group opened at a TCP bind, used at listen. Locked. */
+int rp_hold_prepare(int fd, const struct rp_group_key *key,
+		    struct rp_handle *h);
+/* Close a handle and drop its fd-table marks. Locked. */
+void rp_hold_release(struct rp_handle *h);
+
 /* register.c: the real bind/listen with registration around it */
+enum op { OP_NONE, OP_BIND, OP_LISTEN };
+
+/* The kernel call a registration wraps. */
+struct call {
+	enum op op;
+	const char *name; /* for log lines: bind, listen, systemd */
+	const struct sockaddr *sa;
+	socklen_t len;
+	int backlog;
+};
+
+int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
+		       struct rp_fdent *e, const struct call *c);
+/* No program on the socket's kernel group: the kernel hash for all. */
+void rp_detach(int fd);
+/* Does the application steer this group itself (in this process)? */
+bool rp_app_group(const char *name);
 int rp_register_bind(int fd, uint32_t kind, const struct sockaddr *sa,
 		     socklen_t len, struct rp_fdent *e);
 int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
