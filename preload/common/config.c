@@ -412,8 +412,7 @@ void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure)
 	}
 	/* docs/DESIGN.md order: it decides which bad variable error[] names. */
 	parse_policy(cfg, get);
-	rp_cfg_parse_ports(cfg, get);
-	rp_cfg_parse_addrs(cfg, get);
+	rp_cfg_parse_scope(cfg, get);
 	parse_uint(cfg, get, "REUSEPORT_WEIGHT", 1, 10000, WEIGHT_ACCEPTED,
 		   &cfg->weight);
 	parse_uint(cfg, get, "REUSEPORT_GENERATION", 0, UINT32_MAX,
