@@ -65,10 +65,10 @@ void rp_group_lib_init(const struct rp_config *cfg)
 int rp_group_prepare(const struct rp_config *cfg,
 		     const struct rp_group_key *key, struct rp_state **state)
 {
-	char dir[PATH_MAX], ns[PATH_MAX];
+	char dir[PATH_MAX];
 	struct rp_group *g;
 	struct rp_state *st = NULL;
-	int err, tries;
+	int err;
 
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
 	if (err)
@@ -81,32 +81,7 @@ int rp_group_prepare(const struct rp_config *cfg,
 	}
 	/* A group we knew was removed and maybe recreated: map it anew. */
 
-	err = rp_pins_check_bpffs(cfg->pin_dir);
-	if (err)
-		return err;
-	snprintf(ns, sizeof(ns), "%s", dir);
-	*strrchr(ns, '/') = '\0';
-	/* every level from the pin dir down: trusted, created if missing */
-	err = rp_pins_trust_dir(cfg, ns, true);
-	if (err)
-		return err;
-	for (tries = 0; tries < 3; tries++) {
-		err = rp_group_open_dir(dir, &st, NULL, NULL);
-		if (err != -ENOENT)
-			break;
-		/* a new group: first clear away the dead ones of this netns */
-		if (tries == 0)
-			rp_group_reap(cfg, ns);
-		err = rp_pins_create(cfg, key, dir);
-		if (err < 0)
-			return err;
-	}
-	if (err > 0) {
-		rp_group_set_error(
-			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
-			dir);
-		err = -EPROTO;
-	}
+	err = rp_pins_open(cfg, key, dir, &st);
 	if (err)
 		return err;
 
