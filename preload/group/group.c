@@ -101,6 +101,24 @@ int rp_group_prepare(const struct rp_config *cfg,
 	return 0;
 }
 
+/* The kernel's cookie of socket fd: 0 or -errno. */
+static int socket_cookie(int fd, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
+}
+
+/* out: the member of socket cookie in slot of the group st. */
+static void member_at(struct rp_member *out, struct rp_state *st, int slot,
+		      uint64_t cookie)
+{
+	out->slot = slot;
+	out->cookie = cookie;
+	out->state = st;
+	out->slotp = &st->slots[slot];
+}
+
 int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 		  int fd, struct rp_member *out)
 {
@@ -108,7 +126,6 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 	struct rp_state *st;
 	int socks_fd = -1, prog_fd = -1, err, slot = -1;
 	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
 
 	memset(out, 0, sizeof(*out));
 	err = rp_group_prepare(cfg, key, &st);
@@ -126,10 +143,9 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 			dir, strerror(errno));
 		goto out;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
-		err = -errno;
+	err = socket_cookie(fd, &cookie);
+	if (err)
 		goto out;
-	}
 
 	rp_members_reconcile(cfg, key, st, socks_fd);
 
@@ -160,11 +176,7 @@ int rp_group_join(const struct rp_config *cfg, const struct rp_group_key *key,
 					    &(uint32_t){ (uint32_t)slot });
 		goto out;
 	}
-	out->slot = slot;
-	out->cookie = cookie;
-	out->state = st;
-	out->slotp = &st->slots[slot];
-	err = 0;
+	member_at(out, st, slot, cookie);
 out:
 	rp_close_keep_errno(socks_fd);
 	rp_close_keep_errno(prog_fd);
@@ -187,7 +199,6 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	char dir[PATH_MAX];
 	struct rp_state *st;
 	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
 	int socks_fd = -1, err, slot;
 
 	memset(out, 0, sizeof(*out));
@@ -204,21 +215,16 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	socks_fd = rp_pins_get(dir, "socks");
 	if (socks_fd < 0)
 		return -EACCES;
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
-		err = -errno;
+	err = socket_cookie(fd, &cookie);
+	if (err)
 		goto out;
-	}
 	slot = rp_members_find_own(socks_fd, st, cookie);
 	if (slot < 0) {
 		err = -ENOENT;
 		goto out;
 	}
-	out->slot = slot;
-	out->cookie = cookie;
 	out->already = true;
-	out->state = st;
-	out->slotp = &st->slots[slot];
-	err = 0;
+	member_at(out, st, slot, cookie);
 out:
 	rp_close_keep_errno(socks_fd);
 	return err;
