@@ -14,6 +14,9 @@ extern struct rp_config cfg;
 extern const char *only_group; /* --group NAME */
 
 int usage(FILE *f, int status);
+/* What getopt returned for no known option: -h/--help on stdout, 0; else on
+ * stderr, 2. */
+int usage_for(int opt);
 
 /* A group as the commands see it; returning nonzero marks a failure. */
 typedef int (*group_fn)(const char *name, const char *dir, struct rp_state *st,

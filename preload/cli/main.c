@@ -53,6 +53,11 @@ int usage(FILE *f, int status)
 	return status;
 }
 
+int usage_for(int opt)
+{
+	return opt == 'h' ? usage(stdout, 0) : usage(stderr, 2);
+}
+
 struct walk {
 	group_fn fn;
 	void *arg;
@@ -177,10 +182,8 @@ int main(int argc, char **argv)
 		case 'g':
 			only_group = optarg;
 			break;
-		case 'h':
-			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return usage_for(c);
 		}
 	}
 	if (pin_dir) {

@@ -695,36 +695,27 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	return 0;
 }
 
-static int parse_id_user(const char *s, uid_t *uid, gid_t *pgid)
+/*
+ * --user or --group: a name, else a number 0..4294967294. A user's primary
+ * group goes to *pgid (the number itself when the user has no entry).
+ */
+static int parse_id(const char *s, bool user, uint32_t *id, gid_t *pgid)
 {
-	struct passwd *pw = getpwnam(s);
+	struct passwd *pw = user ? getpwnam(s) : NULL;
+	struct group *gr = user ? NULL : getgrnam(s);
 	unsigned long n;
 
-	if (pw) {
-		*uid = pw->pw_uid;
-		*pgid = pw->pw_gid;
-		return 0;
-	}
-	if (!cli_parse_ulong(s, 0xfffffffeul, &n))
+	if (pw)
+		n = pw->pw_uid;
+	else if (gr)
+		n = gr->gr_gid;
+	else if (!cli_parse_ulong(s, 0xfffffffeul, &n))
 		return -1;
-	*uid = (uid_t)n;
-	pw = getpwuid(*uid);
-	*pgid = pw ? pw->pw_gid : (gid_t)n;
-	return 0;
-}
-
-static int parse_id_group(const char *s, gid_t *gid)
-{
-	struct group *gr = getgrnam(s);
-	unsigned long n;
-
-	if (gr) {
-		*gid = gr->gr_gid;
-		return 0;
-	}
-	if (!cli_parse_ulong(s, 0xfffffffeul, &n))
-		return -1;
-	*gid = (gid_t)n;
+	else if (user)
+		pw = getpwuid((uid_t)n);
+	*id = (uint32_t)n;
+	if (user)
+		*pgid = pw ? pw->pw_gid : (gid_t)n;
 	return 0;
 }
 
@@ -751,18 +742,11 @@ int cmd_setup(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_id_user(optarg, &uid, &pgid)) {
-				fprintf(stderr,
-					"reuseport: setup: no user %s\n",
-					optarg);
-				return 2;
-			}
-			break;
 		case 'g':
-			if (parse_id_group(optarg, &gid)) {
-				fprintf(stderr,
-					"reuseport: setup: no group %s\n",
-					optarg);
+			if (parse_id(optarg, c == 'u', c == 'u' ? &uid : &gid,
+				     &pgid)) {
+				fprintf(stderr, "reuseport: setup: no %s %s\n",
+					c == 'u' ? "user" : "group", optarg);
 				return 2;
 			}
 			break;
@@ -793,10 +777,8 @@ int cmd_setup(int argc, char **argv)
 		case '6':
 			v6only = true;
 			break;
-		case 'h':
-			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return usage_for(c);
 		}
 	}
 	if (uid == 0 || (gid == 0 && uid == (uid_t)-1)) {
