@@ -14,8 +14,10 @@ extern struct rp_config cfg;
 extern const char *only_group; /* --group NAME */
 
 int usage(FILE *f, int status);
-/* What getopt returned for no known option: -h/--help on stdout, 0; else on
- * stderr, 2. */
+/*
+ * For what getopt returned that the parser does not handle: -h/--help,
+ * usage on stdout, 0; anything else, usage on stderr, 2.
+ */
 int usage_for(int opt);
 
 /* A group as the commands see it; returning nonzero marks a failure. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "run.h"
 
 struct rp_config cfg;
@@ -164,10 +165,10 @@ static const struct {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("pin-dir", 'p'),
+		OPT_ARG("group", 'g'),
+		OPT_FLAG("help", 'h'),
+		OPT_END,
 	};
 	const char *pin_dir = NULL;
 	int c;

@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "opts.h"
 #include "pintrust.h"
 #include "registry_names.h"
 #include "sys.h"
@@ -722,13 +723,13 @@ static int parse_id(const char *s, bool user, uint32_t *id, gid_t *pgid)
 int cmd_setup(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "slots", required_argument, NULL, 's' },
-		{ "v6only", no_argument, NULL, '6' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("user", 'u'),
+		OPT_ARG("group", 'g'),
+		OPT_ARG("policy", 'P'),
+		OPT_ARG("slots", 's'),
+		OPT_FLAG("v6only", '6'),
+		OPT_FLAG("help", 'h'),
+		OPT_END,
 	};
 	struct rp_config gcfg = cfg;
 	uid_t uid = (uid_t)-1;
