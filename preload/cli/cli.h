@@ -14,6 +14,11 @@ extern struct rp_config cfg;
 extern const char *only_group; /* --group NAME */
 
 int usage(FILE *f, int status);
+/*
+ * For what getopt returned that the parser does not handle: -h/--help,
+ * usage on stdout, 0; anything else, usage on stderr, 2.
+ */
+int usage_for(int opt);
 
 /* A group as the commands see it; returning nonzero marks a failure. */
 typedef int (*group_fn)(const char *name, const char *dir, struct rp_state *st,

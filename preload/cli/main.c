@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "run.h"
 
 struct rp_config cfg;
@@ -51,6 +52,11 @@ int usage(FILE *f, int status)
 		"(default %s).\n",
 		RP_DEFAULT_PIN_DIR);
 	return status;
+}
+
+int usage_for(int opt)
+{
+	return opt == 'h' ? usage(stdout, 0) : usage(stderr, 2);
 }
 
 struct walk {
@@ -159,10 +165,10 @@ static const struct {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("pin-dir", 'p'),
+		OPT_ARG("group", 'g'),
+		OPT_FLAG("help", 'h'),
+		OPT_END,
 	};
 	const char *pin_dir = NULL;
 	int c;
@@ -177,10 +183,8 @@ int main(int argc, char **argv)
 		case 'g':
 			only_group = optarg;
 			break;
-		case 'h':
-			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return usage_for(c);
 		}
 	}
 	if (pin_dir) {

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "registry_names.h"
 #include "run.h"
 #include "run_impl.h"
@@ -137,6 +138,26 @@ static void bad_value(const char *opt, const char *what, const char *val)
 		val);
 }
 
+/* --grace, --ready-timeout, --backoff-max (c) into R, or report. */
+static bool set_seconds(int c, const char *val)
+{
+	static const struct {
+		int c;
+		const char *opt;
+		uint64_t *ms;
+	} secs[] = { { 'g', "--grace", &R.grace_ms },
+		     { 'r', "--ready-timeout", &R.ready_ms },
+		     { 'b', "--backoff-max", &R.backoff_max_ms } };
+	size_t i = 0;
+
+	while (secs[i].c != c)
+		i++;
+	if (parse_seconds(val, secs[i].ms))
+		return true;
+	bad_value(secs[i].opt, "seconds 0..86400", val);
+	return false;
+}
+
 static int bad_policy(const char *val)
 {
 	char names[256];
@@ -150,14 +171,10 @@ static int bad_policy(const char *val)
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "instances", required_argument, NULL, 'n' },
-		{ "grace", required_argument, NULL, 'g' },
-		{ "ready-timeout", required_argument, NULL, 'r' },
-		{ "backoff-max", required_argument, NULL, 'b' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "lib", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
+		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
+		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
+		OPT_FLAG("help", 'h'),	       OPT_END
 	};
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
@@ -177,25 +194,10 @@ static int parse_args(int argc, char **argv)
 			R.n = (int)v;
 			break;
 		case 'g':
-			if (!parse_seconds(optarg, &R.grace_ms)) {
-				bad_value("--grace", "seconds 0..86400",
-					  optarg);
-				return 2;
-			}
-			break;
 		case 'r':
-			if (!parse_seconds(optarg, &R.ready_ms)) {
-				bad_value("--ready-timeout", "seconds 0..86400",
-					  optarg);
-				return 2;
-			}
-			break;
 		case 'b':
-			if (!parse_seconds(optarg, &R.backoff_max_ms)) {
-				bad_value("--backoff-max", "seconds 0..86400",
-					  optarg);
+			if (!set_seconds(c, optarg))
 				return 2;
-			}
 			break;
 		case 'p':
 			p = rp_policy_from_name(optarg);

@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "names.h"
+#include "opts.h"
 #include "pintrust.h"
 #include "registry_names.h"
 #include "sys.h"
@@ -164,19 +165,15 @@ static const struct {
 };
 #define NTRIES (sizeof(cap_tries) / sizeof(cap_tries[0]))
 
-static const char *cap_name(int cap)
-{
-	switch (cap) {
-	case CAP_BPF:
-		return "CAP_BPF";
-	case CAP_PERFMON:
-		return "CAP_PERFMON";
-	case CAP_SYS_ADMIN:
-		return "CAP_SYS_ADMIN";
-	default:
-		return "?";
-	}
-}
+/* The capabilities that may let a process create groups, by number. */
+static const struct {
+	int cap;
+	const char *name;
+} group_caps[] = {
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+	{ CAP_PERFMON, "CAP_PERFMON" },
+	{ CAP_BPF, "CAP_BPF" },
+};
 
 static int caps_get(uint64_t *eff, uint64_t *perm)
 {
@@ -277,33 +274,18 @@ struct probe_result {
 	char why[256];
 };
 
-/* In a child dropped to caps: the trivial group, then the real program. */
-static void probe_child(uint64_t caps, int wfd)
-{
-	struct probe_result r = { .tried = 1 };
-	const char *what = "";
-
-	if (caps_set(caps) != 0) {
-		r.tried = 0;
-	} else {
-		r.trivial = probe_trivial(&what);
-		snprintf(r.trivial_what, sizeof(r.trivial_what), "%s", what);
-		libbpf_set_print(capture_verifier);
-		r.load = rp_pins_probe_load(&cfg);
-		snprintf(r.why, sizeof(r.why), "%s", verifier_why);
-	}
-	if (write(wfd, &r, sizeof(r)) != (ssize_t)sizeof(r))
-		_exit(1);
-	_exit(0);
-}
-
-static int probe(uint64_t caps, struct probe_result *r)
+/*
+ * fn(arg, res) in a child process, which sends res (size bytes, zeroed
+ * first) back and exits: 0 and res filled, or -errno.
+ */
+static int in_child(void (*fn)(const void *arg, void *res), const void *arg,
+		    void *res, size_t size)
 {
 	int p[2], st;
 	ssize_t n;
 	pid_t pid;
 
-	memset(r, 0, sizeof(*r));
+	memset(res, 0, size);
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -errno;
 	fflush(stdout);
@@ -315,13 +297,30 @@ static int probe(uint64_t caps, struct probe_result *r)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		probe_child(caps, p[1]);
+		fn(arg, res);
+		_exit(write(p[1], res, size) == (ssize_t)size ? 0 : 1);
 	}
 	close(p[1]);
-	n = read(p[0], r, sizeof(*r));
+	n = read(p[0], res, size);
 	close(p[0]);
 	waitpid(pid, &st, 0);
-	return n == (ssize_t)sizeof(*r) ? 0 : -EIO;
+	return n == (ssize_t)size ? 0 : -EIO;
+}
+
+/* In a child dropped to caps: the trivial group, then the real program. */
+static void probe_child(const void *arg, void *res)
+{
+	struct probe_result *r = res;
+	const char *what = "";
+
+	if (caps_set(*(const uint64_t *)arg) != 0)
+		return; /* tried stays 0 */
+	r->tried = 1;
+	r->trivial = probe_trivial(&what);
+	snprintf(r->trivial_what, sizeof(r->trivial_what), "%s", what);
+	libbpf_set_print(capture_verifier);
+	r->load = rp_pins_probe_load(&cfg);
+	snprintf(r->why, sizeof(r->why), "%s", verifier_why);
 }
 
 static const char *errname(int err)
@@ -352,7 +351,9 @@ static bool report_capabilities(void)
 	       u.release);
 	for (i = 0; i < NTRIES; i++) {
 		if ((cap_tries[i].caps & perm) != cap_tries[i].caps ||
-		    probe(cap_tries[i].caps, &r[i]) != 0 || !r[i].tried) {
+		    in_child(probe_child, &cap_tries[i].caps, &r[i],
+			     sizeof(r[i])) != 0 ||
+		    !r[i].tried) {
 			r[i].tried = 0;
 			printf("  %-20s not tried: this process does not have it\n",
 			       cap_tries[i].name);
@@ -402,17 +403,19 @@ static bool report_capabilities(void)
 	if (may) {
 		printf("ok: this process may create groups\n");
 	} else {
+		bool some = false;
+
 		printf("note: this process cannot create groups (effective:");
-		for (int c = 0; c <= CAP_LAST_CAP; c++)
-			if ((eff & CAPBIT(c)) &&
-			    (c == CAP_BPF || c == CAP_PERFMON ||
-			     c == CAP_SYS_ADMIN))
-				printf(" %s", cap_name(c));
+		for (i = 0; i < sizeof(group_caps) / sizeof(group_caps[0]);
+		     i++) {
+			if (!(eff & CAPBIT(group_caps[i].cap)))
+				continue;
+			printf(" %s", group_caps[i].name);
+			some = true;
+		}
 		printf("%s); start the first instance with %s, or pre-create its group as root: reuseport setup --user U GROUP-SPEC\n",
-		       eff & (CAPBIT(CAP_BPF) | CAPBIT(CAP_PERFMON) |
-			      CAPBIT(CAP_SYS_ADMIN)) ?
-			       "" :
-			       " none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN",
+		       some ? "" :
+			      " none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN",
 		       any ? need : "what reuseport setup run as root reports");
 	}
 	return may;
@@ -577,62 +580,44 @@ struct access_result {
 	char why[512];
 };
 
+struct access_check {
+	const char *dir;
+	uid_t uid;
+	gid_t gid;
+};
+
 /*
  * Can uid/gid (no supplementary groups, no capability) reach and open the
  * group in dir, as its servers will? Asked in a child that becomes them.
  */
-static int check_access(const char *dir, uid_t uid, gid_t gid,
-			struct access_result *r)
+static void check_access(const void *arg, void *res)
 {
-	char ns[PATH_MAX];
-	int p[2], st, fd, sfd = -1, pfd = -1;
+	const struct access_check *a = arg;
+	struct access_result *r = res;
 	struct rp_state *state = NULL;
-	ssize_t n;
-	pid_t pid;
+	int fd, sfd = -1, pfd = -1;
+	char ns[PATH_MAX];
 
-	memset(r, 0, sizeof(*r));
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -errno;
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
+	if (setgroups(0, NULL) || setresgid(a->gid, a->gid, a->gid) ||
+	    setresuid(a->uid, a->uid, a->uid)) {
+		r->err = -errno;
+		snprintf(r->why, sizeof(r->why),
+			 "reason=\"cannot become uid %u gid %u: %s\"",
+			 (unsigned)a->uid, (unsigned)a->gid, strerror(errno));
+		return;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
-		    setresuid(uid, uid, uid)) {
-			r->err = -errno;
-			snprintf(r->why, sizeof(r->why),
-				 "reason=\"cannot become uid %u gid %u: %s\"",
-				 (unsigned)uid, (unsigned)gid, strerror(errno));
-		} else {
-			snprintf(ns, sizeof(ns), "%s", dir);
-			*strrchr(ns, '/') = '\0';
-			fd = rp_trusted_dir(ns, cfg.pin_dir, uid, (gid_t)-1,
-					    false, r->why, sizeof(r->why));
-			if (fd < 0) {
-				r->err = fd;
-			} else {
-				close(fd);
-				r->err = rp_group_open_dir(dir, &state, &sfd,
-							   &pfd);
-				if (r->err)
-					snprintf(r->why, sizeof(r->why), "%s",
-						 rp_group_last_error());
-			}
-		}
-		if (write(p[1], r, sizeof(*r)) != (ssize_t)sizeof(*r))
-			_exit(1);
-		_exit(0);
+	snprintf(ns, sizeof(ns), "%s", a->dir);
+	*strrchr(ns, '/') = '\0';
+	fd = rp_trusted_dir(ns, cfg.pin_dir, a->uid, (gid_t)-1, false, r->why,
+			    sizeof(r->why));
+	if (fd < 0) {
+		r->err = fd;
+		return;
 	}
-	close(p[1]);
-	n = read(p[0], r, sizeof(*r));
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	return n == (ssize_t)sizeof(*r) ? 0 : -EIO;
+	close(fd);
+	r->err = rp_group_open_dir(a->dir, &state, &sfd, &pfd);
+	if (r->err)
+		snprintf(r->why, sizeof(r->why), "%s", rp_group_last_error());
 }
 
 static void describe_ids(char *buf, size_t len, uid_t uid, gid_t gid)
@@ -694,8 +679,10 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	/* what its servers will do: reach and open the pins, no capability */
 	uid_t cu = uid != (uid_t)-1 ? uid : 65534;
 
+	const struct access_check ac = { dir, cu, check_gid };
+
 	describe_ids(who, sizeof(who), cu, check_gid);
-	if (check_access(dir, cu, check_gid, &ar) != 0) {
+	if (in_child(check_access, &ac, &ar, sizeof(ar)) != 0) {
 		printf("error: cannot check the access of %s\n", who);
 		return -1;
 	}
@@ -709,49 +696,40 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	return 0;
 }
 
-static int parse_id_user(const char *s, uid_t *uid, gid_t *pgid)
+/*
+ * --user or --group: a name, else a number 0..4294967294. A user's primary
+ * group goes to *pgid (the number itself when the user has no entry).
+ */
+static int parse_id(const char *s, bool user, uint32_t *id, gid_t *pgid)
 {
-	struct passwd *pw = getpwnam(s);
+	struct passwd *pw = user ? getpwnam(s) : NULL;
+	struct group *gr = user ? NULL : getgrnam(s);
 	unsigned long n;
 
-	if (pw) {
-		*uid = pw->pw_uid;
-		*pgid = pw->pw_gid;
-		return 0;
-	}
-	if (!cli_parse_ulong(s, 0xfffffffeul, &n))
+	if (pw)
+		n = pw->pw_uid;
+	else if (gr)
+		n = gr->gr_gid;
+	else if (!cli_parse_ulong(s, 0xfffffffeul, &n))
 		return -1;
-	*uid = (uid_t)n;
-	pw = getpwuid(*uid);
-	*pgid = pw ? pw->pw_gid : (gid_t)n;
-	return 0;
-}
-
-static int parse_id_group(const char *s, gid_t *gid)
-{
-	struct group *gr = getgrnam(s);
-	unsigned long n;
-
-	if (gr) {
-		*gid = gr->gr_gid;
-		return 0;
-	}
-	if (!cli_parse_ulong(s, 0xfffffffeul, &n))
-		return -1;
-	*gid = (gid_t)n;
+	else if (user)
+		pw = getpwuid((uid_t)n);
+	*id = (uint32_t)n;
+	if (user)
+		*pgid = pw ? pw->pw_gid : (gid_t)n;
 	return 0;
 }
 
 int cmd_setup(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "user", required_argument, NULL, 'u' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "slots", required_argument, NULL, 's' },
-		{ "v6only", no_argument, NULL, '6' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		OPT_ARG("user", 'u'),
+		OPT_ARG("group", 'g'),
+		OPT_ARG("policy", 'P'),
+		OPT_ARG("slots", 's'),
+		OPT_FLAG("v6only", '6'),
+		OPT_FLAG("help", 'h'),
+		OPT_END,
 	};
 	struct rp_config gcfg = cfg;
 	uid_t uid = (uid_t)-1;
@@ -765,18 +743,11 @@ int cmd_setup(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_id_user(optarg, &uid, &pgid)) {
-				fprintf(stderr,
-					"reuseport: setup: no user %s\n",
-					optarg);
-				return 2;
-			}
-			break;
 		case 'g':
-			if (parse_id_group(optarg, &gid)) {
-				fprintf(stderr,
-					"reuseport: setup: no group %s\n",
-					optarg);
+			if (parse_id(optarg, c == 'u', c == 'u' ? &uid : &gid,
+				     &pgid)) {
+				fprintf(stderr, "reuseport: setup: no %s %s\n",
+					c == 'u' ? "user" : "group", optarg);
 				return 2;
 			}
 			break;
@@ -807,10 +778,8 @@ int cmd_setup(int argc, char **argv)
 		case '6':
 			v6only = true;
 			break;
-		case 'h':
-			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return usage_for(c);
 		}
 	}
 	if (uid == 0 || (gid == 0 && uid == (uid_t)-1)) {

@@ -2,6 +2,7 @@
 /* reuseport status and metrics: what the groups of this netns hold. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,98 +134,92 @@ int cmd_status(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
-static void metric_head(const char *name, const char *type, const char *help)
-{
-	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+/* What a metric's lines hold: per group, or per live slot. */
+enum metric_kind {
+	M_OUTCOMES, /* the program's counters, by outcome */
+	M_LIVE, /* live slots */
+	M_U64, /* the slot's __u64 field at off */
+	M_S64, /* the slot's __s64 field at off */
+	M_DRAINING, /* 1 or 0 */
+};
 
+#define SLOT_U64(f) M_U64, offsetof(struct rp_slot, f)
+#define SLOT_S64(f) M_S64, offsetof(struct rp_slot, f)
+
+static const struct metric {
+	const char *name;
+	const char *type;
+	enum metric_kind kind;
+	size_t off;
+	const char *help;
+} metrics[] = {
+	{ "reuseport_program_outcomes_total", "counter", M_OUTCOMES, 0,
+	  "Runs of the steering program by outcome." },
+	{ "reuseport_group_live_slots", "gauge", M_LIVE, 0,
+	  "Registered sockets that are alive." },
+	{ "reuseport_slot_selected_total", "counter", SLOT_U64(selected),
+	  "Connections or flows the program sent to the slot." },
+	{ "reuseport_slot_accepted_total", "counter", SLOT_U64(accepted),
+	  "Connections the slot's process accepted." },
+	{ "reuseport_slot_active_connections", "gauge", SLOT_S64(active),
+	  "Accepted connections not yet closed." },
+	{ "reuseport_slot_queued_connections", "gauge", SLOT_S64(queued),
+	  "Selected connections not yet accepted." },
+	{ "reuseport_slot_draining", "gauge", M_DRAINING, 0,
+	  "1 while the slot gets no new connections." },
+};
+
+/* One metric's lines for a group. */
 static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 			 int socks_fd, void *arg)
 {
+	const struct metric *m = arg;
 	const struct rp_hdr *h = &st->hdr;
-	int pass = *(int *)arg;
 
 	(void)dir;
-	if (pass == 0) {
+	if (m->kind == M_OUTCOMES) {
 		for (int c = 0; c < RP_CNT_MAX; c++)
-			printf("reuseport_program_outcomes_total{group=\"%s\",outcome=\"%s\"} %llu\n",
-			       name, rp_counter_name((enum rp_counter)c),
+			printf("%s{group=\"%s\",outcome=\"%s\"} %llu\n",
+			       m->name, name,
+			       rp_counter_name((enum rp_counter)c),
 			       (unsigned long long)h->counters[c]);
 		return 0;
 	}
-	if (pass == 1) {
-		printf("reuseport_group_live_slots{group=\"%s\",policy=\"%s\"} %u\n",
-		       name, rp_policy_name(h->policy),
-		       count_live(st, socks_fd));
+	if (m->kind == M_LIVE) {
+		printf("%s{group=\"%s\",policy=\"%s\"} %u\n", m->name, name,
+		       rp_policy_name(h->policy), count_live(st, socks_fd));
 		return 0;
 	}
 	for (uint32_t i = 0; i < nslots(st); i++) {
 		const struct rp_slot *s = &st->slots[i];
+		const char *field = (const char *)s + m->off;
 
 		if (!rp_group_slot_live(socks_fd, i, NULL))
 			continue;
-#define SLOT_LABELS "{group=\"%s\",slot=\"%u\",pid=\"%u\",generation=\"%u\"}"
-		switch (pass) {
-		case 2:
-			printf("reuseport_slot_selected_total" SLOT_LABELS
-			       " %llu\n",
-			       name, i, s->pid, s->generation,
-			       (unsigned long long)s->selected);
-			break;
-		case 3:
-			printf("reuseport_slot_accepted_total" SLOT_LABELS
-			       " %llu\n",
-			       name, i, s->pid, s->generation,
-			       (unsigned long long)s->accepted);
-			break;
-		case 4:
-			printf("reuseport_slot_active_connections" SLOT_LABELS
-			       " %lld\n",
-			       name, i, s->pid, s->generation,
-			       (long long)s->active);
-			break;
-		case 5:
-			printf("reuseport_slot_queued_connections" SLOT_LABELS
-			       " %lld\n",
-			       name, i, s->pid, s->generation,
-			       (long long)s->queued);
-			break;
-		case 6:
-			printf("reuseport_slot_draining" SLOT_LABELS " %d\n",
-			       name, i, s->pid, s->generation,
-			       !!(s->flags & RP_SLOT_DRAINING));
-			break;
-		}
+		printf("%s{group=\"%s\",slot=\"%u\",pid=\"%u\",generation=\"%u\"}",
+		       m->name, name, i, s->pid, s->generation);
+		if (m->kind == M_U64)
+			printf(" %llu\n",
+			       (unsigned long long)*(const __u64 *)field);
+		else if (m->kind == M_S64)
+			printf(" %lld\n", (long long)*(const __s64 *)field);
+		else
+			printf(" %d\n", !!(s->flags & RP_SLOT_DRAINING));
 	}
 	return 0;
 }
 
 int cmd_metrics(int argc, char **argv)
 {
-	static const char *const heads[][3] = {
-		{ "reuseport_program_outcomes_total", "counter",
-		  "Runs of the steering program by outcome." },
-		{ "reuseport_group_live_slots", "gauge",
-		  "Registered sockets that are alive." },
-		{ "reuseport_slot_selected_total", "counter",
-		  "Connections or flows the program sent to the slot." },
-		{ "reuseport_slot_accepted_total", "counter",
-		  "Connections the slot's process accepted." },
-		{ "reuseport_slot_active_connections", "gauge",
-		  "Accepted connections not yet closed." },
-		{ "reuseport_slot_queued_connections", "gauge",
-		  "Selected connections not yet accepted." },
-		{ "reuseport_slot_draining", "gauge",
-		  "1 while the slot gets no new connections." },
-	};
 	int ret = 0;
 
 	(void)argv;
 	if (argc > 1)
 		return usage(stderr, 2);
-	for (int pass = 0; pass < 7; pass++) {
-		metric_head(heads[pass][0], heads[pass][1], heads[pass][2]);
-		if (for_each_group(metrics_group, &pass))
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", metrics[i].name,
+		       metrics[i].help, metrics[i].name, metrics[i].type);
+		if (for_each_group(metrics_group, (void *)&metrics[i]))
 			ret = 1;
 	}
 	return ret;

@@ -287,19 +287,46 @@ static bool has_dotdot(const char *s, size_t len)
 	return false;
 }
 
+/*
+ * A path variable: NULL when unset, too long or holding a control character
+ * (reported); *len is its length.
+ */
+static const char *lookup_path(struct rp_config *cfg, rp_getenv_fn get,
+			       const char *name, const char *accepted,
+			       size_t *len)
+{
+	const char *v = cfg_lookup(get, name, len);
+
+	if (!v || cfg_too_long(cfg, name, v, *len, accepted))
+		return NULL;
+	if (has_control(v, *len)) {
+		cfg_bad(cfg, name, v, accepted, "contains a control character");
+		return NULL;
+	}
+	return v;
+}
+
+/* Copy len bytes of v and a NUL into out when len <= max, else report. */
+static void set_path(struct rp_config *cfg, const char *name, const char *v,
+		     size_t len, const char *accepted, char *out, size_t max)
+{
+	if (len > max) {
+		cfg_bad(cfg, name, v, accepted,
+			"too long (more than %zu characters)", max);
+		return;
+	}
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
 static void parse_pin_dir(struct rp_config *cfg, rp_getenv_fn get)
 {
 	static const char name[] = "REUSEPORT_PIN_DIR";
 	size_t len;
-	const char *v = cfg_lookup(get, name, &len);
+	const char *v = lookup_path(cfg, get, name, PIN_DIR_ACCEPTED, &len);
 
-	if (!v || cfg_too_long(cfg, name, v, len, PIN_DIR_ACCEPTED))
+	if (!v)
 		return;
-	if (has_control(v, len)) {
-		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
-			"contains a control character");
-		return;
-	}
 	if (v[0] != '/') {
 		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED, "not an absolute path");
 		return;
@@ -319,14 +346,8 @@ static void parse_pin_dir(struct rp_config *cfg, rp_getenv_fn get)
 			"contains a .. component");
 		return;
 	}
-	if (len > RP_PIN_DIR_MAX) {
-		cfg_bad(cfg, name, v, PIN_DIR_ACCEPTED,
-			"too long (more than " STR(
-				RP_PIN_DIR_MAX) " characters)");
-		return;
-	}
-	memcpy(cfg->pin_dir, v, len);
-	cfg->pin_dir[len] = '\0';
+	set_path(cfg, name, v, len, PIN_DIR_ACCEPTED, cfg->pin_dir,
+		 RP_PIN_DIR_MAX);
 }
 
 static void parse_log(struct rp_config *cfg, rp_getenv_fn get)
@@ -361,22 +382,11 @@ static void parse_log_file(struct rp_config *cfg, rp_getenv_fn get)
 {
 	static const char name[] = "REUSEPORT_LOG_FILE";
 	size_t len;
-	const char *v = cfg_lookup(get, name, &len);
+	const char *v = lookup_path(cfg, get, name, LOG_FILE_ACCEPTED, &len);
 
-	if (!v || cfg_too_long(cfg, name, v, len, LOG_FILE_ACCEPTED))
-		return;
-	if (has_control(v, len)) {
-		cfg_bad(cfg, name, v, LOG_FILE_ACCEPTED,
-			"contains a control character");
-		return;
-	}
-	if (len > RP_LOG_FILE_MAX) {
-		cfg_bad(cfg, name, v, LOG_FILE_ACCEPTED,
-			"too long (more than " STR(
-				RP_LOG_FILE_MAX) " characters)");
-		return;
-	}
-	memcpy(cfg->log_file, v, len + 1);
+	if (v)
+		set_path(cfg, name, v, len, LOG_FILE_ACCEPTED, cfg->log_file,
+			 RP_LOG_FILE_MAX);
 }
 
 static void set_defaults(struct rp_config *cfg)
@@ -402,8 +412,7 @@ void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure)
 	}
 	/* docs/DESIGN.md order: it decides which bad variable error[] names. */
 	parse_policy(cfg, get);
-	rp_cfg_parse_ports(cfg, get);
-	rp_cfg_parse_addrs(cfg, get);
+	rp_cfg_parse_scope(cfg, get);
 	parse_uint(cfg, get, "REUSEPORT_WEIGHT", 1, 10000, WEIGHT_ACCEPTED,
 		   &cfg->weight);
 	parse_uint(cfg, get, "REUSEPORT_GENERATION", 0, UINT32_MAX,

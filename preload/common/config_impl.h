@@ -50,7 +50,7 @@ enum dec cfg_parse_dec(const char *s, const char *e, uint32_t min, uint32_t max,
 void cfg_trim(const char **s, const char **e);
 bool cfg_entry_is(const char *s, const char *e, const char *word);
 
-void rp_cfg_parse_ports(struct rp_config *cfg, rp_getenv_fn get);
-void rp_cfg_parse_addrs(struct rp_config *cfg, rp_getenv_fn get);
+/* REUSEPORT_PORTS, then REUSEPORT_ADDRS (scope.c). */
+void rp_cfg_parse_scope(struct rp_config *cfg, rp_getenv_fn get);
 
 #endif

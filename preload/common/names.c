@@ -12,9 +12,9 @@ int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
 	char addr[INET6_ADDRSTRLEN], ifs[24] = "";
 	struct sockaddr_in in;
 	struct sockaddr_in6 in6;
+	const void *ip;
 	const char *p;
 	uint16_t port;
-	char fam;
 	int n;
 
 	if (!buf || len == 0)
@@ -28,25 +28,21 @@ int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
 		p = "udp";
 	else
 		return -1;
-	switch (sa->sa_family) {
-	case AF_INET:
+	/* Copies: the caller's sockaddr need not be aligned. */
+	if (sa->sa_family == AF_INET) {
 		memcpy(&in, sa, sizeof(in));
-		if (!inet_ntop(AF_INET, &in.sin_addr, addr, sizeof(addr)))
-			return -1;
+		ip = &in.sin_addr;
 		port = ntohs(in.sin_port);
-		fam = '4';
 		v6only = false;
-		break;
-	case AF_INET6:
+	} else if (sa->sa_family == AF_INET6) {
 		memcpy(&in6, sa, sizeof(in6));
-		if (!inet_ntop(AF_INET6, &in6.sin6_addr, addr, sizeof(addr)))
-			return -1;
+		ip = &in6.sin6_addr;
 		port = ntohs(in6.sin6_port);
-		fam = '6';
-		break;
-	default:
+	} else {
 		return -1;
 	}
+	if (!inet_ntop(sa->sa_family, ip, addr, sizeof(addr)))
+		return -1;
 	/* Every port-0 bind gets its own ephemeral port: never a group. */
 	if (port == 0)
 		return -1;
@@ -59,7 +55,8 @@ int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
 			*c = '-';
 	if (ifindex > 0)
 		snprintf(ifs, sizeof(ifs), "_if%d", ifindex);
-	n = snprintf(buf, len, "%s%c_%s_%u%s%s", p, fam, addr, (unsigned)port,
+	n = snprintf(buf, len, "%s%c_%s_%u%s%s", p,
+		     sa->sa_family == AF_INET ? '4' : '6', addr, (unsigned)port,
 		     v6only ? "_v6only" : "", ifs);
 	if (n < 0 || (size_t)n >= len) {
 		buf[0] = '\0';

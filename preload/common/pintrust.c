@@ -27,6 +27,10 @@
 
 #define NO_GID ((gid_t)-1)
 
+/* The reasons of a refused symbolic link. */
+#define NOFOLLOW "links are never followed here"
+#define LOG_NOFOLLOW "the log file is never opened through a link"
+
 /* Set once the kernel said ENOSYS: then openat(O_NOFOLLOW) only. */
 static int no_openat2;
 
@@ -43,20 +47,62 @@ static void raw_close(int fd)
  * One line into why: control characters (a newline in a planted file name)
  * become '?', so the line cannot forge another log line.
  */
+__attribute__((format(printf, 3, 0))) static void
+vsay(char *why, size_t whylen, const char *fmt, va_list ap)
+{
+	if (!why || !whylen)
+		return;
+	vsnprintf(why, whylen, fmt, ap);
+	for (char *c = why; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
+}
+
 __attribute__((format(printf, 3, 4))) static void say(char *why, size_t whylen,
 						      const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!why || !whylen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
+	vsay(why, whylen, fmt, ap);
 	va_end(ap);
-	for (char *c = why; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	}
+}
+
+/* A refusal: the reason into why, fd closed (when >= 0), err returned. */
+__attribute__((format(printf, 5, 6))) static int
+refuse(int err, int fd, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fd >= 0)
+		raw_close(fd);
+	va_start(ap, fmt);
+	vsay(why, whylen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* An open of path (plen bytes of it) failed with err: why says so; err. */
+static int open_failed(int err, const char *path, int plen,
+		       const char *link_rule, char *why, size_t whylen)
+{
+	if (err == -ELOOP)
+		say(why, whylen, "path=%.*s reason=\"is a symbolic link; %s\"",
+		    plen, path, link_rule);
+	else
+		say(why, whylen, "path=%.*s reason=\"cannot open: %s\"", plen,
+		    path, strerror(-err));
+	return err;
+}
+
+/* fd when its check passed (err 0), else err and fd closed. */
+static int checked(int fd, int err)
+{
+	if (!err)
+		return fd;
+	raw_close(fd);
+	return err;
 }
 
 static const char *type_name(mode_t mode)
@@ -192,7 +238,7 @@ static int check_fd(int fd, bool strict, bool want_dir, uid_t euid,
 	}
 	if (S_ISLNK(st.st_mode)) {
 		say(why, whylen,
-		    "path=%.*s reason=\"is a symbolic link; links are never followed here\"",
+		    "path=%.*s reason=\"is a symbolic link; " NOFOLLOW "\"",
 		    plen, path);
 		return -ELOOP;
 	}
@@ -281,12 +327,8 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 	}
 
 	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		say(why, whylen, "path=/ reason=\"cannot open: %s\"",
-		    strerror(-err));
-		return err;
-	}
+	if (fd < 0)
+		return open_failed(-errno, "/", 1, NOFOLLOW, why, whylen);
 	err = check_fd(fd, depth == 0, true, euid, allowed_gid, "/", 1, why,
 		       whylen);
 	if (err)
@@ -324,14 +366,9 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 				say(why, whylen,
 				    "path=%.*s reason=\"does not exist\"", plen,
 				    p);
-			else if (err == -ELOOP)
-				say(why, whylen,
-				    "path=%.*s reason=\"is a symbolic link; links are never followed here\"",
-				    plen, p);
 			else
-				say(why, whylen,
-				    "path=%.*s reason=\"cannot open: %s\"",
-				    plen, p, strerror(-err));
+				open_failed(err, p, plen, NOFOLLOW, why,
+					    whylen);
 			goto fail;
 		}
 		raw_close(fd);
@@ -372,7 +409,7 @@ int rp_trusted_openat(int dirfd, const char *name, int flags, uid_t euid,
 		      gid_t allowed_gid, char *why, size_t whylen)
 {
 	char shown[PATH_MAX];
-	int fd, err;
+	int fd;
 
 	say(why, whylen, "%s", "");
 	describe(dirfd, name, shown, sizeof(shown));
@@ -382,23 +419,11 @@ int rp_trusted_openat(int dirfd, const char *name, int flags, uid_t euid,
 		return -EINVAL;
 	}
 	fd = open_nofollow(dirfd, name, flags, 0600);
-	if (fd < 0) {
-		if (fd == -ELOOP)
-			say(why, whylen,
-			    "path=%s reason=\"is a symbolic link; links are never followed here\"",
-			    shown);
-		else
-			say(why, whylen, "path=%s reason=\"cannot open: %s\"",
-			    shown, strerror(-fd));
-		return fd;
-	}
-	err = check_fd(fd, true, false, euid, allowed_gid, shown,
-		       (int)strlen(shown), why, whylen);
-	if (err) {
-		raw_close(fd);
-		return err;
-	}
-	return fd;
+	if (fd < 0)
+		return open_failed(fd, shown, (int)strlen(shown), NOFOLLOW, why,
+				   whylen);
+	return checked(fd, check_fd(fd, true, false, euid, allowed_gid, shown,
+				    (int)strlen(shown), why, whylen));
 }
 
 /* The mount id of an fd from /proc/self/fdinfo, or -1 when unknown. */
@@ -441,60 +466,51 @@ int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
 	if (fstat(dirfd, &pst) != 0 ||
 	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		err = -errno;
-		say(why, whylen, "path=%s reason=\"cannot stat: %s\"", shown,
-		    strerror(-err));
-		return err;
+		return refuse(err, -1, why, whylen,
+			      "path=%s reason=\"cannot stat: %s\"", shown,
+			      strerror(-err));
 	}
-	if (S_ISLNK(st.st_mode)) {
-		say(why, whylen,
-		    "path=%s reason=\"is a symbolic link; not followed, nothing removed\"",
-		    shown);
-		return -ELOOP;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		say(why, whylen,
-		    "path=%s reason=\"is a %s, not a directory; nothing removed\"",
-		    shown, type_name(st.st_mode));
-		return -ENOTDIR;
-	}
-	if (st.st_dev != pst.st_dev) {
-		say(why, whylen,
-		    "path=%s reason=\"on another filesystem than its parent (a mount point?); nothing removed\"",
-		    shown);
-		return -EXDEV;
-	}
+	if (S_ISLNK(st.st_mode))
+		return refuse(
+			-ELOOP, -1, why, whylen,
+			"path=%s reason=\"is a symbolic link; not followed, nothing removed\"",
+			shown);
+	if (!S_ISDIR(st.st_mode))
+		return refuse(
+			-ENOTDIR, -1, why, whylen,
+			"path=%s reason=\"is a %s, not a directory; nothing removed\"",
+			shown, type_name(st.st_mode));
+	if (st.st_dev != pst.st_dev)
+		return refuse(
+			-EXDEV, -1, why, whylen,
+			"path=%s reason=\"on another filesystem than its parent (a mount point?); nothing removed\"",
+			shown);
 	fd = open_nofollow(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0) {
-		say(why, whylen,
-		    "path=%s reason=\"cannot open: %s; nothing removed\"",
-		    shown, strerror(-fd));
-		return fd;
-	}
+	if (fd < 0)
+		return refuse(
+			fd, -1, why, whylen,
+			"path=%s reason=\"cannot open: %s; nothing removed\"",
+			shown, strerror(-fd));
 	if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev ||
-	    fst.st_ino != st.st_ino) {
-		raw_close(fd);
-		say(why, whylen,
-		    "path=%s reason=\"changed while being removed; nothing removed\"",
-		    shown);
-		return -EAGAIN;
-	}
+	    fst.st_ino != st.st_ino)
+		return refuse(
+			-EAGAIN, fd, why, whylen,
+			"path=%s reason=\"changed while being removed; nothing removed\"",
+			shown);
 	/* a bind mount of the same filesystem keeps st_dev */
 	pmnt = mnt_id_of(dirfd);
 	mnt = mnt_id_of(fd);
-	if (pmnt >= 0 && mnt >= 0 && pmnt != mnt) {
-		raw_close(fd);
-		say(why, whylen,
-		    "path=%s reason=\"is a mount point; nothing removed\"",
-		    shown);
-		return -EXDEV;
-	}
+	if (pmnt >= 0 && mnt >= 0 && pmnt != mnt)
+		return refuse(
+			-EXDEV, fd, why, whylen,
+			"path=%s reason=\"is a mount point; nothing removed\"",
+			shown);
 	d = fdopendir(fd);
 	if (!d) {
 		err = -errno;
-		raw_close(fd);
-		say(why, whylen, "path=%s reason=\"cannot read: %s\"", shown,
-		    strerror(-err));
-		return err;
+		return refuse(err, fd, why, whylen,
+			      "path=%s reason=\"cannot read: %s\"", shown,
+			      strerror(-err));
 	}
 
 	/* first look at everything, so a refusal removes nothing */
@@ -595,7 +611,7 @@ static int log_type_ok(const struct stat *st, const char *path, char *why,
 	}
 	if (S_ISLNK(st->st_mode)) {
 		say(why, whylen,
-		    "path=%s reason=\"is a symbolic link; the log file is never opened through a link\"",
+		    "path=%s reason=\"is a symbolic link; " LOG_NOFOLLOW "\"",
 		    path);
 		return -ELOOP;
 	}
@@ -637,11 +653,7 @@ int rp_open_log_file(const char *path, char *why, size_t whylen)
 	fd = open(path, LOG_OPEN_FLAGS, 0640);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -ELOOP)
-			say(why, whylen,
-			    "path=%s reason=\"is a symbolic link; the log file is never opened through a link\"",
-			    path);
-		else if (err == -EISDIR)
+		if (err == -EISDIR)
 			say(why, whylen,
 			    "path=%s reason=\"is a directory, not a regular file\"",
 			    path);
@@ -650,22 +662,16 @@ int rp_open_log_file(const char *path, char *why, size_t whylen)
 			    "path=%s reason=\"is a FIFO without a reader or a socket, not a regular file\"",
 			    path);
 		else
-			say(why, whylen, "path=%s reason=\"cannot open: %s\"",
-			    path, strerror(-err));
+			open_failed(err, path, (int)strlen(path), LOG_NOFOLLOW,
+				    why, whylen);
 		return err;
 	}
 	/* after opening: what was opened is what counts */
 	if (fstat(fd, &st) != 0) {
 		err = -errno;
-		raw_close(fd);
-		say(why, whylen, "path=%s reason=\"cannot stat: %s\"", path,
-		    strerror(-err));
-		return err;
+		return refuse(err, fd, why, whylen,
+			      "path=%s reason=\"cannot stat: %s\"", path,
+			      strerror(-err));
 	}
-	err = log_type_ok(&st, path, why, whylen);
-	if (err) {
-		raw_close(fd);
-		return err;
-	}
-	return fd;
+	return checked(fd, log_type_ok(&st, path, why, whylen));
 }

@@ -6,28 +6,25 @@
 
 #include "registry_names.h"
 
-#define NAME(e, n, h) [RP_POLICY_##e] = #n,
-#define HELP(e, n, h) [RP_POLICY_##e] = h,
-static const char *const policy_names[RP_POLICY_MAX] = { RP_POLICIES(NAME) };
-static const char *const policy_help[RP_POLICY_MAX] = { RP_POLICIES(HELP) };
-#undef NAME
-#undef HELP
+/* One table per kind, in enum order: both come from the same list. */
+struct rp_name {
+	const char *name;
+	const char *help;
+};
 
-#define NAME(e, n, h) [RP_CNT_##e] = #n,
-#define HELP(e, n, h) [RP_CNT_##e] = h,
-static const char *const counter_names[RP_CNT_MAX] = { RP_COUNTERS(NAME) };
-static const char *const counter_help[RP_CNT_MAX] = { RP_COUNTERS(HELP) };
-#undef NAME
-#undef HELP
+#define ENTRY(e, n, h) { #n, h },
+static const struct rp_name policies[] = { RP_REGISTRY(ENTRY, RP_X_SKIP) };
+static const struct rp_name counters[] = { RP_REGISTRY(RP_X_SKIP, ENTRY) };
+#undef ENTRY
 
 const char *rp_policy_name(enum rp_policy p)
 {
-	return (unsigned int)p < RP_POLICY_MAX ? policy_names[p] : NULL;
+	return (unsigned int)p < RP_POLICY_MAX ? policies[p].name : NULL;
 }
 
 const char *rp_policy_help(enum rp_policy p)
 {
-	return (unsigned int)p < RP_POLICY_MAX ? policy_help[p] : NULL;
+	return (unsigned int)p < RP_POLICY_MAX ? policies[p].help : NULL;
 }
 
 int rp_policy_from_name(const char *name)
@@ -35,7 +32,7 @@ int rp_policy_from_name(const char *name)
 	if (!name)
 		return -1;
 	for (int i = 0; i < RP_POLICY_MAX; i++)
-		if (strcmp(name, policy_names[i]) == 0)
+		if (strcmp(name, policies[i].name) == 0)
 			return i;
 	return -1;
 }
@@ -49,7 +46,7 @@ void rp_policy_list(char *buf, size_t len, const char *sep)
 	buf[0] = '\0';
 	for (int i = 0; i < RP_POLICY_MAX; i++) {
 		int n = snprintf(buf + used, len - used, "%s%s",
-				 used ? sep : "", policy_names[i]);
+				 used ? sep : "", policies[i].name);
 
 		if (n < 0 || (size_t)n >= len - used) {
 			buf[used] = '\0'; /* whole names only */
@@ -68,10 +65,10 @@ enum rp_policy rp_policy_resolve(enum rp_policy p, int proto)
 
 const char *rp_counter_name(enum rp_counter c)
 {
-	return (unsigned int)c < RP_CNT_MAX ? counter_names[c] : NULL;
+	return (unsigned int)c < RP_CNT_MAX ? counters[c].name : NULL;
 }
 
 const char *rp_counter_help(enum rp_counter c)
 {
-	return (unsigned int)c < RP_CNT_MAX ? counter_help[c] : NULL;
+	return (unsigned int)c < RP_CNT_MAX ? counters[c].help : NULL;
 }

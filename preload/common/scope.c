@@ -65,14 +65,23 @@ static bool parse_port_entry(struct rp_config *cfg, const char *name,
 typedef bool (*entry_fn)(struct rp_config *cfg, const char *name, const char *v,
 			 bool multi, const char *s, const char *e, void *out);
 
+/* A list variable: its names, and at most max entries of size bytes. */
+struct list_var {
+	const char *name;
+	const char *legacy; /* msantos/reuseport's form: one entry */
+	const char *accepted;
+	int max;
+	entry_fn fn;
+	size_t size;
+};
+
 /*
- * A comma separated list of entries, or the word "all", into max elements
- * of size bytes at base; *all and *count receive the result.
+ * A comma separated list of entries, or the word "all", into lv->max
+ * elements at base; *all and *count receive the result.
  */
-static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
-		       size_t len, const char *accepted, int max,
-		       const char *too_many, entry_fn fn, void *base,
-		       size_t size, bool *all_out, int *count)
+static bool parse_list(struct rp_config *cfg, const struct list_var *lv,
+		       const char *name, const char *v, size_t len, void *base,
+		       bool *all_out, int *count)
 {
 	const char *p = v, *end = v + len;
 	bool multi = memchr(v, ',', len) != NULL;
@@ -85,16 +94,17 @@ static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
 
 		cfg_trim(&s, &e);
 		if (s == e) {
-			cfg_bad(cfg, name, v, accepted, "empty entry");
+			cfg_bad(cfg, name, v, lv->accepted, "empty entry");
 			return false;
 		}
 		if (cfg_entry_is(s, e, "all")) {
 			all = true;
-		} else if (n == max) {
-			cfg_bad(cfg, name, v, accepted, "%s", too_many);
+		} else if (n == lv->max) {
+			cfg_bad(cfg, name, v, lv->accepted,
+				"too many entries (at most %d)", lv->max);
 			return false;
-		} else if (!fn(cfg, name, v, multi, s, e,
-			       (char *)base + (size_t)n * size)) {
+		} else if (!lv->fn(cfg, name, v, multi, s, e,
+				   (char *)base + (size_t)n * lv->size)) {
 			return false;
 		} else {
 			n++;
@@ -104,7 +114,7 @@ static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
 		p = comma + 1;
 	}
 	if (all && multi) {
-		cfg_bad(cfg, name, v, accepted,
+		cfg_bad(cfg, name, v, lv->accepted,
 			"all cannot be combined with other entries");
 		return false;
 	}
@@ -113,38 +123,31 @@ static bool parse_list(struct rp_config *cfg, const char *name, const char *v,
 	return true;
 }
 
-static bool parse_port_list(struct rp_config *cfg, const char *name,
-			    const char *v, size_t len)
+/*
+ * lv->name, else its legacy form (a list is a superset of one entry).
+ * A bad list leaves the default: all, no entries.
+ */
+static void parse_list_var(struct rp_config *cfg, rp_getenv_fn get,
+			   const struct list_var *lv, void *base, bool *all,
+			   int *count)
 {
-	return parse_list(
-		cfg, name, v, len, PORTS_ACCEPTED, RP_MAX_PORT_RANGES,
-		"too many entries (at most " STR(RP_MAX_PORT_RANGES) ")",
-		parse_port_entry, cfg->ports, sizeof(cfg->ports[0]),
-		&cfg->all_ports, &cfg->nports);
-}
-
-void rp_cfg_parse_ports(struct rp_config *cfg, rp_getenv_fn get)
-{
-	static const char name[] = "REUSEPORT_PORTS";
-	static const char legacy[] = "LIBREUSEPORT_PORT";
-	const char *used = name, *v;
+	const char *used = lv->name, *v;
 	size_t len;
 
-	v = cfg_lookup(get, name, &len);
+	v = cfg_lookup(get, lv->name, &len);
 	if (!v) {
-		/* msantos/reuseport took one port; a list is a superset. */
-		v = cfg_lookup(get, legacy, &len);
-		used = legacy;
+		v = cfg_lookup(get, lv->legacy, &len);
+		used = lv->legacy;
 	}
-	if (!v || cfg_too_long(cfg, used, v, len, PORTS_ACCEPTED))
+	if (!v || cfg_too_long(cfg, used, v, len, lv->accepted))
 		return;
-	if (!parse_port_list(cfg, used, v, len)) {
-		cfg->all_ports = true;
-		cfg->nports = 0;
+	if (!parse_list(cfg, lv, used, v, len, base, all, count)) {
+		*all = true;
+		*count = 0;
 		return;
 	}
-	if (used == legacy)
-		cfg_note_legacy(cfg, legacy, v, name);
+	if (used == lv->legacy)
+		cfg_note_legacy(cfg, lv->legacy, v, lv->name);
 }
 
 static void mask_host_bits(struct rp_cidr *c)
@@ -207,37 +210,25 @@ bad_addr:
 	return false;
 }
 
-static bool parse_addr_list(struct rp_config *cfg, const char *name,
-			    const char *v, size_t len)
-{
-	return parse_list(cfg, name, v, len, ADDRS_ACCEPTED, RP_MAX_ADDRS,
-			  "too many entries (at most " STR(RP_MAX_ADDRS) ")",
-			  parse_addr_entry, cfg->addrs, sizeof(cfg->addrs[0]),
-			  &cfg->all_addrs, &cfg->naddrs);
-}
+/*
+ * The legacy forms took one entry: LIBREUSEPORT_PORT one port,
+ * LIBREUSEPORT_ADDR one exact address (a /32 or /128).
+ */
+static const struct list_var ports_var = {
+	"REUSEPORT_PORTS",  "LIBREUSEPORT_PORT", PORTS_ACCEPTED,
+	RP_MAX_PORT_RANGES, parse_port_entry,	 sizeof(struct rp_port_range)
+};
+static const struct list_var addrs_var = {
+	"REUSEPORT_ADDRS", "LIBREUSEPORT_ADDR", ADDRS_ACCEPTED,
+	RP_MAX_ADDRS,	   parse_addr_entry,	sizeof(struct rp_cidr)
+};
 
-void rp_cfg_parse_addrs(struct rp_config *cfg, rp_getenv_fn get)
+void rp_cfg_parse_scope(struct rp_config *cfg, rp_getenv_fn get)
 {
-	static const char name[] = "REUSEPORT_ADDRS";
-	static const char legacy[] = "LIBREUSEPORT_ADDR";
-	const char *used = name, *v;
-	size_t len;
-
-	v = cfg_lookup(get, name, &len);
-	if (!v) {
-		/* msantos/reuseport took one exact address: a /32 or /128. */
-		v = cfg_lookup(get, legacy, &len);
-		used = legacy;
-	}
-	if (!v || cfg_too_long(cfg, used, v, len, ADDRS_ACCEPTED))
-		return;
-	if (!parse_addr_list(cfg, used, v, len)) {
-		cfg->all_addrs = true;
-		cfg->naddrs = 0;
-		return;
-	}
-	if (used == legacy)
-		cfg_note_legacy(cfg, legacy, v, name);
+	parse_list_var(cfg, get, &ports_var, cfg->ports, &cfg->all_ports,
+		       &cfg->nports);
+	parse_list_var(cfg, get, &addrs_var, cfg->addrs, &cfg->all_addrs,
+		       &cfg->naddrs);
 }
 
 bool rp_config_port_in_scope(const struct rp_config *cfg, int proto,

@@ -65,10 +65,10 @@ void rp_group_lib_init(const struct rp_config *cfg)
 int rp_group_prepare(const struct rp_config *cfg,
 		     const struct rp_group_key *key, struct rp_state **state)
 {
-	char dir[PATH_MAX], ns[PATH_MAX];
+	char dir[PATH_MAX];
 	struct rp_group *g;
 	struct rp_state *st = NULL;
-	int err, tries;
+	int err;
 
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
 	if (err)
@@ -81,32 +81,7 @@ int rp_group_prepare(const struct rp_config *cfg,
 	}
 	/* A group we knew was removed and maybe recreated: map it anew. */
 
-	err = rp_pins_check_bpffs(cfg->pin_dir);
-	if (err)
-		return err;
-	snprintf(ns, sizeof(ns), "%s", dir);
-	*strrchr(ns, '/') = '\0';
-	/* every level from the pin dir down: trusted, created if missing */
-	err = rp_pins_trust_dir(cfg, ns, true);
-	if (err)
-		return err;
-	for (tries = 0; tries < 3; tries++) {
-		err = rp_group_open_dir(dir, &st, NULL, NULL);
-		if (err != -ENOENT)
-			break;
-		/* a new group: first clear away the dead ones of this netns */
-		if (tries == 0)
-			rp_group_reap(cfg, ns);
-		err = rp_pins_create(cfg, key, dir);
-		if (err < 0)
-			return err;
-	}
-	if (err > 0) {
-		rp_group_set_error(
-			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
-			dir);
-		err = -EPROTO;
-	}
+	err = rp_pins_open(cfg, key, dir, &st);
 	if (err)
 		return err;
 
@@ -124,6 +99,24 @@ int rp_group_prepare(const struct rp_config *cfg,
 	g->state_id = rp_pins_map_id(dir, "state");
 	*state = st;
 	return 0;
+}
+
+/* The kernel's cookie of socket fd: 0 or -errno. */
+static int socket_cookie(int fd, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
+}
+
+/* out: the member of socket cookie in slot of the group st. */
+static void member_at(struct rp_member *out, struct rp_state *st, int slot,
+		      uint64_t cookie)
+{
+	out->slot = slot;
+	out->cookie = cookie;
+	out->state = st;
+	out->slotp = &st->slots[slot];
 }
 
 /* The kernel ids of the objects behind fd (0 if it is not one). */
@@ -192,7 +185,6 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 {
 	struct rp_state *st = h->st;
 	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
 	int err, slot;
 
 	memset(out, 0, sizeof(*out));
@@ -201,8 +193,9 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 			"reason=\"the group's pins opened at bind were closed by the application before listen\"");
 		return -EBADF;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
-		return -errno;
+	err = socket_cookie(fd, &cookie);
+	if (err)
+		return err;
 
 	rp_members_reconcile(cfg, key, st, h->socks_fd);
 	slot = rp_members_claim(st, h->socks_fd, fd, cookie, &out->already);
@@ -229,10 +222,7 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 					    &(uint32_t){ (uint32_t)slot });
 		return err;
 	}
-	out->slot = slot;
-	out->cookie = cookie;
-	out->state = st;
-	out->slotp = &st->slots[slot];
+	member_at(out, st, slot, cookie);
 	return 0;
 }
 
@@ -252,7 +242,6 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	char dir[PATH_MAX];
 	struct rp_state *st;
 	uint64_t cookie = 0;
-	socklen_t len = sizeof(cookie);
 	int socks_fd = -1, err, slot;
 
 	memset(out, 0, sizeof(*out));
@@ -269,21 +258,16 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	socks_fd = rp_pins_get(dir, "socks");
 	if (socks_fd < 0)
 		return -EACCES;
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0) {
-		err = -errno;
+	err = socket_cookie(fd, &cookie);
+	if (err)
 		goto out;
-	}
 	slot = rp_members_find_own(socks_fd, st, cookie);
 	if (slot < 0) {
 		err = -ENOENT;
 		goto out;
 	}
-	out->slot = slot;
-	out->cookie = cookie;
 	out->already = true;
-	out->state = st;
-	out->slotp = &st->slots[slot];
-	err = 0;
+	member_at(out, st, slot, cookie);
 out:
 	rp_close_keep_errno(socks_fd);
 	return err;

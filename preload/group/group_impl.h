@@ -12,15 +12,14 @@ __attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
 int rp_close_keep_errno(int fd);
 
 /* pins.c */
-int rp_pins_check_bpffs(const char *path);
-/* dir (at or below the pin dir) passes the trust rules; create if missing. */
-int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir,
-		      bool create);
 int rp_pins_get(const char *dir, const char *name);
 void *rp_pins_map_state(int fd);
-/* 0 when published, 1 when another process won the race, or -errno. */
-int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
-		   const char *dir);
+/*
+ * The group of key in dir, mapped into *st; created when missing (the dead
+ * groups of its namespace cleared away first). 0 or -errno.
+ */
+int rp_pins_open(const struct rp_config *cfg, const struct rp_group_key *key,
+		 const char *dir, struct rp_state **st);
 int rp_pins_group_dir(const struct rp_config *cfg,
 		      const struct rp_group_key *key, char *buf, size_t len);
 uint32_t rp_pins_map_id(const char *dir, const char *name);

@@ -88,7 +88,7 @@ int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len)
 }
 
 /* The nearest existing ancestor of path must be on bpffs. */
-int rp_pins_check_bpffs(const char *path)
+static int pins_check_bpffs(const char *path)
 {
 	char p[PATH_MAX];
 	char *slash;
@@ -116,7 +116,9 @@ int rp_pins_check_bpffs(const char *path)
 	return 0;
 }
 
-int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
+/* dir (at or below the pin dir) passes the trust rules; create if missing. */
+static int pins_trust_dir(const struct rp_config *cfg, const char *dir,
+			  bool create)
 {
 	char why[512];
 	int fd = rp_trusted_dir(dir, cfg->pin_dir, geteuid(), (gid_t)-1, create,
@@ -499,11 +501,54 @@ out:
 	return err;
 }
 
-/* Returns 0 when published, 1 when another process won the race. */
-int rp_pins_create(const struct rp_config *cfg, const struct rp_group_key *key,
-		   const char *dir)
+/*
+ * Open the group of key in dir, creating it when missing (handed to own
+ * when not NULL): bpffs checked, every level from the pin dir down to the
+ * namespace dir trusted (created if missing), a few tries against
+ * concurrent creators and removers. reap: clear away the dead groups of
+ * the namespace before creating one. open_new: open a group this call
+ * created; without it, return 1 at once. 0 and *st mapped, 1, or -errno.
+ */
+static int pins_open_or_create(const struct rp_config *cfg,
+			       const struct rp_group_key *key, const char *dir,
+			       const struct pins_owner *own, bool reap,
+			       bool open_new, struct rp_state **st)
 {
-	return pins_create(cfg, key, dir, NULL);
+	char ns[PATH_MAX];
+	int err, tries;
+
+	err = pins_check_bpffs(cfg->pin_dir);
+	if (err)
+		return err;
+	snprintf(ns, sizeof(ns), "%s", dir);
+	*strrchr(ns, '/') = '\0';
+	err = pins_trust_dir(cfg, ns, true);
+	if (err)
+		return err;
+	for (tries = 0; tries < 3; tries++) {
+		err = rp_group_open_dir(dir, st, NULL, NULL);
+		if (err != -ENOENT)
+			return err;
+		/* a new group: first clear away the dead ones of this netns */
+		if (reap && tries == 0)
+			rp_group_reap(cfg, ns);
+		err = pins_create(cfg, key, dir, own);
+		if (err < 0)
+			return err;
+		if (err == 0 && !open_new)
+			return 1;
+		/* published, or another process published it first: open it */
+	}
+	rp_group_set_error(
+		"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
+		dir);
+	return -EPROTO;
+}
+
+int rp_pins_open(const struct rp_config *cfg, const struct rp_group_key *key,
+		 const char *dir, struct rp_state **st)
+{
+	return pins_open_or_create(cfg, key, dir, NULL, true, true, st);
 }
 
 int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
@@ -512,36 +557,16 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 	const struct pins_owner own = { .uid = uid, .gid = gid };
 	bool hand = uid != (uid_t)-1 || gid != (gid_t)-1;
 	struct rp_state *st = NULL;
-	char ns[PATH_MAX];
-	int err, tries;
+	int err;
 
 	err = rp_pins_group_dir(cfg, key, dir, dirlen);
 	if (err)
 		return err;
-	err = rp_pins_check_bpffs(cfg->pin_dir);
+	err = pins_open_or_create(cfg, key, dir, hand ? &own : NULL, false,
+				  false, &st);
+	/* 1: created (and handed over before it was published) */
 	if (err)
-		return err;
-	snprintf(ns, sizeof(ns), "%s", dir);
-	*strrchr(ns, '/') = '\0';
-	err = rp_pins_trust_dir(cfg, ns, true);
-	if (err)
-		return err;
-	for (tries = 0; tries < 3; tries++) {
-		err = rp_group_open_dir(dir, &st, NULL, NULL);
-		if (err != -ENOENT)
-			break;
-		err = pins_create(cfg, key, dir, hand ? &own : NULL);
-		if (err <= 0)
-			return err;
-	}
-	if (err == -ENOENT || err > 0) {
-		rp_group_set_error(
-			"path=%s reason=\"the group directory keeps disappearing while it is opened\"",
-			dir);
-		return -EPROTO;
-	}
-	if (err)
-		return err;
+		return err < 0 ? err : 0;
 	/* servers that cannot create it again rely on it: keep it */
 	__atomic_fetch_or(&st->hdr.flags, RP_HDR_PREPARED, __ATOMIC_RELAXED);
 	if (cfg->policy_explicit)

@@ -4,7 +4,6 @@
  * does not track is a table read inside rp_*; everything else is in shim.c.
  */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -77,12 +76,17 @@ EXPORT int dup3(int fd, int newfd, int flags)
 	return rp_duped(fd, libc.dup3(fd, newfd, flags), true);
 }
 
-/* fcntl's third argument is an int or a pointer; both fit a long here. */
-static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd,
+/*
+ * fcntl's third argument is an int or a pointer; both fit a long here.
+ * real: the libc field, read after rp_init() resolved it.
+ */
+static int do_fcntl(int (*const *real)(int, int, ...), int fd, int cmd,
 		    unsigned long arg)
 {
-	int ret = real(fd, cmd, arg);
+	int ret;
 
+	rp_init();
+	ret = (*real)(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return rp_duped(fd, ret, false);
 	return ret;
@@ -90,38 +94,20 @@ static int do_fcntl(int (*real)(int, int, ...), int fd, int cmd,
 
 EXPORT int fcntl(int fd, int cmd, ...)
 {
-	va_list ap;
-	unsigned long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, unsigned long);
-	va_end(ap);
-	rp_init();
-	return do_fcntl(libc.fcntl, fd, cmd, arg);
+	return do_fcntl(&libc.fcntl, fd, cmd, RP_VA_ARG(cmd, unsigned long));
 }
 
 EXPORT int fcntl64(int fd, int cmd, ...)
 {
-	va_list ap;
-	unsigned long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, unsigned long);
-	va_end(ap);
-	rp_init();
-	return do_fcntl(libc.fcntl64, fd, cmd, arg);
+	return do_fcntl(&libc.fcntl64, fd, cmd, RP_VA_ARG(cmd, unsigned long));
 }
 
 /* libuv (node) closes and accepts through syscall(2). */
 EXPORT long syscall(long n, ...)
 {
-	va_list ap;
 	long a[6];
 
-	va_start(ap, n);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	RP_VA_LONGS(a, n);
 	return rp_syscall(n, a);
 }
 

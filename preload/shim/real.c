@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,12 +13,8 @@
 static long raw_syscall(long n, ...)
 {
 	long a[6], ret;
-	va_list ap;
 
-	va_start(ap, n);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	RP_VA_LONGS(a, n);
 #if defined(__x86_64__)
 	/* x86-64 convention, as libc's syscall() */
 	register long r10 __asm__("r10") = a[3];
@@ -98,13 +93,8 @@ static int sys_dup3(int a, int b, int flags)
 
 static int sys_fcntl(int fd, int cmd, ...)
 {
-	va_list ap;
-	unsigned long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, unsigned long);
-	va_end(ap);
-	return (int)raw_syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)raw_syscall(SYS_fcntl, fd, cmd,
+				RP_VA_ARG(cmd, unsigned long));
 }
 
 static int sys_close_range(unsigned int first, unsigned int last, int flags)

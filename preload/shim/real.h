@@ -7,7 +7,32 @@
 #ifndef RP_REAL_H
 #define RP_REAL_H
 
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/socket.h>
+
+/*
+ * Variadic arguments of an interposed function, read in that function
+ * (last: its last named parameter). RP_VA_ARG: the one argument of type
+ * type, as an expression; RP_VA_LONGS: as many longs as the array a holds.
+ */
+#define RP_VA_ARG(last, type)           \
+	({                              \
+		va_list ap_;            \
+		type v_;                \
+		va_start(ap_, last);    \
+		v_ = va_arg(ap_, type); \
+		va_end(ap_);            \
+		v_;                     \
+	})
+#define RP_VA_LONGS(a, last)                                               \
+	do {                                                               \
+		va_list ap_;                                               \
+		va_start(ap_, last);                                       \
+		for (size_t i_ = 0; i_ < sizeof(a) / sizeof((a)[0]); i_++) \
+			(a)[i_] = va_arg(ap_, long);                       \
+		va_end(ap_);                                               \
+	} while (0)
 
 struct rp_libc {
 	int (*socket)(int, int, int);
