@@ -93,19 +93,24 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf
 
 # helpers that test a module link it
-$(BUILD)/helpers/kdiag_check: preload/group/kdiag.c
+HELPER_LINK_kdiag_check := preload/group/kdiag.c
+HELPER_LINK_pintrust_cli := preload/common/pintrust.c preload/common/pinremove.c \
+	preload/common/logfile.c
+$(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
+$(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D) $(BUILD)/deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -MMD -MP \
-		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
+		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*)
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
 $(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \
 	preload/common/names.c preload/common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
-$(BUILD)/unit/test_pintrust: preload/common/pintrust.c
+$(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
+	preload/common/logfile.c
 $(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c \
 	preload/common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h

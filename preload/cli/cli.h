@@ -44,4 +44,13 @@ int cmd_policy(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
 
+/* caps.c: run fn(arg, res) in a child process (it may drop capabilities
+ * or change user); res (res_len bytes) comes back. 0 or -errno. */
+int cli_in_child(void (*fn)(const void *arg, void *res), const void *arg,
+		 void *res, size_t res_len);
+/* "EPERM", ... for -EPERM (or a number) */
+const char *cli_errname(int err);
+/* Print what creating a group needs here; true if this process may. */
+bool cli_report_capabilities(void);
+
 #endif

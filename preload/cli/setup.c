@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * reuseport setup and cleanup: the pin directory itself, what creating a
- * group needs on this kernel (tried, not assumed), and groups prepared for
- * servers without capabilities.
+ * reuseport setup: the bpf filesystem and the pin directory, and groups
+ * prepared for servers without capabilities (--user/--group).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -35,391 +34,6 @@
 #include "pintrust.h"
 #include "registry_names.h"
 #include "sys.h"
-
-struct cleanup {
-	int nsfd; /* the namespace directory, opened by the trust rules */
-	bool dry;
-	bool all; /* also groups handed to a user or group by setup */
-	int removed;
-	int kept;
-};
-
-/* Pins not root's alone: a group prepared by reuseport setup --user/--group. */
-static bool handed_over(const char *dir, struct stat *sb)
-{
-	char p[PATH_MAX + 8];
-
-	snprintf(p, sizeof(p), "%s/socks", dir);
-	return lstat(p, sb) == 0 &&
-	       (sb->st_uid != 0 || sb->st_gid != 0 || (sb->st_mode & 0077));
-}
-
-/* Prepared by reuseport setup (with or without --user/--group). */
-static bool prepared(const struct rp_group_view *g)
-{
-	return !g->err && (g->st->hdr.flags & RP_HDR_PREPARED);
-}
-
-static void cleanup_group(const struct rp_group_view *g, void *arg)
-{
-	struct cleanup *c = arg;
-	struct stat sb;
-	bool dead;
-
-	if (g->tmp) {
-		/* a creator died between pinning and publishing */
-		int pid = atoi(g->name + strlen(RP_TMP_PREFIX));
-
-		dead = pid > 0 && rp_pid_gone(pid);
-	} else if (!g->err) {
-		dead = count_live(g->st, g->socks_fd) == 0;
-	} else {
-		printf("not a libreuseport group, left alone: %s (%s)\n",
-		       g->dir, rp_group_last_error());
-		c->kept++;
-		return;
-	}
-	if (!dead) {
-		c->kept++;
-		return;
-	}
-	memset(&sb, 0, sizeof(sb));
-	if (!g->tmp && !c->all && (handed_over(g->dir, &sb) || prepared(g))) {
-		/* its servers cannot create it again: no capability */
-		printf("kept: %s (pins of uid %u gid %u mode %04o, as reuseport setup --user/--group leaves them; --all removes it)\n",
-		       g->dir, (unsigned)sb.st_uid, (unsigned)sb.st_gid,
-		       (unsigned)(sb.st_mode & 07777));
-		c->kept++;
-		return;
-	}
-	if (!c->dry) {
-		char why[512];
-
-		/* never through a link, never outside this directory */
-		if (rp_remove_group_dirat(c->nsfd, g->name, why, sizeof(why))) {
-			printf("not removed: %s\n", why);
-			c->kept++;
-			return;
-		}
-	}
-	printf("%s %s\n", c->dry ? "would remove" : "removed", g->dir);
-	c->removed++;
-}
-
-static void cleanup_ns(const char *ns_dir, void *arg)
-{
-	struct cleanup *c = arg;
-	char why[512];
-
-	c->nsfd = rp_trusted_dir(ns_dir, cfg.pin_dir, geteuid(), (gid_t)-1,
-				 false, why, sizeof(why));
-	if (c->nsfd < 0) {
-		printf("left alone: %s\n", why);
-		c->kept++;
-		return;
-	}
-	rp_walk_groups(ns_dir, true, cleanup_group, c);
-	close(c->nsfd);
-	if (!c->dry)
-		rmdir(ns_dir); /* only succeeds when empty */
-}
-
-/* Remove dead groups of every namespace under the pin dir's layout dir. */
-int cmd_cleanup(int argc, char **argv)
-{
-	struct cleanup c = { 0 };
-	int n;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			c.dry = true;
-		else if (!strcmp(argv[i], "--all"))
-			c.all = true;
-		else
-			return usage(stderr, 2);
-	}
-	n = rp_walk_namespaces(&cfg, cleanup_ns, &c);
-	if (n < 0) {
-		printf("nothing to clean in %s/v%d (%s)\n", cfg.pin_dir,
-		       RP_LAYOUT, strerror(-n));
-		return 0;
-	}
-	printf("%d group(s) %s, %d kept\n", c.removed,
-	       c.dry ? "to remove" : "removed", c.kept);
-	return 0;
-}
-
-/* ---- reuseport setup --------------------------------------------------- */
-
-#define CAPBIT(c) (1ull << (c))
-
-/* The capability sets tried, smallest first. */
-static const struct {
-	const char *name;
-	uint64_t caps;
-} cap_tries[] = {
-	{ "no capability", 0 },
-	{ "CAP_BPF", CAPBIT(CAP_BPF) },
-	{ "CAP_BPF+CAP_PERFMON", CAPBIT(CAP_BPF) | CAPBIT(CAP_PERFMON) },
-	{ "CAP_SYS_ADMIN", CAPBIT(CAP_SYS_ADMIN) },
-};
-#define NTRIES (sizeof(cap_tries) / sizeof(cap_tries[0]))
-
-/* The capabilities that may let a process create groups, by number. */
-static const struct {
-	int cap;
-	const char *name;
-} group_caps[] = {
-	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
-	{ CAP_PERFMON, "CAP_PERFMON" },
-	{ CAP_BPF, "CAP_BPF" },
-};
-
-static int caps_get(uint64_t *eff, uint64_t *perm)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) != 0)
-		return -errno;
-	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
-	*perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
-	return 0;
-}
-
-/* Effective = permitted = caps, nothing inheritable (raw capset). */
-static int caps_set(uint64_t caps)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = {
-		{ (uint32_t)caps, (uint32_t)caps, 0 },
-		{ (uint32_t)(caps >> 32), (uint32_t)(caps >> 32), 0 },
-	};
-
-	return syscall(SYS_capset, &h, d) != 0 ? -errno : 0;
-}
-
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
-}
-
-/*
- * The smallest group: a REUSEPORT_SOCKARRAY and an SK_REUSEPORT program
- * "r0 = SK_PASS; exit". 0, or -errno and what failed.
- */
-static int probe_trivial(const char **what)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
-		  .dst_reg = BPF_REG_0,
-		  .imm = SK_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_REUSEPORT_SOCKARRAY;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 1;
-	*what = "sockarray";
-	fd = sys_bpf(BPF_MAP_CREATE, &a);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SK_REUSEPORT;
-	a.expected_attach_type = BPF_SK_REUSEPORT_SELECT_OR_MIGRATE;
-	a.insns = (uint64_t)(unsigned long)insns;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	a.license = (uint64_t)(unsigned long)"GPL";
-	*what = "program";
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-/* The verifier's reason: the log line before "processed N insns". */
-static char verifier_why[256];
-
-static int capture_verifier(enum libbpf_print_level level, const char *fmt,
-			    va_list ap)
-{
-	char *text = NULL, *end, *line;
-
-	(void)level;
-	if (vasprintf(&text, fmt, ap) < 0)
-		return 0;
-	end = strstr(text, "\nprocessed ");
-	if (end) {
-		for (line = end; line > text && line[-1] != '\n'; line--)
-			;
-		snprintf(verifier_why, sizeof(verifier_why), "%.*s",
-			 (int)(end - line), line);
-	}
-	free(text);
-	return 0;
-}
-
-struct probe_result {
-	int tried; /* 0: this process lacks a capability of the set */
-	int trivial; /* 0 or -errno */
-	char trivial_what[16];
-	int load; /* the steering program: 0 or -errno */
-	char why[256];
-};
-
-/*
- * fn(arg, res) in a child process, which sends res (size bytes, zeroed
- * first) back and exits: 0 and res filled, or -errno.
- */
-static int in_child(void (*fn)(const void *arg, void *res), const void *arg,
-		    void *res, size_t size)
-{
-	int p[2], st;
-	ssize_t n;
-	pid_t pid;
-
-	memset(res, 0, size);
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -errno;
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		fn(arg, res);
-		_exit(write(p[1], res, size) == (ssize_t)size ? 0 : 1);
-	}
-	close(p[1]);
-	n = read(p[0], res, size);
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	return n == (ssize_t)size ? 0 : -EIO;
-}
-
-/* In a child dropped to caps: the trivial group, then the real program. */
-static void probe_child(const void *arg, void *res)
-{
-	struct probe_result *r = res;
-	const char *what = "";
-
-	if (caps_set(*(const uint64_t *)arg) != 0)
-		return; /* tried stays 0 */
-	r->tried = 1;
-	r->trivial = probe_trivial(&what);
-	snprintf(r->trivial_what, sizeof(r->trivial_what), "%s", what);
-	libbpf_set_print(capture_verifier);
-	r->load = rp_pins_probe_load(&cfg);
-	snprintf(r->why, sizeof(r->why), "%s", verifier_why);
-}
-
-static const char *errname(int err)
-{
-	const char *n = strerrorname_np(err < 0 ? -err : err);
-
-	return n ? n : "?";
-}
-
-/*
- * Which capabilities creating a group needs on this kernel, found by
- * trying: each set in a child process. Returns true if this process may
- * create groups.
- */
-static bool report_capabilities(void)
-{
-	struct probe_result r[NTRIES];
-	uint64_t eff = 0, perm = 0;
-	char need[256] = "", missing[128] = "";
-	struct utsname u;
-	bool may = false, any = false;
-	size_t i, j;
-
-	caps_get(&eff, &perm);
-	if (uname(&u) != 0)
-		snprintf(u.release, sizeof(u.release), "?");
-	printf("capabilities: creating a group (its sockarray, state map and steering program), tried on this kernel (%s) in child processes:\n",
-	       u.release);
-	for (i = 0; i < NTRIES; i++) {
-		if ((cap_tries[i].caps & perm) != cap_tries[i].caps ||
-		    in_child(probe_child, &cap_tries[i].caps, &r[i],
-			     sizeof(r[i])) != 0 ||
-		    !r[i].tried) {
-			r[i].tried = 0;
-			printf("  %-20s not tried: this process does not have it\n",
-			       cap_tries[i].name);
-			snprintf(missing + strlen(missing),
-				 sizeof(missing) - strlen(missing), "%s%s",
-				 *missing ? ", " : "", cap_tries[i].name);
-			continue;
-		}
-		printf("  %-20s sockarray + trivial SK_REUSEPORT program: %s%s%s; steering program: %s%s%s%s\n",
-		       cap_tries[i].name,
-		       r[i].trivial ? errname(r[i].trivial) : "ok",
-		       r[i].trivial ? " at " : "",
-		       r[i].trivial ? r[i].trivial_what : "",
-		       r[i].load ? errname(r[i].load) : "ok",
-		       r[i].load && *r[i].why ? " (verifier: \"" : "",
-		       r[i].load && *r[i].why ? r[i].why : "",
-		       r[i].load && *r[i].why ? "\")" : "");
-	}
-	/* the sets that worked and have no smaller set that worked */
-	for (i = 0; i < NTRIES; i++) {
-		bool minimal = true;
-
-		if (!r[i].tried || r[i].load)
-			continue;
-		for (j = 0; j < NTRIES; j++)
-			if (j != i && r[j].tried && !r[j].load &&
-			    (cap_tries[j].caps & cap_tries[i].caps) ==
-				    cap_tries[j].caps &&
-			    cap_tries[j].caps != cap_tries[i].caps)
-				minimal = false;
-		if (!minimal)
-			continue;
-		snprintf(need + strlen(need), sizeof(need) - strlen(need),
-			 "%s%s", any ? " or " : "", cap_tries[i].name);
-		any = true;
-		if ((eff & cap_tries[i].caps) == cap_tries[i].caps)
-			may = true;
-	}
-	if (!any)
-		printf("create groups: none of the sets tried works%s%s%s\n",
-		       *missing ? " (not tried: " : "", missing,
-		       *missing ? ")" : "");
-	else
-		printf("create groups: %s (tried%s%s)\n", need,
-		       *missing ? "; not tried: " : "", missing);
-	printf("join groups: no capability, read and write permission on the group's pins (prog, socks, state)\n");
-	if (may) {
-		printf("ok: this process may create groups\n");
-	} else {
-		bool some = false;
-
-		printf("note: this process cannot create groups (effective:");
-		for (i = 0; i < sizeof(group_caps) / sizeof(group_caps[0]);
-		     i++) {
-			if (!(eff & CAPBIT(group_caps[i].cap)))
-				continue;
-			printf(" %s", group_caps[i].name);
-			some = true;
-		}
-		printf("%s); start the first instance with %s, or pre-create its group as root: reuseport setup --user U GROUP-SPEC\n",
-		       some ? "" :
-			      " none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN",
-		       any ? need : "what reuseport setup run as root reports");
-	}
-	return may;
-}
 
 /* Add the search and read bits for group and others to a trusted dir. */
 static int make_reachable(int fd, const char *path)
@@ -654,7 +268,7 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	}
 	err = rp_group_setup(gcfg, &key, uid, gid, dir, sizeof(dir));
 	if (err < 0) {
-		printf("error: group %s: %s %s\n", key.name, errname(err),
+		printf("error: group %s: %s %s\n", key.name, cli_errname(err),
 		       rp_group_last_error());
 		return -1;
 	}
@@ -682,13 +296,13 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	const struct access_check ac = { dir, cu, check_gid };
 
 	describe_ids(who, sizeof(who), cu, check_gid);
-	if (in_child(check_access, &ac, &ar, sizeof(ar)) != 0) {
+	if (cli_in_child(check_access, &ac, &ar, sizeof(ar)) != 0) {
 		printf("error: cannot check the access of %s\n", who);
 		return -1;
 	}
 	if (ar.err) {
 		printf("error: %s (no supplementary groups, no capability) cannot use %s: %s %s\n",
-		       who, key.name, errname(ar.err), ar.why);
+		       who, key.name, cli_errname(ar.err), ar.why);
 		return -1;
 	}
 	printf("ok: %s (no supplementary groups, no capability) can open %s and join it\n",
@@ -792,7 +406,7 @@ int cmd_setup(int argc, char **argv)
 
 	if (ensure_bpffs() || prepare_level(cfg.pin_dir, true))
 		ret = 1;
-	report_capabilities();
+	cli_report_capabilities();
 	if (ret || optind >= argc)
 		return ret;
 

@@ -20,22 +20,17 @@
 #include <unistd.h>
 
 #include "pintrust.h"
+#include "pintrust_impl.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
 
-#define NO_GID ((gid_t)-1)
-
-/* The reasons of a refused symbolic link. */
-#define NOFOLLOW "links are never followed here"
-#define LOG_NOFOLLOW "the log file is never opened through a link"
-
 /* Set once the kernel said ENOSYS: then openat(O_NOFOLLOW) only. */
 static int no_openat2;
 
 /* raw close: inside the preload, its own close() hook has nothing to do */
-static void raw_close(int fd)
+void pt_raw_close(int fd)
 {
 	int saved = errno;
 
@@ -47,8 +42,8 @@ static void raw_close(int fd)
  * One line into why: control characters (a newline in a planted file name)
  * become '?', so the line cannot forge another log line.
  */
-__attribute__((format(printf, 3, 0))) static void
-vsay(char *why, size_t whylen, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) void pt_vsay(char *why, size_t whylen,
+						   const char *fmt, va_list ap)
 {
 	if (!why || !whylen)
 		return;
@@ -59,53 +54,54 @@ vsay(char *why, size_t whylen, const char *fmt, va_list ap)
 	}
 }
 
-__attribute__((format(printf, 3, 4))) static void say(char *why, size_t whylen,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) void pt_say(char *why, size_t whylen,
+						  const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsay(why, whylen, fmt, ap);
+	pt_vsay(why, whylen, fmt, ap);
 	va_end(ap);
 }
 
 /* A refusal: the reason into why, fd closed (when >= 0), err returned. */
-__attribute__((format(printf, 5, 6))) static int
-refuse(int err, int fd, char *why, size_t whylen, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) int
+pt_refuse(int err, int fd, char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (fd >= 0)
-		raw_close(fd);
+		pt_raw_close(fd);
 	va_start(ap, fmt);
-	vsay(why, whylen, fmt, ap);
+	pt_vsay(why, whylen, fmt, ap);
 	va_end(ap);
 	return err;
 }
 
 /* An open of path (plen bytes of it) failed with err: why says so; err. */
-static int open_failed(int err, const char *path, int plen,
-		       const char *link_rule, char *why, size_t whylen)
+int pt_open_failed(int err, const char *path, int plen, const char *link_rule,
+		   char *why, size_t whylen)
 {
 	if (err == -ELOOP)
-		say(why, whylen, "path=%.*s reason=\"is a symbolic link; %s\"",
-		    plen, path, link_rule);
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"is a symbolic link; %s\"", plen,
+		       path, link_rule);
 	else
-		say(why, whylen, "path=%.*s reason=\"cannot open: %s\"", plen,
-		    path, strerror(-err));
+		pt_say(why, whylen, "path=%.*s reason=\"cannot open: %s\"",
+		       plen, path, strerror(-err));
 	return err;
 }
 
 /* fd when its check passed (err 0), else err and fd closed. */
-static int checked(int fd, int err)
+int pt_checked(int fd, int err)
 {
 	if (!err)
 		return fd;
-	raw_close(fd);
+	pt_raw_close(fd);
 	return err;
 }
 
-static const char *type_name(mode_t mode)
+const char *pt_type_name(mode_t mode)
 {
 	switch (mode & S_IFMT) {
 	case S_IFREG:
@@ -127,7 +123,7 @@ static const char *type_name(mode_t mode)
 }
 
 /* One component: not empty, no '/', not "." or "..", at most NAME_MAX. */
-static bool valid_name(const char *name)
+bool pt_valid_name(const char *name)
 {
 	size_t len;
 
@@ -144,7 +140,7 @@ static bool valid_name(const char *name)
  * symlink comes back as an fd of the link itself (fstat says S_IFLNK),
  * without O_PATH it is ELOOP. Returns fd or -errno.
  */
-static int open_nofollow(int dirfd, const char *name, int flags, mode_t mode)
+int pt_open_nofollow(int dirfd, const char *name, int flags, mode_t mode)
 {
 	int fd, tries = 0;
 
@@ -185,9 +181,10 @@ static int check_owner_mode(const struct stat *st, bool strict, uid_t euid,
 	bool gid_ok = allowed_gid != NO_GID && st->st_gid == allowed_gid;
 
 	if (st->st_uid != 0 && st->st_uid != euid) {
-		say(why, whylen,
-		    "path=%.*s reason=\"owned by uid %u (not root or this process's uid %u): that user could replace what it holds\"",
-		    plen, path, (unsigned int)st->st_uid, (unsigned int)euid);
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"owned by uid %u (not root or this process's uid %u): that user could replace what it holds\"",
+		       plen, path, (unsigned int)st->st_uid,
+		       (unsigned int)euid);
 		return -EPERM;
 	}
 	if (!strict) {
@@ -195,57 +192,57 @@ static int check_owner_mode(const struct stat *st, bool strict, uid_t euid,
 			return 0;
 		if (!(mode & S_IWOTH) && gid_ok)
 			return 0;
-		say(why, whylen,
-		    "path=%.*s reason=\"writable by %s (mode %04o, gid %u) and not sticky: another user could rename what is below it\"",
-		    plen, path, mode & S_IWOTH ? "others" : "its group", mode,
-		    (unsigned int)st->st_gid);
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"writable by %s (mode %04o, gid %u) and not sticky: another user could rename what is below it\"",
+		       plen, path, mode & S_IWOTH ? "others" : "its group",
+		       mode, (unsigned int)st->st_gid);
 		return -EPERM;
 	}
 	if (mode & S_IWOTH) {
-		say(why, whylen,
-		    "path=%.*s reason=\"writable by others (mode %04o); at or below the pin dir not even a sticky directory is accepted\"",
-		    plen, path, mode);
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"writable by others (mode %04o); at or below the pin dir not even a sticky directory is accepted\"",
+		       plen, path, mode);
 		return -EPERM;
 	}
 	if ((mode & S_IWGRP) && !gid_ok) {
 		if (allowed_gid == NO_GID)
-			say(why, whylen,
-			    "path=%.*s reason=\"group-writable (mode %04o, gid %u) and no group is allowed (reuseport setup --group)\"",
-			    plen, path, mode, (unsigned int)st->st_gid);
+			pt_say(why, whylen,
+			       "path=%.*s reason=\"group-writable (mode %04o, gid %u) and no group is allowed (reuseport setup --group)\"",
+			       plen, path, mode, (unsigned int)st->st_gid);
 		else
-			say(why, whylen,
-			    "path=%.*s reason=\"group-writable (mode %04o) by gid %u, not by the allowed gid %u\"",
-			    plen, path, mode, (unsigned int)st->st_gid,
-			    (unsigned int)allowed_gid);
+			pt_say(why, whylen,
+			       "path=%.*s reason=\"group-writable (mode %04o) by gid %u, not by the allowed gid %u\"",
+			       plen, path, mode, (unsigned int)st->st_gid,
+			       (unsigned int)allowed_gid);
 		return -EPERM;
 	}
 	return 0;
 }
 
-/* fstat an fd from open_nofollow() and apply the rules. */
-static int check_fd(int fd, bool strict, bool want_dir, uid_t euid,
-		    gid_t allowed_gid, const char *path, int plen, char *why,
-		    size_t whylen)
+/* fstat an fd from pt_open_nofollow() and apply the rules. */
+int pt_check_fd(int fd, bool strict, bool want_dir, uid_t euid,
+		gid_t allowed_gid, const char *path, int plen, char *why,
+		size_t whylen)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
 		int err = -errno;
 
-		say(why, whylen, "path=%.*s reason=\"cannot stat: %s\"", plen,
-		    path, strerror(-err));
+		pt_say(why, whylen, "path=%.*s reason=\"cannot stat: %s\"",
+		       plen, path, strerror(-err));
 		return err;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		say(why, whylen,
-		    "path=%.*s reason=\"is a symbolic link; " NOFOLLOW "\"",
-		    plen, path);
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"is a symbolic link; " NOFOLLOW "\"",
+		       plen, path);
 		return -ELOOP;
 	}
 	if (want_dir && !S_ISDIR(st.st_mode)) {
-		say(why, whylen,
-		    "path=%.*s reason=\"is a %s, not a directory\"", plen, path,
-		    type_name(st.st_mode));
+		pt_say(why, whylen,
+		       "path=%.*s reason=\"is a %s, not a directory\"", plen,
+		       path, pt_type_name(st.st_mode));
 		return -ENOTDIR;
 	}
 	return check_owner_mode(&st, strict, euid, allowed_gid, path, plen, why,
@@ -292,34 +289,34 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 	const char *c, *e;
 	int fd, nfd, err;
 
-	say(why, whylen, "%s", "");
+	pt_say(why, whylen, "%s", "");
 	if (!path || path[0] != '/') {
-		say(why, whylen, "path=%s reason=\"not an absolute path\"",
-		    path ? path : "(null)");
+		pt_say(why, whylen, "path=%s reason=\"not an absolute path\"",
+		       path ? path : "(null)");
 		return -EINVAL;
 	}
 	err = normalize(path, p, sizeof(p));
 	if (err) {
-		say(why, whylen, "path=%s reason=\"%s\"", path,
-		    err == -EINVAL ? "has a '.' or '..' component" :
-				     "too long");
+		pt_say(why, whylen, "path=%s reason=\"%s\"", path,
+		       err == -EINVAL ? "has a '.' or '..' component" :
+					"too long");
 		return err;
 	}
 	if (!trust_from || !*trust_from)
 		trust_from = "/";
 	if (trust_from[0] != '/' || normalize(trust_from, tf, sizeof(tf))) {
-		say(why, whylen,
-		    "path=%s reason=\"the trusted directory %s is not an absolute path without '.' or '..'\"",
-		    p, trust_from);
+		pt_say(why, whylen,
+		       "path=%s reason=\"the trusted directory %s is not an absolute path without '.' or '..'\"",
+		       p, trust_from);
 		return -EINVAL;
 	}
 	tf_len = strlen(tf);
 	if (tf_len > 1) {
 		if (strncmp(p, tf, tf_len) != 0 ||
 		    (p[tf_len] != '\0' && p[tf_len] != '/')) {
-			say(why, whylen,
-			    "path=%s reason=\"not at or below the trusted directory %s\"",
-			    p, tf);
+			pt_say(why, whylen,
+			       "path=%s reason=\"not at or below the trusted directory %s\"",
+			       p, tf);
 			return -EINVAL;
 		}
 		for (c = tf; *c; c++)
@@ -328,9 +325,9 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 
 	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return open_failed(-errno, "/", 1, NOFOLLOW, why, whylen);
-	err = check_fd(fd, depth == 0, true, euid, allowed_gid, "/", 1, why,
-		       whylen);
+		return pt_open_failed(-errno, "/", 1, NOFOLLOW, why, whylen);
+	err = pt_check_fd(fd, depth == 0, true, euid, allowed_gid, "/", 1, why,
+			  whylen);
 	if (err)
 		goto fail;
 
@@ -345,47 +342,47 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 		name[len] = '\0';
 		plen = (int)(e - p);
 
-		nfd = open_nofollow(fd, name, O_PATH, 0);
+		nfd = pt_open_nofollow(fd, name, O_PATH, 0);
 		if (nfd == -ENOENT && create && strict) {
 			if (mkdirat(fd, name, 0755) != 0 && errno != EEXIST) {
 				err = -errno;
-				say(why, whylen,
-				    "path=%.*s reason=\"cannot create: %s\"",
-				    plen, p, strerror(-err));
+				pt_say(why, whylen,
+				       "path=%.*s reason=\"cannot create: %s\"",
+				       plen, p, strerror(-err));
 				goto fail;
 			}
-			nfd = open_nofollow(fd, name, O_PATH, 0);
+			nfd = pt_open_nofollow(fd, name, O_PATH, 0);
 		}
 		if (nfd < 0) {
 			err = nfd;
 			if (err == -ENOENT && create)
-				say(why, whylen,
-				    "path=%.*s reason=\"does not exist (only levels at or below %s are created)\"",
-				    plen, p, tf);
+				pt_say(why, whylen,
+				       "path=%.*s reason=\"does not exist (only levels at or below %s are created)\"",
+				       plen, p, tf);
 			else if (err == -ENOENT)
-				say(why, whylen,
-				    "path=%.*s reason=\"does not exist\"", plen,
-				    p);
+				pt_say(why, whylen,
+				       "path=%.*s reason=\"does not exist\"",
+				       plen, p);
 			else
-				open_failed(err, p, plen, NOFOLLOW, why,
-					    whylen);
+				pt_open_failed(err, p, plen, NOFOLLOW, why,
+					       whylen);
 			goto fail;
 		}
-		raw_close(fd);
+		pt_raw_close(fd);
 		fd = nfd;
-		err = check_fd(fd, strict, true, euid, allowed_gid, p, plen,
-			       why, whylen);
+		err = pt_check_fd(fd, strict, true, euid, allowed_gid, p, plen,
+				  why, whylen);
 		if (err)
 			goto fail;
 	}
 	return fd;
 fail:
-	raw_close(fd);
+	pt_raw_close(fd);
 	return err;
 }
 
 /* "<path of dirfd>/<name>" for messages only; best effort. */
-static void describe(int dirfd, const char *name, char *buf, size_t len)
+void pt_describe(int dirfd, const char *name, char *buf, size_t len)
 {
 	char link[64];
 	ssize_t n = -1;
@@ -411,267 +408,18 @@ int rp_trusted_openat(int dirfd, const char *name, int flags, uid_t euid,
 	char shown[PATH_MAX];
 	int fd;
 
-	say(why, whylen, "%s", "");
-	describe(dirfd, name, shown, sizeof(shown));
-	if (!valid_name(name)) {
-		say(why, whylen,
-		    "path=%s reason=\"not a single path component\"", shown);
+	pt_say(why, whylen, "%s", "");
+	pt_describe(dirfd, name, shown, sizeof(shown));
+	if (!pt_valid_name(name)) {
+		pt_say(why, whylen,
+		       "path=%s reason=\"not a single path component\"", shown);
 		return -EINVAL;
 	}
-	fd = open_nofollow(dirfd, name, flags, 0600);
+	fd = pt_open_nofollow(dirfd, name, flags, 0600);
 	if (fd < 0)
-		return open_failed(fd, shown, (int)strlen(shown), NOFOLLOW, why,
-				   whylen);
-	return checked(fd, check_fd(fd, true, false, euid, allowed_gid, shown,
-				    (int)strlen(shown), why, whylen));
-}
-
-/* The mount id of an fd from /proc/self/fdinfo, or -1 when unknown. */
-static long long mnt_id_of(int fd)
-{
-	char p[64], buf[512], *m;
-	ssize_t n;
-	int f;
-
-	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
-	f = open(p, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	raw_close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	m = strstr(buf, "\nmnt_id:");
-	return m ? strtoll(m + 8, NULL, 10) : -1;
-}
-
-int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
-{
-	char shown[PATH_MAX];
-	struct stat pst, st, fst;
-	long long pmnt, mnt;
-	struct dirent *de;
-	int fd, err = 0;
-	DIR *d;
-
-	say(why, whylen, "%s", "");
-	describe(dirfd, name, shown, sizeof(shown));
-	if (!valid_name(name)) {
-		say(why, whylen,
-		    "path=%s reason=\"not a single path component; nothing removed\"",
-		    shown);
-		return -EINVAL;
-	}
-	if (fstat(dirfd, &pst) != 0 ||
-	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		err = -errno;
-		return refuse(err, -1, why, whylen,
-			      "path=%s reason=\"cannot stat: %s\"", shown,
-			      strerror(-err));
-	}
-	if (S_ISLNK(st.st_mode))
-		return refuse(
-			-ELOOP, -1, why, whylen,
-			"path=%s reason=\"is a symbolic link; not followed, nothing removed\"",
-			shown);
-	if (!S_ISDIR(st.st_mode))
-		return refuse(
-			-ENOTDIR, -1, why, whylen,
-			"path=%s reason=\"is a %s, not a directory; nothing removed\"",
-			shown, type_name(st.st_mode));
-	if (st.st_dev != pst.st_dev)
-		return refuse(
-			-EXDEV, -1, why, whylen,
-			"path=%s reason=\"on another filesystem than its parent (a mount point?); nothing removed\"",
-			shown);
-	fd = open_nofollow(dirfd, name, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return refuse(
-			fd, -1, why, whylen,
-			"path=%s reason=\"cannot open: %s; nothing removed\"",
-			shown, strerror(-fd));
-	if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev ||
-	    fst.st_ino != st.st_ino)
-		return refuse(
-			-EAGAIN, fd, why, whylen,
-			"path=%s reason=\"changed while being removed; nothing removed\"",
-			shown);
-	/* a bind mount of the same filesystem keeps st_dev */
-	pmnt = mnt_id_of(dirfd);
-	mnt = mnt_id_of(fd);
-	if (pmnt >= 0 && mnt >= 0 && pmnt != mnt)
-		return refuse(
-			-EXDEV, fd, why, whylen,
-			"path=%s reason=\"is a mount point; nothing removed\"",
-			shown);
-	d = fdopendir(fd);
-	if (!d) {
-		err = -errno;
-		return refuse(err, fd, why, whylen,
-			      "path=%s reason=\"cannot read: %s\"", shown,
-			      strerror(-err));
-	}
-
-	/* first look at everything, so a refusal removes nothing */
-	while ((errno = 0, de = readdir(d))) {
-		struct stat est;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(fd, de->d_name, &est, AT_SYMLINK_NOFOLLOW) != 0) {
-			if (errno == ENOENT)
-				continue;
-			err = -errno;
-			say(why, whylen,
-			    "path=%s reason=\"cannot stat entry %s: %s; nothing removed\"",
-			    shown, de->d_name, strerror(-err));
-			goto out;
-		}
-		if (S_ISDIR(est.st_mode)) {
-			say(why, whylen,
-			    "path=%s reason=\"contains the directory %s (a group holds only pinned objects); nothing removed\"",
-			    shown, de->d_name);
-			err = -ENOTEMPTY;
-			goto out;
-		}
-	}
-	if (errno) {
-		err = -errno;
-		say(why, whylen, "path=%s reason=\"cannot read: %s\"", shown,
-		    strerror(-err));
-		goto out;
-	}
-
-	/* flags 0: unlinkat never removes a directory, never follows */
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (unlinkat(fd, de->d_name, 0) != 0 && errno != ENOENT &&
-		    !err) {
-			err = -errno;
-			say(why, whylen,
-			    "path=%s reason=\"cannot remove entry %s: %s\"",
-			    shown, de->d_name, strerror(-err));
-		}
-	}
-	if (!err && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
-		err = -errno;
-		say(why, whylen,
-		    "path=%s reason=\"cannot remove the directory: %s\"", shown,
-		    strerror(-err));
-	}
-out:
-	closedir(d);
-	return err;
-}
-
-int rp_tmp_name(char *buf, size_t len, const char *name)
-{
-	uint64_t r;
-	ssize_t n;
-	int m;
-
-	if (!buf || !len || !valid_name(name))
-		return -EINVAL;
-	do {
-		n = getrandom(&r, sizeof(r), 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n != (ssize_t)sizeof(r))
-		return -EIO;
-	m = snprintf(buf, len, RP_TMP_NAME_PREFIX "%d-%016" PRIx64 "-%s",
-		     (int)getpid(), r, name);
-	if (m < 0)
-		return -EINVAL;
-	if ((size_t)m >= len || m > NAME_MAX) {
-		buf[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-#define LOG_OPEN_FLAGS                                                         \
-	(O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \
-	 O_NOCTTY)
-
-/* The type rule of the log file, for both the lstat and the fstat. */
-static int log_type_ok(const struct stat *st, const char *path, char *why,
-		       size_t whylen)
-{
-	if (S_ISREG(st->st_mode)) {
-		if (st->st_nlink <= 1)
-			return 0;
-		say(why, whylen,
-		    "path=%s reason=\"regular file with %lu hard links; a log file must have one (a planted link to another file is refused)\"",
-		    path, (unsigned long)st->st_nlink);
-		return -EMLINK;
-	}
-	if (S_ISLNK(st->st_mode)) {
-		say(why, whylen,
-		    "path=%s reason=\"is a symbolic link; " LOG_NOFOLLOW "\"",
-		    path);
-		return -ELOOP;
-	}
-	if (S_ISDIR(st->st_mode)) {
-		say(why, whylen,
-		    "path=%s reason=\"is a directory, not a regular file\"",
-		    path);
-		return -EISDIR;
-	}
-	if (S_ISCHR(st->st_mode)) {
-		say(why, whylen,
-		    "path=%s reason=\"is a character device, not a regular file (/dev/null and /dev/full are refused too; to log less leave REUSEPORT_LOG_FILE unset and set REUSEPORT_LOG=error)\"",
-		    path);
-		return -EINVAL;
-	}
-	say(why, whylen, "path=%s reason=\"is a %s, not a regular file\"", path,
-	    type_name(st->st_mode));
-	return -EINVAL;
-}
-
-int rp_open_log_file(const char *path, char *why, size_t whylen)
-{
-	struct stat st;
-	int fd, err;
-
-	say(why, whylen, "%s", "");
-	if (!path || path[0] != '/') {
-		say(why, whylen,
-		    "path=%s reason=\"not an absolute path; the log file must be named from /\"",
-		    path ? path : "(null)");
-		return -EINVAL;
-	}
-	/* before opening: a device is not even opened */
-	if (lstat(path, &st) == 0) {
-		err = log_type_ok(&st, path, why, whylen);
-		if (err)
-			return err;
-	}
-	fd = open(path, LOG_OPEN_FLAGS, 0640);
-	if (fd < 0) {
-		err = -errno;
-		if (err == -EISDIR)
-			say(why, whylen,
-			    "path=%s reason=\"is a directory, not a regular file\"",
-			    path);
-		else if (err == -ENXIO)
-			say(why, whylen,
-			    "path=%s reason=\"is a FIFO without a reader or a socket, not a regular file\"",
-			    path);
-		else
-			open_failed(err, path, (int)strlen(path), LOG_NOFOLLOW,
-				    why, whylen);
-		return err;
-	}
-	/* after opening: what was opened is what counts */
-	if (fstat(fd, &st) != 0) {
-		err = -errno;
-		return refuse(err, fd, why, whylen,
-			      "path=%s reason=\"cannot stat: %s\"", path,
-			      strerror(-err));
-	}
-	return checked(fd, log_type_ok(&st, path, why, whylen));
+		return pt_open_failed(fd, shown, (int)strlen(shown), NOFOLLOW,
+				      why, whylen);
+	return pt_checked(fd,
+			  pt_check_fd(fd, true, false, euid, allowed_gid, shown,
+				      (int)strlen(shown), why, whylen));
 }

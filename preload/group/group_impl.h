@@ -12,6 +12,10 @@ __attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
 int rp_close_keep_errno(int fd);
 
 /* pins.c */
+/* dir (at or below the pin dir) passes the trust rules; create if missing. */
+int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir,
+		      bool create);
+int rp_pins_check_bpffs(const char *path);
 int rp_pins_get(const char *dir, const char *name);
 void *rp_pins_map_state(int fd);
 /*

@@ -15,16 +15,17 @@
  * $REUSEPORT_PIN_DIR, else /sys/fs/bpf/reuseport when PATH is below it,
  * else PATH itself; --euid defaults to this process's euid.
  *
- * The helpers are built one source file each (Makefile), so the code under
- * test is included here rather than linked.
+ * Linked with the code under test (Makefile: HELPER_LINK_pintrust_cli).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../../preload/common/pintrust.c"
+#include "pintrust.h"
 
 static int usage(void)
 {

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reuseport cleanup: remove the groups nobody uses (no live member), never
+ * through a link, never the ones reuseport setup prepared unless --all.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "names.h"
+#include "opts.h"
+#include "pintrust.h"
+#include "registry_names.h"
+#include "sys.h"
+
+struct cleanup {
+	int nsfd; /* the namespace directory, opened by the trust rules */
+	bool dry;
+	bool all; /* also groups handed to a user or group by setup */
+	int removed;
+	int kept;
+};
+
+/* Pins not root's alone: a group prepared by reuseport setup --user/--group. */
+static bool handed_over(const char *dir, struct stat *sb)
+{
+	char p[PATH_MAX + 8];
+
+	snprintf(p, sizeof(p), "%s/socks", dir);
+	return lstat(p, sb) == 0 &&
+	       (sb->st_uid != 0 || sb->st_gid != 0 || (sb->st_mode & 0077));
+}
+
+/* Prepared by reuseport setup (with or without --user/--group). */
+static bool prepared(const struct rp_group_view *g)
+{
+	return !g->err && (g->st->hdr.flags & RP_HDR_PREPARED);
+}
+
+static void cleanup_group(const struct rp_group_view *g, void *arg)
+{
+	struct cleanup *c = arg;
+	struct stat sb;
+	bool dead;
+
+	if (g->tmp) {
+		/* a creator died between pinning and publishing */
+		int pid = atoi(g->name + strlen(RP_TMP_PREFIX));
+
+		dead = pid > 0 && rp_pid_gone(pid);
+	} else if (!g->err) {
+		dead = count_live(g->st, g->socks_fd) == 0;
+	} else {
+		printf("not a libreuseport group, left alone: %s (%s)\n",
+		       g->dir, rp_group_last_error());
+		c->kept++;
+		return;
+	}
+	if (!dead) {
+		c->kept++;
+		return;
+	}
+	memset(&sb, 0, sizeof(sb));
+	if (!g->tmp && !c->all && (handed_over(g->dir, &sb) || prepared(g))) {
+		/* its servers cannot create it again: no capability */
+		printf("kept: %s (pins of uid %u gid %u mode %04o, as reuseport setup --user/--group leaves them; --all removes it)\n",
+		       g->dir, (unsigned)sb.st_uid, (unsigned)sb.st_gid,
+		       (unsigned)(sb.st_mode & 07777));
+		c->kept++;
+		return;
+	}
+	if (!c->dry) {
+		char why[512];
+
+		/* never through a link, never outside this directory */
+		if (rp_remove_group_dirat(c->nsfd, g->name, why, sizeof(why))) {
+			printf("not removed: %s\n", why);
+			c->kept++;
+			return;
+		}
+	}
+	printf("%s %s\n", c->dry ? "would remove" : "removed", g->dir);
+	c->removed++;
+}
+
+static void cleanup_ns(const char *ns_dir, void *arg)
+{
+	struct cleanup *c = arg;
+	char why[512];
+
+	c->nsfd = rp_trusted_dir(ns_dir, cfg.pin_dir, geteuid(), (gid_t)-1,
+				 false, why, sizeof(why));
+	if (c->nsfd < 0) {
+		printf("left alone: %s\n", why);
+		c->kept++;
+		return;
+	}
+	rp_walk_groups(ns_dir, true, cleanup_group, c);
+	close(c->nsfd);
+	if (!c->dry)
+		rmdir(ns_dir); /* only succeeds when empty */
+}
+
+/* Remove dead groups of every namespace under the pin dir's layout dir. */
+int cmd_cleanup(int argc, char **argv)
+{
+	struct cleanup c = { 0 };
+	int n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run"))
+			c.dry = true;
+		else if (!strcmp(argv[i], "--all"))
+			c.all = true;
+		else
+			return usage(stderr, 2);
+	}
+	n = rp_walk_namespaces(&cfg, cleanup_ns, &c);
+	if (n < 0) {
+		printf("nothing to clean in %s/v%d (%s)\n", cfg.pin_dir,
+		       RP_LAYOUT, strerror(-n));
+		return 0;
+	}
+	printf("%d group(s) %s, %d kept\n", c.removed,
+	       c.dry ? "to remove" : "removed", c.kept);
+	return 0;
+}
