@@ -65,3 +65,22 @@ wait_for 10 grep -q "done" "$RP_TMP/raw.out" || fail "raw server did not finish"
 wait_active_zero $port || fail "active stays counted after close_range/syscall(SYS_close): $("$RP_CLI" status)"
 pass_msg "close_range and syscall(SYS_close): active back to 0"
 kill "$raw"
+
+# node under reuseport run: a rolling restart of idle instances drains on
+# the kernel's count of open connections, so it never waits for --grace
+port=8392
+"$RP_CLI" run -n 2 --grace 60 --lib "$RP_LIB" -- node "$RP_ITEST_DIR/node_server.js" $port "n{i}" \
+	>"$RP_TMP/sup.log" 2>&1 &
+sup=$!
+rp_on_exit "kill $sup 2>/dev/null"
+wait_for 15 bash -c "'$RP_CLI' status | grep -c ' live ' | grep -qx 2" || fail "node instances: $(cat "$RP_TMP/sup.log")"
+out=$(rpclient http --port $port --path / -n 40 -c 4)
+assert_eq "$(jget "$out" ok)" 40 "requests to supervised node"
+kill -HUP $sup
+wait_for 50 grep -q "event=rolling_done" "$RP_TMP/sup.log" ||
+	fail "rolling restart did not finish: $(cat "$RP_TMP/sup.log")"
+if grep -q "event=drain_timeout" "$RP_TMP/sup.log"; then
+	fail "a drain waited for --grace: $(grep event=drain "$RP_TMP/sup.log")"
+fi
+pass_msg "rolling restart of node: every drain ended on a count of 0, none on --grace"
+grep "event=drain " "$RP_TMP/sup.log" | sed 's/^/    /'
