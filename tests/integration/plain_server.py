@@ -1,16 +1,27 @@
 #!/usr/bin/env python3
-"""plain_server.py PORT ID: an HTTP server that sets SO_REUSEPORT itself and
-answers ID (one request per connection). Run without the shim it is a
-kernel reuseport group member that libreuseport never registered."""
+"""plain_server.py PORT ID [--drop]: an HTTP server that answers ID (one
+request per connection).
+
+Without the shim it sets SO_REUSEPORT itself: a kernel reuseport group
+member that libreuseport never registered. With --drop it binds as root,
+drops to nobody, and only then listens (as varnish's jail and other
+privilege-dropping servers do)."""
+import os
 import socket
 import sys
 
 port, ident = int(sys.argv[1]), sys.argv[2].encode()
+drop = "--drop" in sys.argv[3:]
 s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+if not drop:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 s.bind(("127.0.0.1", port))
+if drop:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
 s.listen(64)
-print("ready", flush=True)
+print("ready uid=%d" % os.getuid(), flush=True)
 while True:
     c, _ = s.accept()
     try:

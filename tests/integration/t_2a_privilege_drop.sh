@@ -9,7 +9,7 @@ need_cli
 
 port=8420
 for i in 1 2; do
-	rp_spawn "d$i" "$PY" "$RP_ITEST_DIR/drop_priv_server.py" $port "d$i"
+	rp_spawn "d$i" "$PY" "$RP_ITEST_DIR/plain_server.py" $port "d$i" --drop
 	wait_log "d$i" "ready uid=65534" || fail "d$i did not start"
 done
 shim=$(cat "$(rp_logfile d1)" "$(rp_logfile d2)" | grep -c '^libreuseport:' || true)
