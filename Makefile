@@ -25,7 +25,7 @@ UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 INCS     := -Ibpf -Ipreload/common -Ipreload/shim -Ipreload/group -Ipreload/cli -I$(BUILD)
 CPPFLAGS += -D_GNU_SOURCE $(INCS)
-BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden
+BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -81,7 +81,7 @@ $(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
 $(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/shim/libreuseport.map
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/shim/libreuseport.map \
-		-o $@ $(PRELOAD_OBJS) -ldl -lpthread
+		-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -o $@ $(PRELOAD_OBJS) -ldl -lpthread
 
 $(BUILD)/libreuseport-steer.so: $(STEER_OBJS) preload/group/libreuseport-steer.map
 	$(call msg,LD,$@)
@@ -96,13 +96,14 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 HELPER_LINK_kdiag_check := preload/group/kdiag.c
 HELPER_LINK_pintrust_cli := preload/common/pintrust.c preload/common/pinremove.c \
 	preload/common/logfile.c
+HELPER_LIBS_uring_acceptsrv := -luring
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
 $(BUILD)/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D) $(BUILD)/deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -MMD -MP \
-		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*)
+		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*) $(HELPER_LIBS_$*)
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
 $(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \
