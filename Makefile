@@ -37,7 +37,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test check unit integration fuzz tsan demo bench install uninstall \
+.PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
 	clean format check-format shellcheck deps
 
 COMMON_SRCS := $(wildcard preload/common/*.c)
@@ -158,10 +158,15 @@ unit: $(UNIT_TESTS)
 integration: all
 	$(Q)tests/run-integration
 
+# The kernel's reuseport selftests, from Debian's linux-source-6.1 (for
+# t_60_kernel_selftests, which also builds them when needed)
+kselftests:
+	$(Q)tests/kselftests/build.sh $(BUILD)/kselftests
+
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
-	tests/helpers/*.c tests/unit/*.c tests/unit/*.h)
+	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
-	tests/run-integration tests/integration/*.sh .ci/run)
+	tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run)
 
 format:
 	clang-format -i $(FORMAT_FILES)
