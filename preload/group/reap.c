@@ -74,8 +74,19 @@ static void reap_one(const struct rp_group_view *g, void *arg)
 
 int rp_group_reap(const struct rp_config *cfg, const char *ns_dir)
 {
+	/*
+	 * A walk opens every group of the netns: once per grace period and
+	 * process, or a process that binds many ports (UDP senders on fixed
+	 * source ports) pays for all groups at every creation.
+	 */
+	static uint64_t last_ns;
+	uint64_t now = rp_now_ns();
 	struct reap r = { .cfg = cfg };
 	char why[512];
+
+	if (last_ns && now - last_ns < REAP_GRACE_NS)
+		return 0;
+	last_ns = now;
 
 	r.nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1,
 				false, why, sizeof(why));
