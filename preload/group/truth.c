@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -124,6 +125,18 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 	char list[8 * 12] = "";
 	int n = unregistered(st, socks_fd, inodes, 8, true);
 	uint32_t before;
+
+	/*
+	 * Members that start together are in the kernel group for the
+	 * moment between their listen() and their registration: look again
+	 * before calling anyone unregistered.
+	 */
+	if (n > 0 && (uint32_t)n != st->hdr.unregistered) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		n = unregistered(st, socks_fd, inodes, 8, true);
+	}
 
 	if (n < 0)
 		return n;
