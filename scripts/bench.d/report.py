@@ -330,7 +330,7 @@ if "redis" in meta or "redis" in notes:
                     " ".join("/".join(map(str, a)) for a in acc) if v == "two-shim" and acc else "-"))
         L.append("")
         L.append("With %s CPUs and a one-thread client using one of them, two servers share the "
-                 "remaining CPU: the ideal 2-instance ratio here is about 1 (BENCHMARKS.md: 2 minus the "
+                 "remaining CPU: the ideal 2-instance ratio here is about 1 (docs/BENCHMARKS.md: 2 minus the "
                  "client's share); a gain needs spare cores. The accepted counts (both tests, plus "
                  "redis-benchmark's own probe connection) are the group's, summed over -P 1 and -P 16."
                  % m.get("cpus", "?"))
