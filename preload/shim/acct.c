@@ -212,11 +212,6 @@ int rp_duped(int oldfd, int newfd, bool replaced)
 	return newfd;
 }
 
-void rp_dup_onto(int newfd)
-{
-	rp_register_before_dup2(newfd);
-}
-
 long rp_syscall(long n, const long a[6])
 {
 	long ret;

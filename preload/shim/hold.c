@@ -84,9 +84,12 @@ void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa)
 	if (rp_make_key(fd, kind, sa, &key) || rp_app_group(key.name) ||
 	    !rp_load_steer())
 		goto out;
+	/* a number we never saw closed: what it held is stale */
+	if (take_held(fd, &h))
+		rp_hold_release(&h);
 	for (i = 0; i < MAX_HELD && held[i].sock >= 0; i++)
 		;
-	if (i == MAX_HELD || take_held(fd, &h))
+	if (i == MAX_HELD)
 		goto out;
 	/* a failure here is retried, and reported, at listen */
 	if (rp_steer->open(&rp_cfg, &key, &h))
@@ -105,12 +108,30 @@ out:
 
 void rp_register_forget_sock(int sock)
 {
+	pthread_mutex_lock(&rp_reg_lock);
+	rp_hold_drop(sock);
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
+/* Locked. Every held handle that uses fd now uses to (-1: gone). */
+static void renumber(int fd, int to)
+{
+	for (int i = 0; i < MAX_HELD; i++) {
+		if (held[i].sock < 0)
+			continue;
+		if (held[i].h.socks_fd == fd)
+			held[i].h.socks_fd = to;
+		if (held[i].h.prog_fd == fd)
+			held[i].h.prog_fd = to;
+	}
+}
+
+void rp_hold_drop(int sock)
+{
 	struct rp_handle h;
 
-	pthread_mutex_lock(&rp_reg_lock);
 	if (take_held(sock, &h))
 		rp_hold_release(&h);
-	pthread_mutex_unlock(&rp_reg_lock);
 }
 
 /*
@@ -119,7 +140,7 @@ void rp_register_forget_sock(int sock)
  * the way first, high up, so its group is still open at listen.
  */
 #define HELD_FD_FLOOR 512
-void rp_register_before_dup2(int newfd)
+void rp_dup_onto(int newfd)
 {
 	struct rp_fdent e;
 	int moved;
@@ -130,14 +151,7 @@ void rp_register_before_dup2(int newfd)
 	moved = libc.fcntl(newfd, F_DUPFD_CLOEXEC, HELD_FD_FLOOR);
 	if (moved >= 0) {
 		mark_held(moved, true);
-		for (int i = 0; i < MAX_HELD; i++) {
-			if (held[i].sock < 0)
-				continue;
-			if (held[i].h.socks_fd == newfd)
-				held[i].h.socks_fd = moved;
-			if (held[i].h.prog_fd == newfd)
-				held[i].h.prog_fd = moved;
-		}
+		renumber(newfd, moved);
 		/* the number is the application's now */
 		rp_fd_clear(newfd);
 	}
@@ -147,13 +161,6 @@ void rp_register_before_dup2(int newfd)
 void rp_register_held_closed(int fd)
 {
 	pthread_mutex_lock(&rp_reg_lock);
-	for (int i = 0; i < MAX_HELD; i++) {
-		if (held[i].sock < 0)
-			continue;
-		if (held[i].h.socks_fd == fd)
-			held[i].h.socks_fd = -1;
-		if (held[i].h.prog_fd == fd)
-			held[i].h.prog_fd = -1;
-	}
+	renumber(fd, -1);
 	pthread_mutex_unlock(&rp_reg_lock);
 }

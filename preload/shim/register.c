@@ -32,13 +32,7 @@
 #define SO_BINDTOIFINDEX 62
 #endif
 
-/*
- * Register fd after the real listen()/bind() succeeded. On failure the
- * socket is still a member of the kernel group but not steerable, so make
- * sure it is not starved: mark the group unsteered (the program then lets
- * the kernel hash over all members) or, without access to the group's
- * state, detach the program from the kernel group.
- */
+/* No program on the socket's kernel group: the kernel hash for all. */
 void rp_detach(int fd)
 {
 	int zero = 0;
@@ -92,6 +86,13 @@ void rp_register_app_program(int fd, struct rp_fdent *e)
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 
+/*
+ * Register fd after the real listen()/bind() succeeded. On failure the
+ * socket is still a member of the kernel group but not steerable, so make
+ * sure it is not starved: mark the group unsteered (the program then lets
+ * the kernel hash over all members) or, without access to the group's
+ * state, detach the program from the kernel group.
+ */
 static int join(int fd, const struct rp_group_key *key, struct rp_handle *h,
 		struct rp_fdent *e, const char *call)
 {
@@ -160,6 +161,7 @@ int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 	err = rp_make_key(fd, kind, sa, &key);
 	if (!err && ((e->flags & RP_FD_APP_PROG) || rp_app_group(key.name))) {
 		/* the application steers this group itself */
+		rp_hold_drop(fd);
 		ret = kernel_call(fd, c);
 		saved = errno;
 		if (ret == 0 && (e->flags & RP_FD_APP_PROG))

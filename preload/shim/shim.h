@@ -22,7 +22,7 @@ long rp_syscall(long n, const long a[6]);
 /* After a real dup-like call made newfd a copy of oldfd; replaced: dup2/3
  * closed whatever newfd was. */
 int rp_duped(int oldfd, int newfd, bool replaced);
-/* Before a real dup2/dup3 onto newfd. */
+/* Before a real dup2/dup3 onto newfd: a held pin fd there moves away. */
 void rp_dup_onto(int newfd);
 
 #endif

@@ -48,6 +48,8 @@ int rp_hold_prepare(int fd, const struct rp_group_key *key,
 		    struct rp_handle *h);
 /* Close a handle and drop its fd-table marks. Locked. */
 void rp_hold_release(struct rp_handle *h);
+/* Release what is held for socket sock, if anything. Locked. */
+void rp_hold_drop(int sock);
 
 /* register.c: the real bind/listen with registration around it */
 enum op { OP_NONE, OP_BIND, OP_LISTEN };
@@ -80,8 +82,6 @@ void rp_register_app_program(int fd, struct rp_fdent *e);
 void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa);
 /* The socket sock is closed: release what was held for it. */
 void rp_register_forget_sock(int sock);
-/* Before dup2/dup3 onto newfd: move a held pin fd out of the way. */
-void rp_register_before_dup2(int newfd);
 /* The application closed (or replaced) one of the held pin fds. */
 void rp_register_held_closed(int fd);
 /* This process's unregistered member of st is gone. */
