@@ -65,13 +65,8 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 	struct stat sb;
 	bool dead;
 
-	if (g->tmp) {
-		/* a creator died between pinning and publishing */
-		int pid = atoi(g->name + strlen(RP_TMP_PREFIX));
-
-		dead = pid > 0 && rp_pid_gone(pid);
-	} else if (!g->err) {
-		dead = count_live(g->st, g->socks_fd) == 0;
+	if (g->tmp || !g->err) {
+		dead = rp_group_dead(g, 0);
 	} else {
 		printf("not a libreuseport group, left alone: %s (%s)\n",
 		       g->dir, rp_group_last_error());

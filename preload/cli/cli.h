@@ -30,9 +30,8 @@ typedef int (*group_fn)(const char *name, const char *dir, struct rp_state *st,
  */
 int for_each_group(group_fn fn, void *arg);
 
-/* Slots in use (1 + the highest ever claimed), and how many are live. */
+/* Slots in use (1 + the highest ever claimed). */
 uint32_t nslots(const struct rp_state *st);
-unsigned int count_live(const struct rp_state *st, int socks_fd);
 /* Decimal, no sign, at most max. */
 bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 

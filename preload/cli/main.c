@@ -117,15 +117,6 @@ uint32_t nslots(const struct rp_state *st)
 	return n > RP_MAX_SLOTS ? RP_MAX_SLOTS : n;
 }
 
-unsigned int count_live(const struct rp_state *st, int socks_fd)
-{
-	unsigned int live = 0;
-
-	for (uint32_t i = 0; i < nslots(st); i++)
-		live += rp_group_slot_live(socks_fd, i, NULL);
-	return live;
-}
-
 bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;

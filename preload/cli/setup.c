@@ -280,7 +280,7 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 		printf("%s: group %s (policy %s, %u slots, %u live; pins owned by %s, mode %04o)\n",
 		       err == 0 ? "created" : "exists", dir,
 		       rp_policy_name(st->hdr.policy), st->hdr.max_slots,
-		       count_live(st, sfd), who,
+		       rp_group_live_slots(st, sfd, 0), who,
 		       (unsigned)(sb.st_mode & 07777));
 		if (err == 1 && st->hdr.max_slots != gcfg->max_slots)
 			printf("note: %s keeps its %u slots (a group's size is fixed when it is created)\n",

@@ -31,8 +31,8 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 	if (o->json) {
 		printf("%s\n    {\"name\": \"%s\", \"policy\": \"%s\", \"max_slots\": %u, \"live\": %u, \"unsteered\": %u, \"unregistered\": %d, \"max_generation\": %u, \"counters\": {",
 		       o->first ? "" : ",", name, rp_policy_name(h->policy),
-		       h->max_slots, count_live(st, socks_fd), h->unsteered,
-		       unreg, h->max_generation);
+		       h->max_slots, rp_group_live_slots(st, socks_fd, 0),
+		       h->unsteered, unreg, h->max_generation);
 		for (int c = 0; c < RP_CNT_MAX; c++)
 			printf("%s\"%s\": %llu", c ? ", " : "",
 			       rp_counter_name((enum rp_counter)c),
@@ -41,7 +41,7 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 	} else {
 		printf("group %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
 		       name, rp_policy_name(h->policy),
-		       count_live(st, socks_fd), h->max_slots,
+		       rp_group_live_slots(st, socks_fd, 0), h->max_slots,
 		       h->max_generation,
 		       h->unsteered || h->unregistered ?
 			       "  UNSTEERED (members outside the map: kernel hash)" :
@@ -187,7 +187,8 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 	}
 	if (m->kind == M_LIVE) {
 		printf("%s{group=\"%s\",policy=\"%s\"} %u\n", m->name, name,
-		       rp_policy_name(h->policy), count_live(st, socks_fd));
+		       rp_policy_name(h->policy),
+		       rp_group_live_slots(st, socks_fd, 0));
 		return 0;
 	}
 	for (uint32_t i = 0; i < nslots(st); i++) {

@@ -163,6 +163,15 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
  */
 int rp_pins_probe_load(const struct rp_config *cfg);
 
+/* Live slots of a group, those of process except (0: none) left out. */
+unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,
+				 pid_t except);
+/*
+ * Nobody uses this walker entry: a temporary directory whose creator is
+ * gone, or a group at least min_age_ns old with no live slot.
+ */
+bool rp_group_dead(const struct rp_group_view *g, uint64_t min_age_ns);
+
 /* Remove a group directory's pins and the directory: 0 or -errno. */
 int rp_pins_remove(const char *dir);
 

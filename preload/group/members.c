@@ -271,3 +271,16 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 		max, max);
 	return -ENOSPC;
 }
+
+unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,
+				 pid_t except)
+{
+	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	unsigned int live = 0;
+
+	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+		if (rp_group_slot_live(socks_fd, i, NULL) &&
+		    (!except || st->slots[i].pid != (uint32_t)except))
+			live++;
+	return live;
+}

@@ -25,45 +25,31 @@
 /* A group younger than this may be about to get its first member. */
 #define REAP_GRACE_NS (10ull * 1000000000ull)
 
-static unsigned int live_slots(const struct rp_state *st, int socks_fd,
-			       pid_t except)
-{
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
-	unsigned int live = 0;
-
-	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
-		if (rp_group_slot_live(socks_fd, i, NULL) &&
-		    (!except || st->slots[i].pid != (uint32_t)except))
-			live++;
-	return live;
-}
-
 struct reap {
 	const struct rp_config *cfg;
 	int nsfd;
 	int removed;
 };
 
-static void reap_one(const struct rp_group_view *g, void *arg)
+bool rp_group_dead(const struct rp_group_view *g, uint64_t min_age_ns)
 {
-	struct reap *r = arg;
-	char why[512];
-	uint64_t age;
-	bool dead;
-
 	if (g->tmp) {
 		/* a creator that died between pinning and publishing */
 		int pid = atoi(g->name + strlen(RP_TMP_PREFIX));
 
-		dead = pid > 0 && pid != getpid() && rp_pid_gone(pid);
-	} else if (!g->err) {
-		age = rp_now_ns() - g->st->hdr.created_ns;
-		dead = age > REAP_GRACE_NS &&
-		       !live_slots(g->st, g->socks_fd, 0);
-	} else {
-		return; /* not ours to judge */
+		return pid > 0 && pid != getpid() && rp_pid_gone(pid);
 	}
-	if (!dead)
+	return !g->err && rp_now_ns() - g->st->hdr.created_ns >= min_age_ns &&
+	       !rp_group_live_slots(g->st, g->socks_fd, 0);
+}
+
+static void reap_one(const struct rp_group_view *g, void *arg)
+{
+	struct reap *r = arg;
+	char why[512];
+
+	if (!rp_group_dead(g, REAP_GRACE_NS) ||
+	    (!g->tmp && (g->st->hdr.flags & RP_HDR_PREPARED)))
 		return;
 	if (rp_remove_group_dirat(r->nsfd, g->name, why, sizeof(why)) == 0) {
 		pr_info("event=reap group=%s reason=\"no live member\"",
@@ -138,7 +124,7 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 		return;
 	/* every live member is one of this process's sockets */
 	if (!(st->hdr.flags & RP_HDR_PREPARED) &&
-	    !live_slots(st, socks_fd, getpid())) {
+	    !rp_group_live_slots(st, socks_fd, getpid())) {
 		snprintf(ns, sizeof(ns), "%s", dir);
 		*strrchr(ns, '/') = '\0';
 		nsfd = rp_trusted_dir(ns, cfg->pin_dir, geteuid(), (gid_t)-1,
