@@ -241,8 +241,9 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 {
 	char dir[PATH_MAX];
 	struct rp_state *st;
+	struct rp_handle h;
 	uint64_t cookie = 0;
-	int socks_fd = -1, err, slot;
+	int err, slot;
 
 	memset(out, 0, sizeof(*out));
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
@@ -252,23 +253,18 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	if (rp_group_open_dir(dir, &st, NULL, NULL) != 0)
 		return -ENOENT;
 	rp_group_unmap(st);
-	err = rp_group_prepare(cfg, key, &st);
-	if (err)
-		return err;
-	socks_fd = rp_pins_get(dir, "socks");
-	if (socks_fd < 0)
-		return -EACCES;
-	err = socket_cookie(fd, &cookie);
-	if (err)
-		goto out;
-	slot = rp_members_find_own(socks_fd, st, cookie);
-	if (slot < 0) {
-		err = -ENOENT;
-		goto out;
+	err = rp_group_open(cfg, key, &h);
+	if (!err)
+		err = socket_cookie(fd, &cookie);
+	if (!err) {
+		slot = rp_members_find_own(h.socks_fd, h.st, cookie);
+		if (slot < 0) {
+			err = -ENOENT;
+		} else {
+			out->already = true;
+			member_at(out, h.st, slot, cookie);
+		}
 	}
-	out->already = true;
-	member_at(out, st, slot, cookie);
-out:
-	rp_close_keep_errno(socks_fd);
+	rp_group_close(&h);
 	return err;
 }
