@@ -25,10 +25,11 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "pintrust.h"
 #include "steer.h"
 
-/* Directories being built before publication: "tmp-<pid>-<tid>-<name>". */
-#define RP_TMP_PREFIX "tmp-"
+/* Directories being built before publication: "tmp-<pid>-<random>-<name>". */
+#define RP_TMP_PREFIX RP_TMP_NAME_PREFIX /* rp_tmp_name() makes them */
 
 struct rp_group_key {
 	int proto; /* IPPROTO_TCP / IPPROTO_UDP */
