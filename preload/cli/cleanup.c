@@ -122,6 +122,7 @@ static void cleanup_ns(const char *ns_dir, void *arg)
 int cmd_cleanup(int argc, char **argv)
 {
 	struct cleanup c = { 0 };
+	char at[PATH_MAX];
 	int n;
 
 	for (int i = 1; i < argc; i++) {
@@ -130,9 +131,15 @@ int cmd_cleanup(int argc, char **argv)
 		else if (!strcmp(argv[i], "--all"))
 			c.all = true;
 		else
-			return usage(stderr, 2);
+			return cli_usage_error(
+				argv[0], "unexpected argument %s", argv[i]);
 	}
 	n = rp_walk_namespaces(&cfg, cleanup_ns, &c);
+	if (n < 0 && cli_bpffs_at(cfg.pin_dir, at, sizeof(at)) != 1) {
+		printf("nothing to clean: bpffs is not mounted on %s (%s is not on a bpf filesystem)\n",
+		       at, cfg.pin_dir);
+		return 0;
+	}
 	if (n < 0) {
 		printf("nothing to clean in %s/v%d (%s)\n", cfg.pin_dir,
 		       RP_LAYOUT, strerror(-n));

@@ -11,24 +11,66 @@
 #include "group.h"
 
 extern struct rp_config cfg;
-extern const char *only_group; /* --group NAME */
+extern const char *only_group; /* --group SPEC as written */
 
-int usage(FILE *f, int status);
 /*
- * For what getopt returned that the parser does not handle: -h/--help,
- * usage on stdout, 0; anything else, usage on stderr, 2.
+ * Usage errors (exit status 2): "reuseport: [CMD: ]MESSAGE" on stderr,
+ * then "try 'reuseport [CMD ]--help'"; returns 2.
  */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "unknown option OPT; accepted: ..." (the command table's options) */
+int cli_bad_option(const char *cmd, const char *opt);
+/*
+ * usage(stdout, 0): the global usage, 0. usage(stderr, 2): the running
+ * command's synopsis as a usage error, 2.
+ */
+int usage(FILE *f, int status);
+/* For getopt's result: 'h' as usage(stdout, 0), else usage(stderr, 2). */
 int usage_for(int opt);
+
+/*
+ * GROUP-SPEC (select.c, the one parser): [tcp:|udp:][ADDR:]PORT, ADDR an
+ * IPv4 address or [IPv6], or (name_ok) a pin name such as
+ * tcp4_127-0-0-1_8080. What is not written is 0: any.
+ */
+struct cli_spec {
+	int proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	int family; /* AF_INET / AF_INET6 when an address is given */
+	uint8_t addr[16]; /* network order */
+	uint16_t port; /* host order */
+	char name[96]; /* the pin-name form */
+};
+int cli_parse_spec(const char *spec, bool name_ok, struct cli_spec *out);
+/* Does the group (its header, else its pin name) match the spec? */
+bool cli_spec_match(const struct cli_spec *s, const char *name,
+		    const struct rp_state *st);
+/* --group SPEC: parse it once for the walker; 0, or 2 (usage error said). */
+int cli_select(const char *spec);
+/*
+ * rp_is_bpffs() of path, or of its nearest existing ancestor (written to
+ * found): 1 on a bpf filesystem, 0 not, -errno.
+ */
+int cli_bpffs_at(const char *path, char *found, size_t len);
 
 /* A group as the commands see it; returning nonzero marks a failure. */
 typedef int (*group_fn)(const char *name, const char *dir, struct rp_state *st,
 			int socks_fd, void *arg);
 /*
- * fn for every group of this network namespace (or only --group), after
- * taking back what dead processes left. Groups that cannot be opened are
- * reported on stderr. -1 if anything failed.
+ * fn for every group of this network namespace (only those --group
+ * selects). Read-only: fn gets a private copy of the state in which the
+ * shares of dead processes are taken back; nothing shared is written.
+ * -1 (said on stderr) if anything failed, bpffs is not mounted on the pin
+ * dir, or --group matches no group; 0 also when there are no groups.
  */
 int for_each_group(group_fn fn, void *arg);
+/*
+ * The same for the commands that change state: fn gets the shared state,
+ * the shares of dead processes taken back first; no group is a failure.
+ */
+int for_each_group_rw(group_fn fn, void *arg);
+/* The selected groups: their number (names in list), or -1. */
+int cli_selected_groups(char *list, size_t len);
 
 /* Slots in use (1 + the highest ever claimed). */
 uint32_t nslots(const struct rp_state *st);
@@ -37,6 +79,7 @@ bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 /* action: 0 drain, 1 undrain, 2 weight */
 int cmd_target(int argc, char **argv, int action);
 int cmd_policy(int argc, char **argv);

@@ -82,30 +82,62 @@ static int apply_target(const char *name, const char *dir, struct rp_state *st,
 	return 0;
 }
 
+/* A slot index means something in one group only. */
+static int one_group_for(const char *cmd, unsigned long slot)
+{
+	char names[512];
+	int n = cli_selected_groups(names, sizeof(names));
+
+	if (n <= 1)
+		return 0;
+	return cli_usage_error(
+		cmd,
+		"slot %lu is ambiguous: %d groups are selected (%s); select one with --group SPEC (a PORT, ADDR:PORT, tcp:PORT or pin name)",
+		slot, n, names);
+}
+
 int cmd_target(int argc, char **argv, int action)
 {
 	struct target t = { .action = action };
 	unsigned long w;
+	int want = action == 2 ? 3 : 2, err;
 
-	if (argc != (action == 2 ? 3 : 2) || !parse_target(argv[1], &t))
-		return usage(stderr, 2);
+	if (argc < want)
+		return cli_usage_error(
+			argv[0], "missing %s; usage: reuseport %s PID|SLOT%s",
+			argc < 2 ? "PID|SLOT" : "N (1..10000)", argv[0],
+			action == 2 ? " N" : "");
+	if (argc > want)
+		return cli_usage_error(argv[0], "unexpected argument %s",
+				       argv[want]);
+	if (!parse_target(argv[1], &t))
+		return cli_usage_error(
+			argv[0],
+			"%s is neither a PID nor a slot; accepted: PID, SLOT (decimal numbers), pid:PID, slot:SLOT",
+			argv[1]);
 	if (action == 2) {
-		if (!cli_parse_ulong(argv[2], 10000, &w) || w == 0) {
-			fprintf(stderr, "reuseport: weight must be 1..10000\n");
-			return 2;
-		}
+		if (!cli_parse_ulong(argv[2], 10000, &w) || w == 0)
+			return cli_usage_error(
+				argv[0],
+				"weight %s is not accepted; accepted: 1..10000",
+				argv[2]);
 		t.weight = (uint32_t)w;
 	}
 	if (!t.by_pid && !t.by_slot) {
-		for_each_group(pid_present, &t);
+		if (for_each_group(pid_present, &t))
+			return 1;
 		t.by_pid = t.matched > 0;
 		t.matched = 0;
 	}
-	if (for_each_group(apply_target, &t) && !t.matched)
+	if (!t.by_pid && (err = one_group_for(argv[0], t.value)))
+		return err;
+	if (for_each_group_rw(apply_target, &t) && !t.matched)
 		return 1;
 	if (!t.matched) {
-		fprintf(stderr, "reuseport: no live slot with %s %lu\n",
-			t.by_pid ? "pid" : "index", t.value);
+		fprintf(stderr, "reuseport: %s: no live slot with %s %lu%s%s\n",
+			argv[0], t.by_pid ? "pid" : "index", t.value,
+			only_group ? " in the groups --group selects: " : "",
+			only_group ? only_group : "");
 		return 1;
 	}
 	return 0;
@@ -127,21 +159,24 @@ static int set_policy(const char *name, const char *dir, struct rp_state *st,
 
 int cmd_policy(int argc, char **argv)
 {
-	int p;
+	char names[256];
 	uint32_t v;
+	int p;
 
-	if (argc != 2)
-		return usage(stderr, 2);
+	if (argc < 2)
+		return cli_usage_error(
+			argv[0], "missing NAME; usage: reuseport policy NAME");
+	if (argc > 2)
+		return cli_usage_error(argv[0], "unexpected argument %s",
+				       argv[2]);
 	p = rp_policy_from_name(argv[1]);
 	if (p < 0) {
-		char names[256];
-
 		rp_policy_list(names, sizeof(names), " ");
-		fprintf(stderr,
-			"reuseport: unknown or unsupported policy %s; supported: %s\n",
+		return cli_usage_error(
+			argv[0],
+			"unknown or unsupported policy %s; supported: %s",
 			argv[1], names);
-		return 2;
 	}
 	v = (uint32_t)p;
-	return for_each_group(set_policy, &v) ? 1 : 0;
+	return for_each_group_rw(set_policy, &v) ? 1 : 0;
 }

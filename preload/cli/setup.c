@@ -95,13 +95,7 @@ static int ensure_bpffs(void)
 	char *slash;
 	int fs;
 
-	snprintf(p, sizeof(p), "%s", cfg.pin_dir);
-	while ((fs = rp_is_bpffs(p)) == -ENOENT) {
-		slash = strrchr(p, '/');
-		if (!slash || slash == p)
-			break;
-		*slash = '\0';
-	}
+	fs = cli_bpffs_at(cfg.pin_dir, p, sizeof(p));
 	snprintf(parent, sizeof(parent), "%s", cfg.pin_dir);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent) {
@@ -132,59 +126,32 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-/*
- * GROUP-SPEC: [tcp:|udp:][ADDR:]PORT, ADDR an IPv4 address or [IPv6];
- * default tcp and 0.0.0.0.
- */
+/* GROUP-SPEC (cli_parse_spec) with its defaults: tcp, 0.0.0.0. */
 static int parse_spec(const char *spec, bool v6only, struct rp_group_key *key)
 {
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in in = { .sin_family = AF_INET };
-	const struct sockaddr *sa = (const struct sockaddr *)&in;
-	char buf[128], *p = buf, *port, *addr = "0.0.0.0", *c;
-	unsigned long n;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&key->addr;
+	struct sockaddr_in *in = (struct sockaddr_in *)&key->addr;
+	struct cli_spec s;
 
 	memset(key, 0, sizeof(*key));
-	key->proto = IPPROTO_TCP;
-	if (strlen(spec) >= sizeof(buf))
+	if (cli_parse_spec(spec, false, &s))
 		return -1;
-	snprintf(buf, sizeof(buf), "%s", spec);
-	if (!strncmp(p, "tcp:", 4)) {
-		p += 4;
-	} else if (!strncmp(p, "udp:", 4)) {
-		key->proto = IPPROTO_UDP;
-		p += 4;
-	}
-	if (*p == '[') {
-		c = strchr(p, ']');
-		if (!c || c[1] != ':')
-			return -1;
-		*c = '\0';
-		addr = p + 1;
-		port = c + 2;
-		sa = (const struct sockaddr *)&in6;
-	} else if ((c = strrchr(p, ':'))) {
-		*c = '\0';
-		addr = p;
-		port = c + 1;
+	key->proto = s.proto ? s.proto : IPPROTO_TCP;
+	key->family = s.family ? s.family : AF_INET;
+	key->port = s.port;
+	key->v6only = v6only && key->family == AF_INET6;
+	if (key->family == AF_INET6) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(s.port);
+		memcpy(&in6->sin6_addr, s.addr, 16);
 	} else {
-		port = p;
+		in->sin_family = AF_INET;
+		in->sin_port = htons(s.port);
+		memcpy(&in->sin_addr, s.addr, 4);
 	}
-	if (!cli_parse_ulong(port, 65535, &n) || n == 0)
-		return -1;
-	if (sa->sa_family == AF_INET6) {
-		if (inet_pton(AF_INET6, addr, &in6.sin6_addr) != 1)
-			return -1;
-		in6.sin6_port = htons((uint16_t)n);
-	} else {
-		if (inet_pton(AF_INET, addr, &in.sin_addr) != 1)
-			return -1;
-		in.sin_port = htons((uint16_t)n);
-	}
-	key->family = sa->sa_family;
-	key->port = (uint16_t)n;
-	return rp_group_name(key->name, sizeof(key->name), key->proto, sa,
-			     v6only, 0) < 0 ?
+	return rp_group_name(key->name, sizeof(key->name), key->proto,
+			     (const struct sockaddr *)&key->addr, v6only,
+			     0) < 0 ?
 		       -1 :
 		       0;
 }

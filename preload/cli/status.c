@@ -119,7 +119,7 @@ int cmd_status(int argc, char **argv)
 		if (!strcmp(argv[i], "--json"))
 			o.json = true;
 		else
-			return usage(stderr, 2);
+			return cli_bad_option(argv[0], argv[i]);
 	}
 	if (rp_group_ns_dir(&cfg, ns, sizeof(ns)))
 		ns[0] = '\0';
@@ -129,8 +129,9 @@ int cmd_status(int argc, char **argv)
 	ret = for_each_group(status_group, &o);
 	if (o.json)
 		printf("\n]}\n");
-	else if (o.first)
-		printf("no groups in %s\n", ns);
+	else if (o.first && !ret)
+		printf("no groups in this network namespace (pin dir %s)\n",
+		       cfg.pin_dir);
 	return ret ? 1 : 0;
 }
 
