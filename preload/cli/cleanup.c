@@ -78,11 +78,17 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 		return;
 	}
 	memset(&sb, 0, sizeof(sb));
-	if (!g->tmp && !c->all && (handed_over(g->dir, &sb) || prepared(g))) {
+	if (!g->tmp && !c->all && handed_over(g->dir, &sb)) {
 		/* its servers cannot create it again: no capability */
 		printf("kept: %s (pins of uid %u gid %u mode %04o, as reuseport setup --user/--group leaves them; --all removes it)\n",
 		       g->dir, (unsigned)sb.st_uid, (unsigned)sb.st_gid,
 		       (unsigned)(sb.st_mode & 07777));
+		c->kept++;
+		return;
+	}
+	if (!g->tmp && !c->all && prepared(g)) {
+		printf("kept: %s (prepared by reuseport setup, no live member; --all removes it)\n",
+		       g->dir);
 		c->kept++;
 		return;
 	}
