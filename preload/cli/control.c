@@ -88,6 +88,8 @@ static int one_group_for(const char *cmd, unsigned long slot)
 	char names[512];
 	int n = cli_selected_groups(names, sizeof(names));
 
+	if (n < 0)
+		return 1; /* said why */
 	if (n <= 1)
 		return 0;
 	return cli_usage_error(
