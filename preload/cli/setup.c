@@ -228,11 +228,7 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	int err, sfd = -1;
 	struct stat sb;
 
-	if (parse_spec(spec, v6only, &key)) {
-		printf("error: bad GROUP-SPEC %s (examples: 8080, tcp:8080, udp:53, tcp:127.0.0.1:8080, udp:[::1]:53)\n",
-		       spec);
-		return -1;
-	}
+	parse_spec(spec, v6only, &key); /* checked by cmd_setup */
 	err = rp_group_setup(gcfg, &key, uid, gid, dir, sizeof(dir));
 	if (err < 0) {
 		printf("error: group %s: %s %s\n", key.name, cli_errname(err),
@@ -321,15 +317,17 @@ int cmd_setup(int argc, char **argv)
 	int c, p, ret = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* main checked the options: only a missing value is left */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 		case 'g':
 			if (parse_id(optarg, c == 'u', c == 'u' ? &uid : &gid,
 				     &pgid)) {
-				fprintf(stderr, "reuseport: setup: no %s %s\n",
+				return cli_usage_error(
+					argv[0],
+					"no %s %s; accepted: a name or a number",
 					c == 'u' ? "user" : "group", optarg);
-				return 2;
 			}
 			break;
 		case 'P':
@@ -338,10 +336,10 @@ int cmd_setup(int argc, char **argv)
 				char names[256];
 
 				rp_policy_list(names, sizeof(names), ", ");
-				fprintf(stderr,
-					"reuseport: setup: unknown policy %s (one of: %s)\n",
+				return cli_usage_error(
+					argv[0],
+					"unknown policy %s (one of: %s)",
 					optarg, names);
-				return 2;
 			}
 			gcfg.policy = (enum rp_policy)p;
 			gcfg.policy_explicit = true;
@@ -349,24 +347,36 @@ int cmd_setup(int argc, char **argv)
 		case 's':
 			if (!cli_parse_ulong(optarg, RP_MAX_SLOTS, &n) ||
 			    n == 0) {
-				fprintf(stderr,
-					"reuseport: setup: --slots must be 1..%d\n",
-					RP_MAX_SLOTS);
-				return 2;
+				return cli_usage_error(
+					argv[0],
+					"--slots %s is not accepted; accepted: 1..%d",
+					optarg, RP_MAX_SLOTS);
 			}
 			gcfg.max_slots = (uint32_t)n;
 			break;
 		case '6':
 			v6only = true;
 			break;
+		case ':':
+			return cli_usage_error(argv[0], "%s needs a value",
+					       argv[optind - 1]);
 		default:
 			return usage_for(c);
 		}
 	}
 	if (uid == 0 || (gid == 0 && uid == (uid_t)-1)) {
-		fprintf(stderr,
-			"reuseport: setup: --user/--group root: groups are root's already\n");
-		return 2;
+		return cli_usage_error(
+			argv[0],
+			"--user/--group root: groups are root's already");
+	}
+	for (int i = optind; i < argc; i++) {
+		struct rp_group_key key;
+
+		if (parse_spec(argv[i], v6only, &key))
+			return cli_usage_error(
+				argv[0],
+				"bad GROUP-SPEC %s; accepted: [tcp:|udp:][ADDR:]PORT, ADDR an IPv4 address or [IPv6]: 8080, udp:53, tcp:127.0.0.1:8080, udp:[::1]:53",
+				argv[i]);
 	}
 	/* levels and groups 0755 and 0600/0660 whatever the caller's umask */
 	umask(022);

@@ -78,6 +78,11 @@ usage_error "missing PID|SLOT" "reuseport drain PID|SLOT" "drain --help" drain
 usage_error "weight 0 is not accepted" "1..10000" "weight --help" weight 1 0
 usage_error "unknown or unsupported policy bogus" "roundrobin" "policy --help" policy bogus
 usage_error "unexpected argument b" "unexpected" "policy --help" policy hash b
+usage_error "bad GROUP-SPEC foo" "udp:[::1]:53" "setup --help" setup foo
+usage_error "bad GROUP-SPEC tcp4_127-0-0-1_8080" "[tcp:|udp:][ADDR:]PORT" "setup --help" setup tcp4_127-0-0-1_8080
+usage_error "--slots 0 is not accepted" "1..4096" "setup --help" setup --slots 0
+usage_error "--user" "needs a value" "setup --help" setup --user
+usage_error "--group SPEC does not apply to setup" "setup's --group G is a Unix group" "setup --help" --group 8080 setup
 usage_error "bad --group foo:bar" "udp:[::1]:53" --help --group foo:bar status
 usage_error "bad --group 70000" "ADDR:PORT" "--help" status --group 70000
 usage_error "does not apply to cleanup" "--group SPEC" "cleanup --help" --group 8080 cleanup
