@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Which groups a command sees: the one GROUP-SPEC parser (--group and
- * reuseport setup), the matcher, and the walk over the groups of this
- * network namespace, read-only for the commands that only look.
+ * Which groups a command sees: --group SPEC (parsed once by spec.c), and
+ * the walk over the groups of this network namespace, read-only for the
+ * commands that only look.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -113,14 +113,17 @@ static bool have_bpffs(void)
 {
 	static int said;
 	char at[PATH_MAX];
+	int fs = cli_bpffs_at(cfg.pin_dir, at, sizeof(at));
 
-	if (cli_bpffs_at(cfg.pin_dir, at, sizeof(at)) == 1)
-		return true;
-	if (!said++)
+	if (fs == 1 || said++)
+		return fs == 1;
+	if (fs < 0)
+		fprintf(stderr, "reuseport: cannot check the pin dir %s: %s\n",
+			at, strerror(-fs));
+	else
 		fprintf(stderr,
 			"reuseport: bpffs is not mounted on %s (%s is not on a bpf filesystem; reuseport setup mounts it)\n",
-			strcmp(at, cfg.pin_dir) ? at : cfg.pin_dir,
-			cfg.pin_dir);
+			at, cfg.pin_dir);
 	return false;
 }
 
