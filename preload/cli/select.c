@@ -65,6 +65,37 @@ static void add_name(char *list, size_t len, const char *name)
 	snprintf(list + used, len - used, "%s%s", used ? ", " : "", name);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "b, a, c" -> "a, b, c" (a trailing ", ..." stays last) */
+static void sort_names(char *list, size_t len)
+{
+	char copy[512], *names[64], *p = copy, *more;
+	size_t n = 0, used = 0;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	more = strstr(copy, ", ...");
+	if (more)
+		*more = '\0';
+	while (p && *p && n < 64) {
+		names[n++] = p;
+		if ((p = strstr(p, ", "))) {
+			*p = '\0';
+			p += 2;
+		}
+	}
+	qsort(names, n, sizeof(names[0]), by_name);
+	list[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(list + used, len - used, "%s%s",
+					 i ? ", " : "", names[i]);
+	if (more && used < len)
+		snprintf(list + used, len - used, ", ...");
+}
+
 /* The state as a reader should see it, without writing the shared one. */
 static struct rp_state *private_copy(const struct rp_state *st)
 {
@@ -148,6 +179,7 @@ static int walk(group_fn fn, void *arg, bool write)
 	if (w.n)
 		return w.ret;
 	if (only_group && w.others[0]) {
+		sort_names(w.others, sizeof(w.others));
 		fprintf(stderr,
 			"reuseport: no group matches %s; groups here: %s\n",
 			only_group, w.others);
@@ -198,6 +230,7 @@ int cli_selected_groups(char *list, size_t len)
 
 	if (for_each_group(collect, &c))
 		return -1;
+	sort_names(c.list, sizeof(c.list));
 	snprintf(list, len, "%s", c.list);
 	return c.n;
 }

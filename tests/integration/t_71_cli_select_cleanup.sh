@@ -64,7 +64,7 @@ for spec in "udp:[::1]:53" 9999 tcp:127.0.0.3:$P tcp4_127-0-0-1_9999; do
 	if "$RP_CLI" --group "$spec" status >"$RP_TMP/out" 2>"$RP_TMP/err"; then
 		fail "--group $spec status succeeded: $(cat "$RP_TMP/out")"
 	fi
-	assert_eq "$(cat "$RP_TMP/err")" "reuseport: no group matches $spec; groups here: $(jeval "$(status_json)" '", ".join(g["name"] for g in d["groups"])')" "message for --group $spec"
+	assert_eq "$(cat "$RP_TMP/err")" "reuseport: no group matches $spec; groups here: $(jeval "$(status_json)" '", ".join(sorted(g["name"] for g in d["groups"]))')" "message for --group $spec"
 	[[ ! -s $RP_TMP/out ]] || fail "--group $spec status printed: $(cat "$RP_TMP/out")"
 done
 pass_msg "no group matches: one message listing the groups here"
