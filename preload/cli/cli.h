@@ -37,6 +37,12 @@ bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+/* top.c: the live view (also status --watch) */
+int cmd_top(int argc, char **argv);
+/* Seconds, decimals allowed, 0..max. */
+bool cli_parse_seconds(const char *s, double max, double *out);
+/* Sleep s seconds (signals do not cut it short). */
+void cli_sleep(double s);
 /* action: 0 drain, 1 undrain, 2 weight */
 int cmd_target(int argc, char **argv, int action);
 int cmd_policy(int argc, char **argv);

@@ -151,6 +151,7 @@ static const struct {
 	{ "drain", cmd_drain },	    { "undrain", cmd_undrain },
 	{ "weight", cmd_weight },   { "policy", cmd_policy },
 	{ "cleanup", cmd_cleanup }, { "setup", cmd_setup },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)
