@@ -156,7 +156,8 @@ static void readable(struct rp_metrics_srv *m, struct client *c)
 	}
 	c->in_len += (size_t)n;
 	c->in[c->in_len] = '\0';
-	if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n"))
+	if (memmem(c->in, c->in_len, "\r\n\r\n", 4) ||
+	    memmem(c->in, c->in_len, "\n\n", 2))
 		answer(m, c);
 	else if (c->in_len >= REQ_MAX - 1)
 		respond(m, c, "431 Request Header Fields Too Large",
@@ -172,13 +173,13 @@ static void accept_all(struct rp_metrics_srv *m)
 
 		if (fd < 0)
 			return; /* EAGAIN, or an aborted connection */
-		for (int i = 0; i < MAX_CLIENTS && !c; i++)
-			if (m->c[i].fd < 0)
+		/* full: the oldest client makes room (idle ones block nobody) */
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (m->c[i].fd < 0 || !c ||
+			    (c->fd >= 0 && m->c[i].since_ns < c->since_ns))
 				c = &m->c[i];
-		if (!c) {
-			close(fd); /* full: the scraper retries */
-			continue;
-		}
+		if (c->fd >= 0)
+			drop(m, c);
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
 		c->fd = fd;
@@ -194,8 +195,8 @@ static void accept_all(struct rp_metrics_srv *m)
 void rp_metrics_handle(struct rp_metrics_srv *m)
 {
 	struct epoll_event ev[32];
-	uint64_t now = rp_now_ns();
 	int n = epoll_wait(m->ep, ev, 32, 0);
+	uint64_t now;
 
 	for (int i = 0; i < n; i++) {
 		if (!ev[i].data.ptr)
@@ -203,8 +204,9 @@ void rp_metrics_handle(struct rp_metrics_srv *m)
 		else if (((struct client *)ev[i].data.ptr)->fd >= 0)
 			readable(m, ev[i].data.ptr);
 	}
+	now = rp_now_ns();
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (m->c[i].fd >= 0 && now - m->c[i].since_ns > IDLE_NS)
+		if (m->c[i].fd >= 0 && now > m->c[i].since_ns + IDLE_NS)
 			drop(m, &m->c[i]);
 }
 
