@@ -101,7 +101,7 @@ static void bar(FILE *f, double share, int width)
 static void group(FILE *f, const struct term *t, const struct snap_group *g)
 {
 	bool tcp = g->proto[0] == 't';
-	int width = t->cols - 78;
+	int width = t->cols - 83; /* the rest of a slot line: 81 */
 	char ep[80], r[32];
 
 	if (width < 10)
