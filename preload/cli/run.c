@@ -186,13 +186,15 @@ static int bad_policy(const char *val)
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
-		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
-		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
-		OPT_ARG("metrics", 'm'),       OPT_FLAG("help", 'h'),
-		OPT_END
-	};
+	static const struct option opts[] = { OPT_ARG("instances", 'n'),
+					      OPT_ARG("grace", 'g'),
+					      OPT_ARG("ready-timeout", 'r'),
+					      OPT_ARG("backoff-max", 'b'),
+					      OPT_ARG("policy", 'p'),
+					      OPT_ARG("lib", 'l'),
+					      OPT_ARG("metrics", 'm'),
+					      OPT_FLAG("help", 'h'),
+					      OPT_END };
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
 	int c, p;

@@ -315,7 +315,8 @@ static void on_event(int sig)
 void run_tick(int ms)
 {
 	struct pollfd p[2] = { { .fd = R.sigpipe[0], .events = POLLIN },
-			       { .fd = R.metrics ? rp_metrics_fd(R.metrics) : -1,
+			       { .fd = R.metrics ? rp_metrics_fd(R.metrics) :
+						   -1,
 				 .events = POLLIN } };
 	unsigned char sigs[64];
 	uint64_t now;

@@ -12,7 +12,9 @@ need_cli
 need_cmd ss
 "$PY" -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed (scripts/install-deps)"
 
+# shellcheck disable=SC2089,SC2090 # the quote and backslash are the point
 REUSEPORT_PIN_DIR="$RP_TMP/bpffs/we\"ird\\dir"
+# shellcheck disable=SC2090
 export REUSEPORT_PIN_DIR
 port=8372
 for i in 1 2; do
@@ -39,17 +41,21 @@ validate "$RP_TMP/idle.json" "idle status"
 assert_eq "$(jget @"$RP_TMP/idle.json" pin_dir)" "$REUSEPORT_PIN_DIR" "pin_dir (quote and backslash escaped)"
 assert_eq "$(jget @"$RP_TMP/idle.json" interval_s)" null "interval without --interval"
 tcp='[g for g in d["groups"] if g["proto"] == "tcp"][0]'
-assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['instance'] for s in $tcp['slots'])")" "[1, 2]" "instances of the TCP slots"
+assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['instance'] for s in ${tcp}['slots'])")" "[1, 2]" "instances of the TCP slots"
 assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['instance'] for g in d['groups'] if g['proto'] == 'udp' for s in g['slots'])")" "[1, 2]" "instances of the UDP slots"
 # the backlog is the kernel's (python's http.server listens with 5), as ss shows it
 ss_backlogs=$(ss -Hltn "sport = :$port" | awk '{print $3}' | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')
 info "ss listeners on $port (backlog:count): $ss_backlogs"
-assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['backlog'] for s in $tcp['slots'])")" "[5, 5]" "backlog of the TCP slots"
-assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['accept_queue'] for s in $tcp['slots'])")" "[0, 0]" "accept queue of idle slots"
-assert_eq "$(jeval @"$RP_TMP/idle.json" "$tcp['unregistered']")" 1 "unregistered listeners"
-inode=$(jeval @"$RP_TMP/idle.json" "$tcp['unregistered_listeners'][0]['inode']")
-assert_eq "$(jeval @"$RP_TMP/idle.json" "$tcp['unregistered_listeners'][0]['backlog']")" 64 "backlog of the unregistered listener"
-ls -l "/proc/$(rp_pid plain)/fd" | grep -q "socket:\[$inode\]" || fail "inode $inode is not the plain server's socket"
+assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['backlog'] for s in ${tcp}['slots'])")" "[5, 5]" "backlog of the TCP slots"
+assert_eq "$(jeval @"$RP_TMP/idle.json" "sorted(s['accept_queue'] for s in ${tcp}['slots'])")" "[0, 0]" "accept queue of idle slots"
+assert_eq "$(jeval @"$RP_TMP/idle.json" "${tcp}['unregistered']")" 1 "unregistered listeners"
+inode=$(jeval @"$RP_TMP/idle.json" "${tcp}['unregistered_listeners'][0]['inode']")
+assert_eq "$(jeval @"$RP_TMP/idle.json" "${tcp}['unregistered_listeners'][0]['backlog']")" 64 "backlog of the unregistered listener"
+found=0
+for fd in /proc/"$(rp_pid plain)"/fd/*; do
+	[[ $(readlink "$fd") == "socket:[$inode]" ]] && found=1
+done
+((found)) || fail "inode $inode is not the plain server's socket"
 pass_msg "the unregistered listener is the plain server's socket (inode $inode)"
 rp_stop plain
 wait_for 10 bash -c "'$RP_CLI' status --json | grep -q '\"unregistered\": 0'" || fail "unregistered stays after the plain server left"
@@ -62,8 +68,8 @@ sleep 0.5
 wait $loadpid
 validate "$RP_TMP/rates.json" "status with rates"
 assert_gt "$(jget @"$RP_TMP/rates.json" interval_s)" 0.9 "interval_s"
-assert_gt "$(jeval @"$RP_TMP/rates.json" "$tcp['selected_per_s']")" 0 "TCP group conn/s under load"
-assert_eq "$(jeval @"$RP_TMP/rates.json" "all(s['selected_per_s'] is not None for s in $tcp['slots'])")" true "every slot has a rate"
+assert_gt "$(jeval @"$RP_TMP/rates.json" "${tcp}['selected_per_s']")" 0 "TCP group conn/s under load"
+assert_eq "$(jeval @"$RP_TMP/rates.json" "all(s['selected_per_s'] is not None for s in ${tcp}['slots'])")" true "every slot has a rate"
 assert_eq "$(jget @"$RP_TMP/load.json" ok)" 400 "requests answered"
 
 # the text form shows the instance, the kernel queue and the rate
