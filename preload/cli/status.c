@@ -66,7 +66,8 @@ static int status_wait(unsigned long want, const char *spec, double timeout)
 	char seen[512];
 
 	for (uint64_t start = 0;;) {
-		if (snap_take(&s, &cfg, spec, NULL))
+		/* what cannot be read is said once, not every 0.1 s */
+		if (snap_take(&s, &cfg, spec, start ? NULL : stderr))
 			return 1;
 		if (!start) {
 			start = s.mono_ns;
