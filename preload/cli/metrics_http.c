@@ -31,6 +31,7 @@ struct client {
 struct rp_metrics_srv {
 	int lfd, ep;
 	const struct rp_config *cfg;
+	const char *only; /* group spec, NULL: all */
 	char addr[80];
 	struct client c[MAX_CLIENTS];
 };
@@ -119,7 +120,7 @@ static void answer(struct rp_metrics_srv *m, struct client *c)
 		return;
 	}
 	f = open_memstream(&body, &len);
-	if (!f || snap_take(&s, m->cfg, NULL, NULL) != 0) {
+	if (!f || snap_take(&s, m->cfg, m->only, NULL) != 0) {
 		if (f)
 			fclose(f);
 		free(body);
@@ -322,6 +323,11 @@ struct rp_metrics_srv *rp_metrics_listen(const char *spec,
 int rp_metrics_fd(const struct rp_metrics_srv *m)
 {
 	return m->ep;
+}
+
+void rp_metrics_only(struct rp_metrics_srv *m, const char *spec)
+{
+	m->only = spec;
 }
 
 const char *rp_metrics_addr(const struct rp_metrics_srv *m)

@@ -29,6 +29,8 @@ struct rp_metrics_srv *rp_metrics_listen(const char *spec,
 int rp_metrics_fd(const struct rp_metrics_srv *m);
 /* Accept, read, answer what is ready; never blocks. */
 void rp_metrics_handle(struct rp_metrics_srv *m);
+/* Serve only the groups that match spec (snap_spec_match); NULL: all. */
+void rp_metrics_only(struct rp_metrics_srv *m, const char *spec);
 /* The address actually bound ("127.0.0.1:9100"). */
 const char *rp_metrics_addr(const struct rp_metrics_srv *m);
 void rp_metrics_close(struct rp_metrics_srv *m);

@@ -184,6 +184,7 @@ static int serve(const char *addr)
 		fprintf(stderr, "reuseport metrics: %s\n", err);
 		return 1;
 	}
+	rp_metrics_only(m, only_group);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

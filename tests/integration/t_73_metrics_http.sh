@@ -5,7 +5,8 @@
 # clients (garbage, an endless header, a request cut short, 80 idle
 # connections, POST, another path) come and go; the series keep their
 # labels (group + member) when instance 1 is killed and restarted by the
-# supervisor, only the member's pid value changes. `reuseport metrics
+# supervisor (only the member's pid value changes) and across a rolling
+# restart (SIGHUP: the generation value changes). `reuseport metrics
 # --listen` serves the same standalone and stops on SIGTERM with status 0.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
@@ -108,6 +109,18 @@ wait_for 20 restarted || fail "instance 1 not restarted: $(tail -5 "$RP_TMP/sup.
 pass_msg "instance 1 restarted: pid $pid1 -> $(value "$RP_TMP/m2" "reuseport_member_pid{group=\"tcp4_127-0-0-1_$port\",member=\"instance-1\"}")"
 diff <(labels "$RP_TMP/m1") <(labels "$RP_TMP/m2") || fail "series labels changed across the restart"
 pass_msg "$(labels "$RP_TMP/m2" | wc -l) series, same labels across the restart"
+
+# a rolling restart (SIGHUP): every instance replaced, generation+1; same series
+kill -HUP "$(rp_pid sup)"
+wait_for 60 grep -q "event=rolling_done generation=1\$" "$RP_TMP/sup.log" || fail "the roll did not finish: $(tail -5 "$RP_TMP/sup.log")"
+rolled() {
+	scrape "$RP_TMP/m4" || return 1
+	grep -q "reuseport_group_live_slots{group=\"tcp4_127-0-0-1_$port\"} 2" "$RP_TMP/m4" &&
+		grep -q "reuseport_member_generation{group=\"tcp4_127-0-0-1_$port\",member=\"instance-2\"} 1" "$RP_TMP/m4"
+}
+wait_for 20 rolled || fail "not rolled: $(grep -E 'live_slots|member_generation' "$RP_TMP/m4")"
+diff <(labels "$RP_TMP/m2") <(labels "$RP_TMP/m4") || fail "series labels changed across the rolling restart"
+pass_msg "same labels across a rolling restart, generation 1 as a value"
 
 # standalone endpoint
 spawn_plain standalone "$RP_CLI" metrics --listen 127.0.0.1:9374
