@@ -99,9 +99,13 @@ static int status_wait(unsigned long want, const char *spec, double timeout)
 
 static int bad(const char *what, const char *val)
 {
-	fprintf(stderr,
-		"reuseport status: %s, not '%s' (see reuseport --help)\n", what,
-		val ? val : "");
+	if (val)
+		fprintf(stderr,
+			"reuseport status: %s, not '%s' (see reuseport --help)\n",
+			what, val);
+	else
+		fprintf(stderr, "reuseport status: %s (see reuseport --help)\n",
+			what);
 	return 2;
 }
 
