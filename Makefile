@@ -92,7 +92,7 @@ $(BUILD)/libreuseport-steer.so: $(STEER_OBJS) preload/group/libreuseport-steer.m
 
 $(BUILD)/reuseport: $(CLI_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf
+	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
 # helpers that test a module link it
 HELPER_LINK_kdiag_check := preload/group/kdiag.c

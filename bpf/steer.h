@@ -59,7 +59,8 @@ struct __attribute__((aligned(64))) rp_slot {
 	 * value: skip the slot until a new socket (new cookie) claims it.
 	 */
 	__u64 dead_cookie;
-	__u64 pad1[2];
+	__u32 instance; /* REUSEPORT_INSTANCE (reuseport run), 0 = none */
+	__u32 pad1[3];
 	/* line 2: counters */
 	__u64 selected; /* program chose this slot (incl. migrations) */
 	__u64 migrated; /* of which migrations into this slot */

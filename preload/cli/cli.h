@@ -45,6 +45,12 @@ int cli_parse_spec(const char *spec, bool name_ok, struct cli_spec *out);
 /* Does the group (its header, else its pin name) match the spec? */
 bool cli_spec_match(const struct cli_spec *s, const char *name,
 		    const struct rp_state *st);
+/* The pin dir is on a bpf filesystem; else say so (once) and false. */
+bool cli_have_bpffs(void);
+/* Append name to the comma-separated list (truncated with "..."). */
+void cli_add_name(char *list, size_t len, const char *name);
+/* "no group matches SPEC; groups here: others" on stderr (others sorted). */
+void cli_no_match(const char *spec, char *others, size_t len);
 /* --group SPEC: parse it once for the walker; 0, or 2 (usage error said). */
 int cli_select(const char *spec);
 /*
@@ -79,7 +85,12 @@ bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+/* top.c: the live view (also status --watch) */
 int cmd_top(int argc, char **argv);
+/* Seconds, decimals allowed, 0..max. */
+bool cli_parse_seconds(const char *s, double max, double *out);
+/* Sleep s seconds (signals do not cut it short). */
+void cli_sleep(double s);
 /* action: 0 drain, 1 undrain, 2 weight */
 int cmd_target(int argc, char **argv, int action);
 int cmd_policy(int argc, char **argv);

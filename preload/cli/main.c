@@ -47,15 +47,6 @@ static int cmd_weight(int argc, char **argv)
 	return cmd_target(argc, argv, 2);
 }
 
-/* reuseport top comes with the live view; until then it says so */
-__attribute__((weak)) int cmd_top(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "reuseport: top is not built into this reuseport\n");
-	return 1;
-}
-
 #define TARGET_HELP                                                          \
 	"PID|SLOT: a bare number is a PID when a live slot of a selected "   \
 	"group has it, else a slot index; pid:N and slot:N are explicit. A " \
@@ -66,30 +57,43 @@ __attribute__((weak)) int cmd_top(int argc, char **argv)
 	"--group SPEC."
 
 const struct cli_command cli_commands[] = {
-	{ "status", cmd_status, "[--group SPEC] [--json] [--watch]",
-	  "groups of this network namespace, slots, load",
+	{ "status", cmd_status,
+	  "[--group SPEC] [--json] [--interval S] [--watch] | --wait N SPEC [--timeout S]",
+	  "groups of this network namespace, slots, load, kernel queues",
 	  "The groups of this network namespace (those --group SPEC selects): "
-	  "policy, live slots and, per slot, pid, generation, weight, state, "
-	  "connections selected, accepted, active and queued; the steering "
-	  "program's counters; listeners the kernel has in a group that are "
-	  "not registered. --json prints one JSON document, --watch refreshes "
-	  "every second. Read-only: writes nothing shared. Exit 1 when bpffs "
-	  "is not mounted or --group matches no group; a pin dir without "
-	  "groups prints \"no groups ...\" and exits 0.",
-	  "--json --watch", true },
+	  "policy, live slots and, per member, pid, instance, generation, "
+	  "weight, state, connections selected, accepted, active and queued, "
+	  "connections/s over the last interval, and the kernel's accept "
+	  "queue and backlog of its listener; the steering program's "
+	  "counters; listeners the kernel has in a group that are not "
+	  "registered. Text measures rates over two snapshots --interval S "
+	  "apart (default 0.5; 0: no rates); --json prints one document "
+	  "(schema: docs/status-schema.json; rates null unless --interval); "
+	  "--watch is reuseport top. --wait N SPEC waits until the group SPEC "
+	  "has N live members (exit 1 after --timeout S, default 30). "
+	  "Read-only: writes nothing shared. Exit 1 when bpffs is not mounted "
+	  "or --group matches no group; a pin dir without groups prints "
+	  "\"no groups ...\" and exits 0.",
+	  "--json --watch --interval=S --wait=N --timeout=S -d=SECONDS -n=FRAMES",
+	  true },
 	{ "metrics", cmd_metrics, "[--group SPEC] [--listen ADDR:PORT]",
-	  "the same in Prometheus text format",
+	  "the same in Prometheus text format, or served over HTTP",
 	  "The groups' counters and gauges in the Prometheus text exposition "
-	  "format (HELP and TYPE lines, counters named *_total), on stdout, "
-	  "or served over HTTP at /metrics with --listen ADDR:PORT. "
+	  "format (HELP and TYPE lines, counters named *_total; labels group "
+	  "and member, stable across restarts; pid and generation are "
+	  "values), on stdout, or served over HTTP at /metrics with --listen "
+	  "ADDR:PORT (each scrape a fresh snapshot; SIGTERM stops it). "
 	  "Read-only: writes nothing shared.",
 	  "--listen=ADDR:PORT", true },
-	{ "top", cmd_top, "[--group SPEC]",
+	{ "top", cmd_top, "[--group SPEC] [-d SECONDS] [-n FRAMES]",
 	  "live view, refreshed every second (q quits)",
 	  "A live terminal view of the selected groups, refreshed every "
-	  "second: a bar per slot for its share of new connections, rates and "
-	  "queue depth. q quits. Read-only: writes nothing shared.",
-	  "", true },
+	  "-d SECONDS (default 1, at least 0.1): a bar per slot for its share "
+	  "of new connections, connections/s and the kernel's accept queue. "
+	  "q, Ctrl-C or SIGTERM quit and restore the terminal; -n stops after "
+	  "FRAMES frames. Not on a terminal, frames are printed one after the "
+	  "other without escapes. Also status --watch. Read-only.",
+	  "-d=SECONDS -n=FRAMES", true },
 	{ "drain", cmd_drain, "[--group SPEC] PID|SLOT",
 	  "stop sending new connections to a process / slot",
 	  "Stop sending new connections to a process or slot; it keeps "

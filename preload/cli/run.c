@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics_http.h"
 #include "opts.h"
 #include "registry_names.h"
 #include "run.h"
@@ -71,6 +72,7 @@ static int usage(FILE *f, int status)
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
 		"                         else ../lib/libreuseport.so)\n"
+		"      --metrics ADDR:PORT  serve GET /metrics (Prometheus) from here\n"
 		"  -h, --help             this text\n"
 		"Seconds may have decimals (0.5).\n"
 		"\n"
@@ -132,6 +134,20 @@ static bool find_lib(char *out, size_t len)
 	       strlen(out) < len;
 }
 
+/* --metrics: the /metrics endpoint, served from run_tick(). */
+static bool run_metrics_open(void)
+{
+	char err[256];
+
+	R.metrics = rp_metrics_listen(R.metrics_addr, R.cfg, err, sizeof(err));
+	if (!R.metrics)
+		fprintf(stderr, "reuseport run: --metrics: %s\n", err);
+	else
+		run_info("event=metrics url=http://%s/metrics",
+			 rp_metrics_addr(R.metrics));
+	return R.metrics != NULL;
+}
+
 static void bad_value(const char *opt, const char *what, const char *val)
 {
 	fprintf(stderr, "reuseport run: %s takes %s, not '%s'\n", opt, what,
@@ -170,12 +186,15 @@ static int bad_policy(const char *val)
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
-		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
-		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
-		OPT_FLAG("help", 'h'),	       OPT_END
-	};
+	static const struct option opts[] = { OPT_ARG("instances", 'n'),
+					      OPT_ARG("grace", 'g'),
+					      OPT_ARG("ready-timeout", 'r'),
+					      OPT_ARG("backoff-max", 'b'),
+					      OPT_ARG("policy", 'p'),
+					      OPT_ARG("lib", 'l'),
+					      OPT_ARG("metrics", 'm'),
+					      OPT_FLAG("help", 'h'),
+					      OPT_END };
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
 	int c, p;
@@ -208,6 +227,9 @@ static int parse_args(int argc, char **argv)
 		case 'l':
 			lib = optarg;
 			break;
+		case 'm':
+			R.metrics_addr = optarg;
+			break;
 		case 'h':
 			usage(stdout, 0);
 			return 0;
@@ -218,7 +240,7 @@ static int parse_args(int argc, char **argv)
 			return 2;
 		default:
 			fprintf(stderr,
-				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --policy NAME, --lib PATH, --help\n",
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
 				argv[optind - 1]);
 			return 2;
 		}
@@ -305,6 +327,8 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		run_warn("event=warning reason=\"PR_SET_CHILD_SUBREAPER: %s\"",
 			 strerror(errno));
+	if (R.metrics_addr && !run_metrics_open())
+		return 1;
 	run_info("event=supervise instances=%d generation=%u pid=%d lib=%s",
 		 R.n, R.gen, (int)getpid(), R.lib);
 

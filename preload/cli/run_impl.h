@@ -49,6 +49,8 @@ struct run_state {
 	bool hup;
 	pid_t pending; /* rolling restart: replacement not yet registered */
 	pid_t retiring; /* rolling restart: replaced instance being stopped */
+	const char *metrics_addr; /* --metrics ADDR:PORT */
+	struct rp_metrics_srv *metrics; /* served from run_tick() */
 };
 extern struct run_state R;
 

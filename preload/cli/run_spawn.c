@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "metrics_http.h"
 #include "run_impl.h"
 
 /* "{i}" in s replaced by i; malloc'ed. */
@@ -313,15 +314,20 @@ static void on_event(int sig)
  */
 void run_tick(int ms)
 {
-	struct pollfd p = { .fd = R.sigpipe[0], .events = POLLIN };
+	struct pollfd p[2] = { { .fd = R.sigpipe[0], .events = POLLIN },
+			       { .fd = R.metrics ? rp_metrics_fd(R.metrics) :
+						   -1,
+				 .events = POLLIN } };
 	unsigned char sigs[64];
 	uint64_t now;
 	ssize_t n;
 
-	if (poll(&p, 1, ms) > 0)
+	if (poll(p, 2, ms) > 0 && p[0].revents)
 		while ((n = read(R.sigpipe[0], sigs, sizeof(sigs))) > 0)
 			for (ssize_t k = 0; k < n; k++)
 				on_event(sigs[k]);
+	if (R.metrics)
+		rp_metrics_handle(R.metrics);
 	reap();
 	if (R.stopping)
 		return;

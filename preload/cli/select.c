@@ -53,7 +53,7 @@ struct walk {
 	char others[512]; /* groups here that --group did not select */
 };
 
-static void add_name(char *list, size_t len, const char *name)
+void cli_add_name(char *list, size_t len, const char *name)
 {
 	size_t used = strlen(list);
 
@@ -116,7 +116,7 @@ static void walk_one(const struct rp_group_view *g, void *arg)
 	struct rp_state *st = g->st;
 
 	if (only_group && !cli_spec_match(&sel, g->name, g->st)) {
-		add_name(w->others, sizeof(w->others), g->name);
+		cli_add_name(w->others, sizeof(w->others), g->name);
 		return;
 	}
 	w->n++;
@@ -139,8 +139,7 @@ static void walk_one(const struct rp_group_view *g, void *arg)
 		free(st);
 }
 
-/* The pin dir is on a bpf filesystem; else say so (once) and false. */
-static bool have_bpffs(void)
+bool cli_have_bpffs(void)
 {
 	static int said;
 	char at[PATH_MAX];
@@ -164,7 +163,7 @@ static int walk(group_fn fn, void *arg, bool write)
 	char ns[PATH_MAX];
 	int n;
 
-	if (!have_bpffs())
+	if (!cli_have_bpffs())
 		return -1;
 	if (rp_group_ns_dir(&cfg, ns, sizeof(ns))) {
 		fprintf(stderr, "reuseport: %s\n", rp_group_last_error());
@@ -178,22 +177,27 @@ static int walk(group_fn fn, void *arg, bool write)
 	}
 	if (w.n)
 		return w.ret;
-	if (only_group && w.others[0]) {
-		sort_names(w.others, sizeof(w.others));
-		fprintf(stderr,
-			"reuseport: no group matches %s; groups here: %s\n",
-			only_group, w.others);
-		return -1;
-	}
 	if (only_group)
-		fprintf(stderr,
-			"reuseport: no group matches %s: no groups in this network namespace (pin dir %s)\n",
-			only_group, cfg.pin_dir);
+		cli_no_match(only_group, w.others, sizeof(w.others));
 	else if (write)
 		fprintf(stderr,
 			"reuseport: no groups in this network namespace (pin dir %s)\n",
 			cfg.pin_dir);
 	return only_group || write ? -1 : 0;
+}
+
+void cli_no_match(const char *spec, char *others, size_t len)
+{
+	if (others[0]) {
+		sort_names(others, len);
+		fprintf(stderr,
+			"reuseport: no group matches %s; groups here: %s\n",
+			spec, others);
+	} else {
+		fprintf(stderr,
+			"reuseport: no group matches %s: no groups in this network namespace (pin dir %s)\n",
+			spec, cfg.pin_dir);
+	}
 }
 
 int for_each_group(group_fn fn, void *arg)
@@ -219,7 +223,7 @@ static int collect(const char *name, const char *dir, struct rp_state *st,
 	(void)dir;
 	(void)st;
 	(void)socks_fd;
-	add_name(c->list, sizeof(c->list), name);
+	cli_add_name(c->list, sizeof(c->list), name);
 	c->n++;
 	return 0;
 }

@@ -1,228 +1,221 @@
 // SPDX-License-Identifier: MIT
-/* reuseport status and metrics: what the groups of this netns hold. */
+/*
+ * reuseport status and metrics: one snapshot of the groups (snapshot.c),
+ * rendered as text, JSON or Prometheus text; status --wait for scripts;
+ * metrics --listen serves /metrics (metrics_http.c).
+ */
 #include <errno.h>
-#include <limits.h>
-#include <stddef.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
-#include "registry_names.h"
+#include "metrics_http.h"
+#include "snapshot.h"
 
-struct status_opts {
-	bool json;
-	bool first;
-};
+/* Text status measures rates over this long unless --interval says. */
+#define TEXT_INTERVAL_S 0.5
 
-static int status_group(const char *name, const char *dir, struct rp_state *st,
-			int socks_fd, void *arg)
+bool cli_parse_seconds(const char *s, double max, double *out)
 {
-	struct status_opts *o = arg;
-	const struct rp_hdr *h = &st->hdr;
-	uint64_t cookie;
-	bool live;
-	/* kernel truth now, not what the last join saw */
-	int unreg = rp_group_unregistered(st, socks_fd, NULL, 0);
+	char *end;
 
-	(void)dir;
-	if (unreg < 0)
-		unreg = (int)h->unregistered;
-	if (o->json) {
-		printf("%s\n    {\"name\": \"%s\", \"policy\": \"%s\", \"max_slots\": %u, \"live\": %u, \"unsteered\": %u, \"unregistered\": %d, \"max_generation\": %u, \"counters\": {",
-		       o->first ? "" : ",", name, rp_policy_name(h->policy),
-		       h->max_slots, rp_group_live_slots(st, socks_fd, 0),
-		       h->unsteered, unreg, h->max_generation);
-		for (int c = 0; c < RP_CNT_MAX; c++)
-			printf("%s\"%s\": %llu", c ? ", " : "",
-			       rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
-		printf("}, \"slots\": [");
-	} else {
-		printf("group %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
-		       name, rp_policy_name(h->policy),
-		       rp_group_live_slots(st, socks_fd, 0), h->max_slots,
-		       h->max_generation,
-		       h->unsteered || h->unregistered ?
-			       "  UNSTEERED (members outside the map: kernel hash)" :
-			       "");
-		if (unreg > 0)
-			printf("  %d listener(s) in the kernel group are not registered%s\n",
-			       unreg,
-			       h->unregistered ?
-				       "" :
-				       " (not yet seen by a join or the supervisor)");
-		printf("  %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s\n", "slot",
-		       "pid", "gen", "weight", "state", "selected", "accepted",
-		       "active", "queued");
-	}
-	bool first_slot = true;
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out >= 0 && *out <= max;
+}
 
-	for (uint32_t i = 0; i < nslots(st); i++) {
-		const struct rp_slot *s = &st->slots[i];
-		const char *state;
+void cli_sleep(double s)
+{
+	struct timespec ts = { (time_t)s,
+			       (long)((s - (double)(time_t)s) * 1e9) };
 
-		live = rp_group_slot_live(socks_fd, i, &cookie);
-		if (!live)
-			continue;
-		state = s->flags & RP_SLOT_DRAINING	  ? "draining" :
-			s->generation < h->max_generation ? "old-gen" :
-							    "live";
-		if (o->json) {
-			printf("%s{\"slot\": %u, \"pid\": %u, \"generation\": %u, \"weight\": %u, \"cpu\": %d, \"state\": \"%s\", \"draining\": %s, \"selected\": %llu, \"migrated\": %llu, \"accepted\": %llu, \"active\": %lld, \"queued\": %lld",
-			       first_slot ? "" : ", ", i, s->pid, s->generation,
-			       s->weight, s->cpu, state,
-			       s->flags & RP_SLOT_DRAINING ? "true" : "false",
-			       (unsigned long long)s->selected,
-			       (unsigned long long)s->migrated,
-			       (unsigned long long)s->accepted,
-			       (long long)s->active, (long long)s->queued);
-			printf(", \"processes\": [");
-			for (int k = 0, first = 1; k < RP_ACCT_PIDS; k++) {
-				if (!s->acct_pid[k])
-					continue;
-				printf("%s{\"pid\": %u, \"active\": %d}",
-				       first ? "" : ", ", s->acct_pid[k],
-				       s->acct_active[k]);
-				first = 0;
-			}
-			printf("]}");
-		} else {
-			printf("  %-5u %-8u %-5u %-6u %-9s %10llu %10llu %8lld %8lld\n",
-			       i, s->pid, s->generation, s->weight, state,
-			       (unsigned long long)s->selected,
-			       (unsigned long long)s->accepted,
-			       (long long)s->active, (long long)s->queued);
-		}
-		first_slot = false;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* A snapshot of the selected groups, with rates over interval_s if > 0. */
+static int take(struct snapshot *s, double interval_s)
+{
+	struct snapshot first;
+
+	if (interval_s > 0) {
+		if (snap_take(&first, &cfg, only_group, stderr))
+			return -1;
+		cli_sleep(interval_s);
 	}
-	if (o->json) {
-		printf("]}");
-	} else {
-		printf("  program:");
-		for (int c = 0; c < RP_CNT_MAX; c++)
-			printf(" %s=%llu", rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
-		printf("\n");
+	if (snap_take(s, &cfg, only_group, interval_s > 0 ? NULL : stderr)) {
+		if (interval_s > 0)
+			snap_free(&first);
+		return -1;
 	}
-	o->first = false;
+	if (interval_s > 0) {
+		snap_rates(s, &first);
+		snap_free(&first);
+	}
 	return 0;
+}
+
+static int status_wait(unsigned long want, const char *spec, double timeout)
+{
+	uint64_t end = 0;
+	struct snapshot s;
+	char seen[512];
+
+	for (uint64_t start = 0;;) {
+		/* what cannot be read is said once, not every 0.1 s */
+		if (snap_take(&s, &cfg, spec, start ? NULL : stderr))
+			return 1;
+		if (!start) {
+			start = s.mono_ns;
+			end = start + (uint64_t)(timeout * 1e9);
+		}
+		snprintf(seen, sizeof(seen), "no group matches %s", spec);
+		for (int i = 0; i < s.ngroups; i++) {
+			const struct snap_group *g = &s.groups[i];
+
+			snprintf(seen, sizeof(seen),
+				 "group %s has %u live member(s)", g->name,
+				 g->live);
+			if (g->live >= want) {
+				printf("%s\n", seen);
+				snap_free(&s);
+				return 0;
+			}
+		}
+		snap_free(&s);
+		if (s.mono_ns >= end)
+			break;
+		cli_sleep(0.1);
+	}
+	fprintf(stderr,
+		"reuseport status: timed out after %g s waiting for %lu live member(s): %s\n",
+		timeout, want, seen);
+	return 1;
+}
+
+static int bad(const char *what, const char *val)
+{
+	return val ? cli_usage_error("status", "%s, not %s", what, val) :
+		     cli_usage_error("status", "%s", what);
 }
 
 int cmd_status(int argc, char **argv)
 {
-	struct status_opts o = { .first = true };
-	char ns[PATH_MAX];
+	double interval = -1, timeout = 30;
+	const char *spec = NULL;
+	unsigned long want = 0;
+	bool json = false;
+	struct snapshot s;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			o.json = true;
-		else
-			return cli_bad_option(argv[0], argv[i]);
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--watch")) {
+			argv[i] = argv[0];
+			return cmd_top(argc - i, argv + i);
+		} else if (!strcmp(a, "--interval")) {
+			if (!v || !cli_parse_seconds(v, 3600, &interval))
+				return bad("--interval takes seconds 0..3600",
+					   v);
+			i++;
+		} else if (!strcmp(a, "--timeout")) {
+			if (!v || !cli_parse_seconds(v, 86400, &timeout))
+				return bad("--timeout takes seconds 0..86400",
+					   v);
+			i++;
+		} else if (!strcmp(a, "--wait")) {
+			if (!v || !cli_parse_ulong(v, 4096, &want) || !want)
+				return bad("--wait takes a count 1..4096", v);
+			if (i + 2 >= argc)
+				return bad(
+					"--wait N takes a group (PORT, tcp:PORT, ADDR:PORT or name)",
+					NULL);
+			spec = argv[i + 2];
+			i += 2;
+		} else {
+			return cli_bad_option(argv[0], a);
+		}
 	}
-	if (rp_group_ns_dir(&cfg, ns, sizeof(ns)))
-		ns[0] = '\0';
-	if (o.json)
-		printf("{\"pin_dir\": \"%s\", \"namespace_dir\": \"%s\", \"groups\": [",
-		       cfg.pin_dir, ns);
-	ret = for_each_group(status_group, &o);
-	if (o.json)
-		printf("\n]}\n");
-	else if (o.first && !ret)
-		printf("no groups in this network namespace (pin dir %s)\n",
-		       cfg.pin_dir);
+	if (spec)
+		return status_wait(want, spec, timeout);
+	if (interval < 0)
+		interval = json ? 0 : TEXT_INTERVAL_S;
+	if (take(&s, interval))
+		return 1;
+	if (only_group && !s.ngroups) { /* take() said which groups there are */
+		snap_free(&s);
+		return 1;
+	}
+	ret = json ? render_json(stdout, &s) : render_text(stdout, &s);
+	if (s.errors)
+		ret = -1;
+	snap_free(&s);
 	return ret ? 1 : 0;
 }
 
-/* What a metric's lines hold: per group, or per live slot. */
-enum metric_kind {
-	M_OUTCOMES, /* the program's counters, by outcome */
-	M_LIVE, /* live slots */
-	M_U64, /* the slot's __u64 field at off */
-	M_S64, /* the slot's __s64 field at off */
-	M_DRAINING, /* 1 or 0 */
-};
+static volatile sig_atomic_t stop;
 
-#define SLOT_U64(f) M_U64, offsetof(struct rp_slot, f)
-#define SLOT_S64(f) M_S64, offsetof(struct rp_slot, f)
-
-static const struct metric {
-	const char *name;
-	const char *type;
-	enum metric_kind kind;
-	size_t off;
-	const char *help;
-} metrics[] = {
-	{ "reuseport_program_outcomes_total", "counter", M_OUTCOMES, 0,
-	  "Runs of the steering program by outcome." },
-	{ "reuseport_group_live_slots", "gauge", M_LIVE, 0,
-	  "Registered sockets that are alive." },
-	{ "reuseport_slot_selected_total", "counter", SLOT_U64(selected),
-	  "Connections or flows the program sent to the slot." },
-	{ "reuseport_slot_accepted_total", "counter", SLOT_U64(accepted),
-	  "Connections the slot's process accepted." },
-	{ "reuseport_slot_active_connections", "gauge", SLOT_S64(active),
-	  "Accepted connections not yet closed." },
-	{ "reuseport_slot_queued_connections", "gauge", SLOT_S64(queued),
-	  "Selected connections not yet accepted." },
-	{ "reuseport_slot_draining", "gauge", M_DRAINING, 0,
-	  "1 while the slot gets no new connections." },
-};
-
-/* One metric's lines for a group. */
-static int metrics_group(const char *name, const char *dir, struct rp_state *st,
-			 int socks_fd, void *arg)
+static void on_stop(int sig)
 {
-	const struct metric *m = arg;
-	const struct rp_hdr *h = &st->hdr;
+	(void)sig;
+	stop = 1;
+}
 
-	(void)dir;
-	if (m->kind == M_OUTCOMES) {
-		for (int c = 0; c < RP_CNT_MAX; c++)
-			printf("%s{group=\"%s\",outcome=\"%s\"} %llu\n",
-			       m->name, name,
-			       rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
-		return 0;
-	}
-	if (m->kind == M_LIVE) {
-		printf("%s{group=\"%s\",policy=\"%s\"} %u\n", m->name, name,
-		       rp_policy_name(h->policy),
-		       rp_group_live_slots(st, socks_fd, 0));
-		return 0;
-	}
-	for (uint32_t i = 0; i < nslots(st); i++) {
-		const struct rp_slot *s = &st->slots[i];
-		const char *field = (const char *)s + m->off;
+static int serve(const char *addr)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct rp_metrics_srv *m;
+	char err[256];
 
-		if (!rp_group_slot_live(socks_fd, i, NULL))
-			continue;
-		printf("%s{group=\"%s\",slot=\"%u\",pid=\"%u\",generation=\"%u\"}",
-		       m->name, name, i, s->pid, s->generation);
-		if (m->kind == M_U64)
-			printf(" %llu\n",
-			       (unsigned long long)*(const __u64 *)field);
-		else if (m->kind == M_S64)
-			printf(" %lld\n", (long long)*(const __s64 *)field);
-		else
-			printf(" %d\n", !!(s->flags & RP_SLOT_DRAINING));
+	m = rp_metrics_listen(addr, &cfg, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "reuseport metrics: %s\n", err);
+		return 1;
 	}
+	rp_metrics_only(m, only_group);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "reuseport metrics: serving http://%s/metrics\n",
+		rp_metrics_addr(m));
+	while (!stop) {
+		struct pollfd p = { .fd = rp_metrics_fd(m), .events = POLLIN };
+
+		poll(&p, 1, 1000);
+		rp_metrics_handle(m);
+	}
+	rp_metrics_close(m);
 	return 0;
 }
 
 int cmd_metrics(int argc, char **argv)
 {
-	int ret = 0;
+	struct snapshot s;
+	int ret;
 
-	(void)argv;
+	if (argc == 3 && !strcmp(argv[1], "--listen"))
+		return serve(argv[2]);
+	if (argc == 2 && !strncmp(argv[1], "--listen=", 9))
+		return serve(argv[1] + 9);
 	if (argc > 1)
-		return usage(stderr, 2);
-	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
-		printf("# HELP %s %s\n# TYPE %s %s\n", metrics[i].name,
-		       metrics[i].help, metrics[i].name, metrics[i].type);
-		if (for_each_group(metrics_group, (void *)&metrics[i]))
-			ret = 1;
+		return cli_usage_error("metrics", "unexpected argument %s",
+				       argv[argc - 1]);
+	if (snap_take(&s, &cfg, only_group, stderr))
+		return 1;
+	if (only_group && !s.ngroups) {
+		snap_free(&s);
+		return 1;
 	}
-	return ret;
+	ret = render_prom(stdout, &s);
+	if (s.errors)
+		ret = -1;
+	snap_free(&s);
+	return ret ? 1 : 0;
 }

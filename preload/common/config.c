@@ -44,6 +44,8 @@ static const char *const log_levels[] = {
 /* clang-format off */
 #define WEIGHT_ACCEPTED "an integer 1-10000 (default 100)"
 #define GENERATION_ACCEPTED "an integer 0-4294967295 (default 0)"
+#define INSTANCE_ACCEPTED \
+	"an integer 1-4294967295 (reuseport run sets it; default: none)"
 #define PIN_DIR_ACCEPTED                                                     \
 	"an absolute path other than / of at most " STR(RP_PIN_DIR_MAX)      \
 	" characters, without .. components or control characters (default " \
@@ -417,6 +419,8 @@ void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure)
 		   &cfg->weight);
 	parse_uint(cfg, get, "REUSEPORT_GENERATION", 0, UINT32_MAX,
 		   GENERATION_ACCEPTED, &cfg->generation);
+	parse_uint(cfg, get, "REUSEPORT_INSTANCE", 1, UINT32_MAX,
+		   INSTANCE_ACCEPTED, &cfg->instance);
 	parse_pin_dir(cfg, get);
 	parse_uint(cfg, get, "REUSEPORT_MAX_SLOTS", 1, RP_MAX_SLOTS,
 		   MAX_SLOTS_ACCEPTED, &cfg->max_slots);

@@ -50,6 +50,7 @@ struct rp_config {
 	struct rp_cidr addrs[RP_MAX_ADDRS];
 	uint32_t weight; /* 1..10000, default 100 */
 	uint32_t generation; /* 0..2^32-1, default 0 */
+	uint32_t instance; /* REUSEPORT_INSTANCE 1..2^32-1, 0 = unset */
 	uint32_t max_slots; /* 1..RP_MAX_SLOTS, default RP_DEFAULT_SLOTS */
 	enum rp_log_level log_level; /* default RP_LOG_WARN */
 	char pin_dir[RP_PIN_DIR_MAX + 1]; /* absolute, no trailing slash */

@@ -187,6 +187,16 @@ int rp_group_unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 			  int max_inodes);
 int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 
+/*
+ * The listeners the kernel would put in the group's kernel reuseport group
+ * (kdiag.h rp_kernel_listeners() on the group's address): their count (may
+ * exceed max), out[0..max-1] filled; -ENODATA if the group does not know
+ * its address. Reads only.
+ */
+struct rp_kmember;
+int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
+			      size_t max);
+
 /* Is slot i of the group live (a socket is in the sockarray there)? */
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 

@@ -46,6 +46,20 @@ static bool group_addr(const struct rp_hdr *h, struct sockaddr_storage *ss)
 	return true;
 }
 
+int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
+			      size_t max)
+{
+	const struct rp_hdr *h = &st->hdr;
+	struct sockaddr_storage ss;
+
+	if (!group_addr(h, &ss))
+		return -ENODATA;
+	return rp_kernel_listeners((int)h->proto, (struct sockaddr *)&ss,
+				   h->ifindex,
+				   (h->addr_flags & RP_ADDR_V6ONLY) != 0, out,
+				   max);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -57,14 +71,11 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 			int max_inodes, bool fix_queued)
 {
 	const struct rp_hdr *h = &st->hdr;
-	struct sockaddr_storage ss;
 	struct rp_kmember *km;
 	uint64_t *mapped;
 	uint32_t n = h->nslots, nm = 0;
 	int count, unreg = 0;
 
-	if (!group_addr(h, &ss))
-		return -ENODATA;
 	if (n > RP_MAX_SLOTS)
 		n = RP_MAX_SLOTS;
 	km = calloc(MAX_LISTENERS, sizeof(*km));
@@ -73,10 +84,7 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 		count = -ENOMEM;
 		goto out;
 	}
-	count = rp_kernel_listeners((int)h->proto, (struct sockaddr *)&ss,
-				    h->ifindex,
-				    (h->addr_flags & RP_ADDR_V6ONLY) != 0, km,
-				    MAX_LISTENERS);
+	count = rp_group_kernel_listeners(st, km, MAX_LISTENERS);
 	if (count < 0)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {

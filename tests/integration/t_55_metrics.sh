@@ -3,8 +3,9 @@
 # metric declared by HELP and TYPE before it, label syntax, numeric
 # values, counters named *_total, no duplicate series), and the numbers
 # are those of `reuseport status --json` taken at the same moment: program
-# outcomes per group, live slots, and selected / accepted / active /
-# queued / draining per slot, for a TCP and a UDP group.
+# outcomes per group, live slots, group info, and selected / accepted /
+# active / queued / draining / pid / generation / backlog per member
+# (labels group and member only), for a TCP and a UDP group.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
 need_cli
@@ -90,30 +91,55 @@ def expect(what, got, want):
 groups = status["groups"]
 if len(groups) != 2:
     errors.append("status has %d groups, expected 2" % len(groups))
+
+def member(s):
+    # series are per member: the slots of one instance, else one slot
+    return "instance-%d" % s["instance"] if s["instance"] else "slot-%d" % s["slot"]
+
+nmembers = 0
 for g in groups:
     for outcome, n in g["counters"].items():
         expect("%s outcome %s" % (g["name"], outcome),
                get("reuseport_program_outcomes_total", group=g["name"], outcome=outcome), float(n))
     expect("%s live slots" % g["name"],
-           get("reuseport_group_live_slots", group=g["name"], policy=g["policy"]), float(g["live"]))
+           get("reuseport_group_live_slots", group=g["name"]), float(g["live"]))
+    expect("%s info" % g["name"],
+           get("reuseport_group_info", group=g["name"], proto=g["proto"], family=g["family"],
+               address=g["address"], port=g["port"], policy=g["policy"]), 1.0)
+    mem = {}
     for s in g["slots"]:
-        lab = dict(group=g["name"], slot=s["slot"], pid=s["pid"], generation=s["generation"])
-        for metric, field in (("reuseport_slot_selected_total", "selected"),
-                              ("reuseport_slot_accepted_total", "accepted"),
-                              ("reuseport_slot_active_connections", "active"),
-                              ("reuseport_slot_queued_connections", "queued")):
-            expect("%s slot %d %s" % (g["name"], s["slot"], field), get(metric, **lab), float(s[field]))
-        expect("%s slot %d draining" % (g["name"], s["slot"]),
-               get("reuseport_slot_draining", **lab), 1.0 if s["draining"] else 0.0)
-nslots = sum(len(g["slots"]) for g in groups)
-for metric in ("reuseport_slot_selected_total", "reuseport_slot_draining"):
+        mem.setdefault(member(s), []).append(s)
+    nmembers += len(mem)
+    for m, slots in mem.items():
+        lab = dict(group=g["name"], member=m)
+        for metric, field in (("reuseport_member_selected_total", "selected"),
+                              ("reuseport_member_accepted_total", "accepted"),
+                              ("reuseport_member_active_connections", "active"),
+                              ("reuseport_member_queued_connections", "queued")):
+            expect("%s %s %s" % (g["name"], m, field), get(metric, **lab),
+                   float(sum(s[field] for s in slots)))
+        expect("%s %s draining" % (g["name"], m),
+               get("reuseport_member_draining_slots", **lab), float(sum(s["draining"] for s in slots)))
+        expect("%s %s pid" % (g["name"], m), get("reuseport_member_pid", **lab), float(slots[-1]["pid"]))
+        expect("%s %s generation" % (g["name"], m),
+               get("reuseport_member_generation", **lab), float(max(s["generation"] for s in slots)))
+        if g["proto"] == "tcp":
+            expect("%s %s backlog" % (g["name"], m), get("reuseport_member_accept_backlog", **lab),
+                   float(sum(s["backlog"] for s in slots)))
+for (name, lab) in series:
+    if name.startswith("reuseport_member_") and set(k for k, _ in lab) != {"group", "member"}:
+        errors.append("%s labelled %s: only group and member may label a member" % (name, lab))
+for metric in ("reuseport_member_selected_total", "reuseport_member_draining_slots"):
     n = sum(1 for (name, _) in series if name == metric)
-    expect("%s series" % metric, n, nslots)
+    expect("%s series" % metric, n, nmembers)
 # the traffic is in there
 tcp = [g for g in groups if g["name"] == "tcp4_127-0-0-1_8360"]
 if tcp:
     expect("TCP steered", get("reuseport_program_outcomes_total", group=tcp[0]["name"], outcome="steered"), 20.0)
     expect("TCP draining slots", sum(s["draining"] for s in tcp[0]["slots"]), 1)
+    expect("TCP draining series", sum(v for (name, lab), v in series.items()
+                                      if name == "reuseport_member_draining_slots"
+                                      and ("group", tcp[0]["name"]) in lab), 1.0)
 print("%d samples, %d metrics, %d errors" % (len(series), len(types), len(errors)))
 for e in errors:
     print("  " + e)

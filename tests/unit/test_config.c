@@ -123,7 +123,7 @@ static const char *const all_vars[] = {
 	"REUSEPORT_WEIGHT",    "REUSEPORT_GENERATION", "REUSEPORT_PIN_DIR",
 	"REUSEPORT_MAX_SLOTS", "REUSEPORT_STRICT",     "REUSEPORT_DISABLE",
 	"REUSEPORT_LOG",       "REUSEPORT_LOG_FILE",   "LIBREUSEPORT_PORT",
-	"LIBREUSEPORT_ADDR",   "LIBREUSEPORT_DEBUG",
+	"LIBREUSEPORT_ADDR",   "LIBREUSEPORT_DEBUG",   "REUSEPORT_INSTANCE",
 };
 #define NVARS (sizeof(all_vars) / sizeof(all_vars[0]))
 
@@ -398,6 +398,8 @@ static uint32_t num_field(const struct rp_config *c, const char *var)
 		return c->generation;
 	if (strcmp(var, "REUSEPORT_MAX_SLOTS") == 0)
 		return c->max_slots;
+	if (strcmp(var, "REUSEPORT_INSTANCE") == 0)
+		return c->instance;
 	abort();
 }
 
@@ -415,6 +417,9 @@ static const struct num_row good_nums[] = {
 	{ "REUSEPORT_MAX_SLOTS", "1", 1 },
 	{ "REUSEPORT_MAX_SLOTS", "64", 64 },
 	{ "REUSEPORT_MAX_SLOTS", "4096", 4096 },
+	{ "REUSEPORT_INSTANCE", "1", 1 },
+	{ "REUSEPORT_INSTANCE", "256", 256 },
+	{ "REUSEPORT_INSTANCE", "4294967295", 4294967295u },
 };
 
 static void test_numbers_good(void)
@@ -623,6 +628,11 @@ static const struct {
 	{ "REUSEPORT_GENERATION", "1 ", "not a decimal integer" },
 	{ "REUSEPORT_GENERATION", "x", "not a decimal integer" },
 	{ "REUSEPORT_GENERATION", "1.5", "not a decimal integer" },
+	/* instance (0 is "none": never set) */
+	{ "REUSEPORT_INSTANCE", "0", "out of range" },
+	{ "REUSEPORT_INSTANCE", "4294967296", "out of range" },
+	{ "REUSEPORT_INSTANCE", "-1", "not a decimal integer" },
+	{ "REUSEPORT_INSTANCE", "one", "not a decimal integer" },
 	/* max slots */
 	{ "REUSEPORT_MAX_SLOTS", "0", "out of range" },
 	{ "REUSEPORT_MAX_SLOTS", "4097", "out of range" },

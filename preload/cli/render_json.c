@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reuseport status --json: a snapshot as JSON through json-c (escaping is
+ * the library's). The schema is docs/status-schema.json; its version is
+ * STATUS_SCHEMA_VERSION, raised when a field changes meaning or goes away
+ * (new fields do not change it).
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "registry_names.h"
+#include "snapshot.h"
+
+#define STATUS_SCHEMA_VERSION 1
+
+typedef struct json_object J;
+
+static void put(J *o, const char *k, J *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static J *u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static J *i64(int64_t v)
+{
+	return json_object_new_int64(v);
+}
+
+static J *str(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+/* a number written with fmt ("%.1f"), null when negative (unknown) */
+static J *dbl(double v, const char *fmt)
+{
+	char buf[48];
+
+	if (v < 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), fmt, v);
+	return json_object_new_double_s(v, buf);
+}
+
+static J *rate(double v)
+{
+	return dbl(v, "%.1f");
+}
+
+static J *opt_u64(bool known, uint64_t v)
+{
+	return known ? u64(v) : NULL;
+}
+
+static J *slot(const struct snap_group *g, const struct snap_slot *o)
+{
+	bool tcp = g->proto[0] == 't';
+	J *s = json_object_new_object(), *procs = json_object_new_array();
+
+	put(s, "slot", u64(o->slot));
+	put(s, "pid", u64(o->pid));
+	put(s, "instance", opt_u64(o->instance, o->instance));
+	put(s, "generation", u64(o->generation));
+	put(s, "weight", u64(o->weight));
+	put(s, "cpu", i64(o->cpu));
+	put(s, "state", str(o->state));
+	put(s, "draining", json_object_new_boolean(o->draining));
+	put(s, "selected", u64(o->selected));
+	put(s, "migrated", u64(o->migrated));
+	put(s, "accepted", u64(o->accepted));
+	put(s, "active", i64(o->active));
+	put(s, "queued", i64(o->queued));
+	put(s, "accept_queue", opt_u64(o->kernel && tcp, o->kqueue));
+	put(s, "backlog", opt_u64(o->kernel && tcp, o->kbacklog));
+	put(s, "recv_queue_bytes", opt_u64(o->kernel && !tcp, o->kqueue));
+	put(s, "selected_per_s", rate(o->selected_rate));
+	put(s, "accepted_per_s", rate(o->accepted_rate));
+	for (int k = 0; k < o->nprocs; k++) {
+		J *p = json_object_new_object();
+
+		put(p, "pid", u64(o->procs[k].pid));
+		put(p, "active", i64(o->procs[k].active));
+		json_object_array_add(procs, p);
+	}
+	put(s, "processes", procs);
+	return s;
+}
+
+static J *group(const struct snap_group *g)
+{
+	J *o = json_object_new_object(), *c = json_object_new_object();
+	J *slots = json_object_new_array(), *unreg = json_object_new_array();
+
+	put(o, "name", str(g->name));
+	put(o, "proto", str(g->proto));
+	put(o, "family", str(g->family));
+	put(o, "address", g->addr[0] ? str(g->addr) : NULL);
+	put(o, "port", u64(g->port));
+	put(o, "ifindex", i64(g->ifindex));
+	put(o, "policy", str(g->policy));
+	put(o, "max_slots", u64(g->max_slots));
+	put(o, "live", u64(g->live));
+	put(o, "unsteered", u64(g->unsteered));
+	put(o, "unregistered",
+	    g->unregistered < 0 ? NULL : i64(g->unregistered));
+	for (int i = 0; i < g->nunreg; i++) {
+		J *u = json_object_new_object();
+		bool tcp = g->proto[0] == 't';
+
+		put(u, "inode", u64(g->unreg[i].inode));
+		put(u, "accept_queue", opt_u64(tcp, g->unreg[i].kqueue));
+		put(u, "backlog", opt_u64(tcp, g->unreg[i].kbacklog));
+		put(u, "recv_queue_bytes", opt_u64(!tcp, g->unreg[i].kqueue));
+		json_object_array_add(unreg, u);
+	}
+	put(o, "unregistered_listeners", unreg);
+	put(o, "max_generation", u64(g->max_generation));
+	put(o, "selected_per_s", rate(g->selected_rate));
+	for (int k = 0; k < RP_CNT_MAX; k++)
+		put(c, rp_counter_name((enum rp_counter)k),
+		    u64(g->counters[k]));
+	put(o, "counters", c);
+	for (uint32_t j = 0; j < g->live; j++)
+		json_object_array_add(slots, slot(g, &g->slots[j]));
+	put(o, "slots", slots);
+	return o;
+}
+
+int render_json(FILE *f, const struct snapshot *s)
+{
+	J *root = json_object_new_object(), *groups = json_object_new_array();
+	put(root, "schema_version", i64(STATUS_SCHEMA_VERSION));
+	put(root, "pin_dir", str(s->pin_dir));
+	put(root, "namespace_dir", str(s->ns_dir));
+	put(root, "time", dbl(s->wall, "%.3f"));
+	put(root, "interval_s",
+	    s->interval_s > 0 ? dbl(s->interval_s, "%.3f") : NULL);
+	put(root, "errors", i64(s->errors));
+	for (int i = 0; i < s->ngroups; i++)
+		json_object_array_add(groups, group(&s->groups[i]));
+	put(root, "groups", groups);
+	fprintf(f, "%s\n",
+		json_object_to_json_string_ext(
+			root, JSON_C_TO_STRING_PRETTY |
+				      JSON_C_TO_STRING_SPACED |
+				      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return ferror(f) ? -1 : 0;
+}

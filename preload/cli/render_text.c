@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/* reuseport status: a snapshot as text for people. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "registry_names.h"
+#include "snapshot.h"
+
+/* "-" for unknown numbers */
+static const char *num(char *buf, size_t len, bool known, double v,
+		       const char *fmt)
+{
+	if (!known)
+		return "-";
+	snprintf(buf, len, fmt, v);
+	return buf;
+}
+
+static void slot_line(FILE *f, const struct snap_group *g,
+		      const struct snap_slot *o, bool rates)
+{
+	char inst[16], q[16], b[16], r[24];
+	bool tcp = g->proto[0] == 't';
+
+	fprintf(f,
+		"  %-5u %-5s %-8u %-5u %-6u %-9s %10llu %10llu %8lld %8lld %8s %8s",
+		o->slot,
+		num(inst, sizeof(inst), o->instance, o->instance, "%.0f"),
+		o->pid, o->generation, o->weight, o->state,
+		(unsigned long long)o->selected,
+		(unsigned long long)o->accepted, (long long)o->active,
+		(long long)o->queued,
+		num(q, sizeof(q), o->kernel, o->kqueue, "%.0f"),
+		num(b, sizeof(b), o->kernel && tcp, o->kbacklog, "%.0f"));
+	if (rates)
+		fprintf(f, " %9s",
+			num(r, sizeof(r), o->selected_rate >= 0,
+			    o->selected_rate, "%.1f"));
+	fprintf(f, "\n");
+}
+
+static void unregistered(FILE *f, const struct snap_group *g)
+{
+	if (g->unregistered < 0) {
+		fprintf(f, "  kernel listeners unknown (%s)\n",
+			g->kernel_err == -ENODATA ?
+				"the group does not know its address" :
+				"sock_diag failed");
+		return;
+	}
+	if (!g->unregistered)
+		return;
+	fprintf(f,
+		"  %d listener(s) in the kernel group are not registered; socket inode (queue):",
+		g->unregistered);
+	for (int i = 0; i < g->nunreg; i++)
+		fprintf(f, " %u (%u)", g->unreg[i].inode, g->unreg[i].kqueue);
+	fprintf(f, "%s\n", g->unregistered > g->nunreg ? " ..." : "");
+}
+
+static void group(FILE *f, const struct snap_group *g, bool rates)
+{
+	char ep[80];
+
+	fprintf(f,
+		"group %s  %s %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
+		g->name, g->proto, snap_endpoint(g, ep, sizeof(ep)), g->policy,
+		g->live, g->max_slots, g->max_generation,
+		g->unsteered || g->unregistered > 0 ?
+			"  UNSTEERED (members outside the map: kernel hash)" :
+			"");
+	unregistered(f, g);
+	fprintf(f, "  %-5s %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s %8s %8s",
+		"slot", "inst", "pid", "gen", "weight", "state", "selected",
+		"accepted", "active", "queued",
+		g->proto[0] == 't' ? "acceptq" : "recvq", "backlog");
+	if (rates)
+		fprintf(f, " %9s", "conn/s");
+	fprintf(f, "\n");
+	for (uint32_t j = 0; j < g->live; j++)
+		slot_line(f, g, &g->slots[j], rates);
+	fprintf(f, "  program:");
+	for (int c = 0; c < RP_CNT_MAX; c++)
+		fprintf(f, " %s=%llu", rp_counter_name((enum rp_counter)c),
+			(unsigned long long)g->counters[c]);
+	fprintf(f, "\n");
+}
+
+int render_text(FILE *f, const struct snapshot *s)
+{
+	for (int i = 0; i < s->ngroups; i++)
+		group(f, &s->groups[i], s->interval_s > 0);
+	if (!s->ngroups)
+		fprintf(f, "no groups in this network namespace (pin dir %s)\n",
+			s->pin_dir);
+	else if (s->interval_s > 0)
+		fprintf(f,
+			"conn/s: connections (UDP: datagrams) the program sent to the slot per second over the last %.1f s\n",
+			s->interval_s);
+	return ferror(f) ? -1 : 0;
+}
