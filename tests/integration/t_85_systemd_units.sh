@@ -109,13 +109,13 @@ out=$(rpclient http --port $port --path /index.html -n 8)
 assert_eq "$(jget "$out" ok)" 8 "requests answered by the unit's nginx"
 
 rm -f "$RP_TMP/stop"
-"$PY" "$RP_ITEST_DIR/loadclient.py" $port 4 "$RP_TMP/stop" >"$RP_TMP/load.json" &
+"$PY" "$RP_ITEST_DIR/loadclient.py" $port 2 "$RP_TMP/stop" >"$RP_TMP/load.json" &
 load=$!
 # ExecReload, with $MAINPID as systemd substitutes it
 cmdline ExecReload
 cmd=("${cmd[@]//\$MAINPID/$mainpid}")
 "${cmd[@]}" || fail "ExecReload ${cmd[*]}"
-wait_for 60 grep -q 'event=rolling_done generation=1$' "$(rp_logfile main)" ||
+wait_for 120 grep -q 'event=rolling_done generation=1$' "$(rp_logfile main)" ||
 	fail "the reload did not finish: $(tail -20 "$(rp_logfile main)")"
 wait_live_slots $port 4 || fail "4 nginx expected after the reload"
 touch "$RP_TMP/stop"
