@@ -105,7 +105,7 @@ assert_eq "$comp" "$group" "bash completion of --group"
 comp=$(bash -c '. "$1"; COMP_WORDS=(reuseport policy le); COMP_CWORD=2; _reuseport; echo "${COMPREPLY[*]}"' _ \
 	"$root/usr/share/bash-completion/completions/reuseport")
 assert_eq "$comp" leastconn "bash completion of a policy"
-comp=$(bash -c '. "$1"; COMP_WORDS=(reuseport status --); COMP_CWORD=2; _reuseport; echo "${COMPREPLY[*]}"' _ \
+comp=$(PATH=$root/usr/bin:$PATH bash -c '. "$1"; COMP_WORDS=(reuseport status --); COMP_CWORD=2; _reuseport; echo "${COMPREPLY[*]}"' _ \
 	"$root/usr/share/bash-completion/completions/reuseport")
 assert_match "$comp" "--json" "bash completion of status options (from its help)"
 rp_stop web
