@@ -15,6 +15,13 @@
 #    NOTIFY_SOCKET (sd_notify), the messages on a test NOTIFY_SOCKET are
 #    checked too: READY=1 after every instance registered, RELOADING=1 then
 #    READY=1 around the reload, MAINPID.
+# 3. the socket-activation pair reuseport-web@.socket/.service, as systemd
+#    would start two instances: a launcher opens the socket unit's
+#    ListenStream with ReusePort=yes, passes it as fd 3 (LISTEN_FDS,
+#    LISTEN_PID) with the service's Environment= (its LD_PRELOAD replaced by
+#    the build's library) and execs the service's ExecStart (gunicorn, with a
+#    scratch app for /srv/web): both gunicorn masters register their passed
+#    socket and share the requests under the unit's policy.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
 need_cli
@@ -146,3 +153,50 @@ assert_eq "${RP_STATUS[main]}" 0 "exit status after SIGTERM"
 assert_eq "$(count_listeners tcp $port)" 0 "listeners left"
 left=$(pgrep -f "$RP_TMP/nginx.conf" | wc -l)
 assert_eq "$left" 0 "nginx processes left"
+
+# ---- 3. socket activation: reuseport-web@.socket + reuseport-web@.service
+need_cmd gunicorn
+sock=$units/reuseport-web@.socket svc=$units/reuseport-web@.service
+listen=$(unitfile "$sock" Socket ListenStream --value)
+[[ $listen =~ ^[0-9]+$ ]] || fail "ListenStream is not a port: $listen"
+mkdir -p "$RP_TMP/web"
+cat >"$RP_TMP/web/app.py" <<'EOF'
+import os
+def app(environ, start_response):  # answers with its gunicorn master's pid
+    body = str(os.getppid()).encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+EOF
+# what systemd does for an instance: socket, environment, exec
+cat >"$RP_TMP/activate.py" <<'EOF'
+import os, shlex, socket, sys
+port, env, lib = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_INET6)  # ListenStream=PORT: [::], dual-stack
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # ReusePort=yes
+s.bind(("::", port))
+s.listen(128)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+for kv in shlex.split(env):
+    k, v = kv.split("=", 1)
+    os.environ[k] = v.replace("/usr/lib/libreuseport.so", lib)
+os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+argv = sys.argv[4:]
+os.execv(argv[0], argv)
+EOF
+mapfile -d '' cmd < <(unitfile "$svc" Service ExecStart "/srv/web=$RP_TMP/web")
+env=$(unitfile "$svc" Service Environment --value)
+assert_match "$env" "LD_PRELOAD=/usr/lib/libreuseport.so" "the service preloads the packaged library"
+for i in 1 2; do
+	REUSEPORT_LOG=info spawn_plain "web$i" "$PY" "$RP_TMP/activate.py" "$listen" "$env" "$RP_LIB" "${cmd[@]}"
+done
+wait_live_slots "$listen" 2 20 || fail "2 socket-activated gunicorn expected: $(cat "$(rp_logfile web1)" "$(rp_logfile web2)")"
+grep -q 'event=attach' "$(rp_logfile web1)" || fail "no attach line: $(cat "$(rp_logfile web1)")"
+policy=$(jeval "$(status_json)" '[g["policy"] for g in d["groups"] if g["name"].endswith("_'"$listen"'")][0]')
+assert_eq "$policy" "${env##*REUSEPORT_POLICY=}" "policy of the activated group"
+out=$(rpclient http --port "$listen" --path / -n 40 --concurrency 4)
+info "client: $out"
+assert_eq "$(jget "$out" ok)" 40 "requests answered by the activated gunicorns"
+assert_eq "$(jeval "$out" 'len(d["ids"])')" 2 "gunicorn masters that answered"
