@@ -1,4 +1,4 @@
-# libreuseport: make | make test | make check | make demo | make bench | make install
+# libreuseport: make | make test | make check | make demo | make bench | make install | make deb
 # Quiet by default; V=1 shows the commands.
 #
 # Three products, one folder each under preload/, plus what they share:
@@ -14,6 +14,8 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 CC       ?= cc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -40,7 +42,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
-	clean format check-format shellcheck deps
+	clean format check-format shellcheck deps products deb
 
 COMMON_SRCS := $(wildcard preload/common/*.c)
 SHIM_SRCS   := $(wildcard preload/shim/*.c)
@@ -54,7 +56,12 @@ CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
-all: $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport $(HELPERS)
+PRODUCTS := $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport
+
+all: $(PRODUCTS) $(HELPERS)
+
+# what make install and the Debian package ship (no test helpers)
+products: $(PRODUCTS)
 
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
 $(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h
@@ -83,16 +90,16 @@ $(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
 $(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/shim/libreuseport.map
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/shim/libreuseport.map \
-		-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -o $@ $(PRELOAD_OBJS) -ldl -lpthread
+		-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-soname,libreuseport.so $(LDFLAGS) -o $@ $(PRELOAD_OBJS) -ldl -lpthread
 
 $(BUILD)/libreuseport-steer.so: $(STEER_OBJS) preload/group/libreuseport-steer.map
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/group/libreuseport-steer.map \
-		-Wl,-z,now -o $@ $(STEER_OBJS) -lbpf
+		-Wl,-z,now -Wl,-soname,libreuseport-steer.so $(LDFLAGS) -o $@ $(STEER_OBJS) -lbpf
 
 $(BUILD)/reuseport: $(CLI_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -pie -o $@ $(CLI_OBJS) -lbpf -ljson-c
+	$(Q)$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
 # helpers that test a module link it
 HELPER_LINK_kdiag_check := preload/group/kdiag.c
@@ -169,7 +176,8 @@ kselftests:
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
 	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
-	tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run)
+	scripts/build-deb tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run \
+	contrib/bash-completion/reuseport)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -198,13 +206,26 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(DESTDIR)$(LIBDIR)/
+# The command finds libreuseport.so beside itself or in ../lib: keep
+# LIBDIR = $(PREFIX)/lib for `reuseport run` without --lib.
+install: products
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)
+	install -m 0644 $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(BUILD)/reuseport $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/libreuseport.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 docs/man/reuseport.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 contrib/bash-completion/reuseport $(DESTDIR)$(COMPDIR)/reuseport
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libreuseport.so $(DESTDIR)$(LIBDIR)/libreuseport-steer.so $(DESTDIR)$(BINDIR)/reuseport
+	rm -f $(DESTDIR)$(LIBDIR)/libreuseport.so $(DESTDIR)$(LIBDIR)/libreuseport-steer.so \
+		$(DESTDIR)$(BINDIR)/reuseport $(DESTDIR)$(MANDIR)/man7/libreuseport.7 \
+		$(DESTDIR)$(MANDIR)/man8/reuseport.8 $(DESTDIR)$(COMPDIR)/reuseport
+
+# A Debian package (dpkg-buildpackage, debian/) into $(BUILD)/deb/, built
+# from a copy of the tree so this one stays clean.
+deb:
+	$(Q)BUILD=$(BUILD) scripts/build-deb
 
 clean:
 	rm -rf $(BUILD)
