@@ -247,3 +247,13 @@ void run_check_groups(void)
 	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
 		rp_walk_groups(ns, false, check_one, NULL);
 }
+
+bool run_tree_registered(pid_t pid)
+{
+	struct tree_scan t = { .root = pid };
+
+	if (pid <= 0)
+		return false;
+	run_scan_tree(&t);
+	return t.slots > 0 || run_tree_listens(pid);
+}
