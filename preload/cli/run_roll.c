@@ -121,13 +121,13 @@ static bool replace(int i)
 	if (R.stop_requests)
 		return false; /* run_stop_all() stops R.pending too */
 	if (!R.pending) {
-		char how[48];
+		char how[48], words[48];
 
 		run_describe_exit(R.pending_status, how, sizeof(how));
 		run_warn(
 			"event=rolling_abort instance=%d generation=%u pid=%d %s reason=\"instance %d generation %u exited with %s before registering; the old instances keep serving\"",
 			i + 1, R.gen, (int)pid, how, i + 1, R.gen,
-			run_exit_words(R.pending_status, how, sizeof(how)));
+			run_exit_words(R.pending_status, words, sizeof(words)));
 		run_went_background(i, R.pending_status, started);
 		return false;
 	}
