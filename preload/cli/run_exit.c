@@ -149,6 +149,8 @@ bool run_went_background(int i, int status, uint64_t started_ms)
 	n = left_behind(started_ms, &first, comm, sizeof(comm));
 	if (!n)
 		return false;
+	if (R.exit_code)
+		return true; /* said already: another instance did the same */
 	if (!flag)
 		flag = foreground_flag(comm);
 	if (flag)

@@ -300,6 +300,18 @@ static void forward(int sig)
 	run_signal_tree(R.retiring, sig);
 }
 
+/*
+ * --reload signal: SIGHUP to each instance's own process only. Its workers
+ * often leave HUP at its default action (gunicorn's): the master reloads
+ * and replaces them gracefully, a HUP of their own would kill them.
+ */
+static void forward_hup(void)
+{
+	for (int i = 0; i < R.n; i++)
+		if (R.inst[i].pid > 0)
+			kill(R.inst[i].pid, SIGHUP);
+}
+
 static void on_event(int sig)
 {
 	switch (sig) {
@@ -313,7 +325,7 @@ static void on_event(int sig)
 			run_notify(
 				"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=SIGHUP forwarded to every instance",
 				(unsigned long long)now_ms() * 1000);
-			forward(sig);
+			forward_hup();
 			run_notify(
 				"READY=1\nSTATUS=%d instances serving, generation %u",
 				R.n, R.gen);
