@@ -103,8 +103,12 @@ static void emit(int k, int inst, const char *line, size_t n)
 	head = snprintf(out, sizeof(out), "[%d] ", inst);
 	memcpy(out + head, line, n);
 	out[head + (int)n] = '\n';
-	if (!put(k, out, (size_t)head + n + 1))
-		dests[k].dropped++;
+	if (put(k, out, (size_t)head + n + 1))
+		return;
+	/* the log says it once a streak, the destination when it can */
+	if (!dests[k].dropped++)
+		run_warn("event=output_slow dest=%s action=drop",
+			 k ? "stderr" : "stdout");
 }
 
 int run_out_pipes(int i, int fds[4])
