@@ -412,14 +412,18 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 					   .started_ms = now_ms(),
 					   .backoff_ms = BACKOFF_MIN_MS };
 	}
-	for (uint64_t next_check = 0;;) {
+	for (uint64_t next_check = 0, next_ready = 0;;) {
 		run_tick(TICK_MS);
 		if (now_ms() >= next_check) {
 			run_check_groups();
 			next_check = now_ms() + 1000;
 		}
-		if (!R.ready && all_registered())
-			run_announce_ready();
+		/* until every instance registered, look 5 times a second */
+		if (!R.ready && now_ms() >= next_ready) {
+			if (all_registered())
+				run_announce_ready();
+			next_ready = now_ms() + 200;
+		}
 		if (R.stop_requests)
 			return run_stop_all();
 		if (R.hup) {

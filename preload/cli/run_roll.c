@@ -139,6 +139,7 @@ static bool replace(int i)
 		return false;
 	}
 	old = in->pid;
+	free(in->restarts); /* a new generation starts a new restart count */
 	*in = (struct inst){ .pid = pid,
 			     .gen = R.gen,
 			     .started_ms = now_ms(),
