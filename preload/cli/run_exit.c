@@ -96,12 +96,43 @@ static bool start_ms(pid_t pid, pid_t *ppid, uint64_t *ms, char *comm,
 }
 
 /*
- * Processes adopted by the supervisor (re-parented to it as subreaper)
- * that started after since_ms: what an instance that exited left behind.
- * Returns how many; the first one's pid and name in *first, comm.
+ * Was pid started as instance i of generation gen? Its environment says
+ * (REUSEPORT_INSTANCE, REUSEPORT_GENERATION); unreadable: assume so.
  */
-static int left_behind(uint64_t since_ms, pid_t *first, char *comm, size_t len)
+static bool started_as(pid_t pid, int i, uint32_t gen)
 {
+	char path[64], env[32768], want[2][48];
+	bool found[2] = { false, false };
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	env[n] = '\0';
+	snprintf(want[0], sizeof(want[0]), "REUSEPORT_INSTANCE=%d", i + 1);
+	snprintf(want[1], sizeof(want[1]), "REUSEPORT_GENERATION=%u", gen);
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		for (int k = 0; k < 2; k++)
+			found[k] |= !strcmp(e, want[k]);
+	return found[0] && found[1];
+}
+
+/*
+ * Processes adopted by the supervisor (re-parented to it as subreaper)
+ * that instance i of generation gen, started at since_ms, left behind when
+ * it exited. Returns how many; the newest one's pid and name in *newest,
+ * comm.
+ */
+static int left_behind(int i, uint32_t gen, uint64_t since_ms, pid_t *newest,
+		       char *comm, size_t len)
+{
+	uint64_t newest_ms = 0;
 	pid_t self = getpid();
 	struct dirent *p;
 	int n = 0;
@@ -118,10 +149,13 @@ static int left_behind(uint64_t since_ms, pid_t *first, char *comm, size_t len)
 		/* 20 ms: starttime has clock-tick (10 ms) resolution */
 		if (pid <= 0 || ours(pid) ||
 		    !start_ms(pid, &ppid, &ms, name, sizeof(name)) ||
-		    ppid != self || ms + 20 < since_ms)
+		    ppid != self || ms + 20 < since_ms ||
+		    !started_as(pid, i, gen))
 			continue;
-		if (!n++) {
-			*first = pid;
+		n++;
+		if (ms >= newest_ms) {
+			newest_ms = ms;
+			*newest = pid;
 			snprintf(comm, len, "%s", name);
 		}
 	}
@@ -137,7 +171,7 @@ void run_fail(int code)
 		R.stop_requests = 1;
 }
 
-bool run_went_background(int i, int status, uint64_t started_ms)
+bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms)
 {
 	const char *flag = foreground_flag(R.cmd[0]);
 	char comm[64], hint[160] = "";
@@ -146,7 +180,7 @@ bool run_went_background(int i, int status, uint64_t started_ms)
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return false;
-	n = left_behind(started_ms, &first, comm, sizeof(comm));
+	n = left_behind(i, gen, started_ms, &first, comm, sizeof(comm));
 	if (!n)
 		return false;
 	if (R.exit_code)

@@ -123,7 +123,7 @@ void run_check_groups(void);
 /* Has the tree of instance pid registered a slot (or, steering off, a listener)? */
 bool run_tree_registered(pid_t pid);
 /* run_exit.c: deaths the supervisor gives up on */
-bool run_went_background(int i, int status, uint64_t started_ms);
+bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms);
 bool run_limit_reached(int i, int status);
 void run_fail(int code);
 /* A wait status in words: "status 1", "signal SEGV". */

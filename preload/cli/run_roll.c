@@ -128,7 +128,7 @@ static bool replace(int i)
 			"event=rolling_abort instance=%d generation=%u pid=%d %s reason=\"instance %d generation %u exited with %s before registering; the old instances keep serving\"",
 			i + 1, R.gen, (int)pid, how, i + 1, R.gen,
 			run_exit_words(R.pending_status, words, sizeof(words)));
-		run_went_background(i, R.pending_status, started);
+		run_went_background(i, R.gen, R.pending_status, started);
 		return false;
 	}
 	if (!ready) {

@@ -248,7 +248,7 @@ static void reap(void)
 		run_warn("event=crash instance=%d pid=%d %s uptime_ms=%llu",
 			 (int)(in - R.inst) + 1, (int)pid, how,
 			 (unsigned long long)(now - in->started_ms));
-		if (!run_went_background((int)(in - R.inst), status,
+		if (!run_went_background((int)(in - R.inst), in->gen, status,
 					 in->started_ms) &&
 		    !run_limit_reached((int)(in - R.inst), status)) {
 			schedule_restart(in, now);
