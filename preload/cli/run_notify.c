@@ -39,6 +39,9 @@ void run_notify_setup(void)
 			 R.ready_file, strerror(errno));
 	if (!len)
 		return;
+	/* the supervisor is the service: the instances must not answer */
+	path = strdupa(path);
+	unsetenv("NOTIFY_SOCKET");
 	if ((path[0] != '/' && path[0] != '@') ||
 	    len >= sizeof(notify_addr.sun_path)) {
 		run_warn(
@@ -56,7 +59,6 @@ void run_notify_setup(void)
 	if (notify_fd < 0)
 		run_warn("event=warning reason=\"NOTIFY_SOCKET: socket: %s\"",
 			 strerror(errno));
-	unsetenv("NOTIFY_SOCKET");
 	run_notify("MAINPID=%d\nSTATUS=starting %d instances", (int)getpid(),
 		   R.n);
 }
