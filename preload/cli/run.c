@@ -87,6 +87,8 @@ static int usage(FILE *f, int status)
 		"                         RELOADING=1, STOPPING=1, STATUS=)\n"
 		"      --prefix           tag each line of the instances' output\n"
 		"                         with [i] (stdout and stderr kept apart)\n"
+		"      --adopt            follow a CMD that goes to the background:\n"
+		"                         the daemon it leaves becomes the instance\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
 		"                         else ../lib/libreuseport.so)\n"
@@ -234,20 +236,28 @@ static int parse_more(int c, const char *val)
 	case 'P':
 		R.prefix = true;
 		return -1;
+	case 'A':
+		R.adopt = true;
+		return -1;
 	}
 	return 0;
 }
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
-		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
-		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
-		OPT_ARG("restart-limit", 'L'), OPT_ARG("reload", 'R'),
-		OPT_ARG("ready-file", 'f'),    OPT_FLAG("prefix", 'P'),
-		OPT_FLAG("help", 'h'),	       OPT_END
-	};
+	static const struct option opts[] = { OPT_ARG("instances", 'n'),
+					      OPT_ARG("grace", 'g'),
+					      OPT_ARG("ready-timeout", 'r'),
+					      OPT_ARG("backoff-max", 'b'),
+					      OPT_ARG("policy", 'p'),
+					      OPT_ARG("lib", 'l'),
+					      OPT_ARG("restart-limit", 'L'),
+					      OPT_ARG("reload", 'R'),
+					      OPT_ARG("ready-file", 'f'),
+					      OPT_FLAG("prefix", 'P'),
+					      OPT_FLAG("adopt", 'A'),
+					      OPT_FLAG("help", 'h'),
+					      OPT_END };
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
 	int c, p, more;
@@ -295,7 +305,7 @@ static int parse_args(int argc, char **argv)
 			return 2;
 		default:
 			fprintf(stderr,
-				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --policy NAME, --lib PATH, --help\n",
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --adopt, --policy NAME, --lib PATH, --help\n",
 				argv[optind - 1]);
 			return 2;
 		}

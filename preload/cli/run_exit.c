@@ -171,7 +171,8 @@ void run_fail(int code)
 		R.stop_requests = 1;
 }
 
-bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms)
+bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
+			 uint64_t started_ms, pid_t *adopted)
 {
 	const char *flag = foreground_flag(R.cmd[0]);
 	char comm[64], hint[160] = "";
@@ -180,9 +181,18 @@ bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms)
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return false;
+	*adopted = 0;
 	n = left_behind(i, gen, started_ms, &first, comm, sizeof(comm));
 	if (!n)
 		return false;
+	if (R.adopt && !R.stop_requests) {
+		run_info(
+			"event=adopt instance=%d generation=%u pid=%d comm=%s exited=%d",
+			i + 1, gen, (int)first, comm, (int)pid);
+		run_alias(pid, first);
+		*adopted = first;
+		return true;
+	}
 	if (R.exit_code)
 		return true; /* said already: another instance did the same */
 	if (!flag)
@@ -193,7 +203,7 @@ bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms)
 		 n, (int)first, comm);
 	fprintf(stderr,
 		"reuseport run: instance %d exited with status 0 but left %d process%s running (%s, pid %d): %s went to the background. Run it in the foreground%s; the usual flags: " FOREGROUND_FLAGS
-		". Stopping what it left and the other instances.\n",
+		" (or use --adopt). Stopping what it left and the other instances.\n",
 		i + 1, n, n > 1 ? "es" : "", comm, (int)first, R.cmd[0], hint);
 	run_fail(1);
 	return true;

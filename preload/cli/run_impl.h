@@ -63,6 +63,7 @@ struct run_state {
 	enum run_reload reload;
 	const char *ready_file; /* --ready-file */
 	bool prefix; /* --prefix */
+	bool adopt; /* --adopt: follow the daemon a command left */
 	bool ready; /* every instance registered (announced) */
 	int exit_code; /* of the supervisor once it stops */
 };
@@ -122,8 +123,17 @@ bool run_tree_listens(pid_t root);
 void run_check_groups(void);
 /* Has the tree of instance pid registered a slot (or, steering off, a listener)? */
 bool run_tree_registered(pid_t pid);
+/* --adopt: slots of pid `from` (exited) belong to pid `to` (its daemon). */
+void run_alias(pid_t from, pid_t to);
+void run_alias_drop(pid_t to);
 /* run_exit.c: deaths the supervisor gives up on */
-bool run_went_background(int i, uint32_t gen, int status, uint64_t started_ms);
+/*
+ * Did pid (instance i of generation gen, started at started_ms) exit 0
+ * leaving processes behind? Then *adopted is the one that takes its place
+ * (--adopt), or 0: the supervisor is stopping (run_fail).
+ */
+bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
+			 uint64_t started_ms, pid_t *adopted);
 bool run_limit_reached(int i, int status);
 void run_fail(int code);
 /* A wait status in words: "status 1", "signal SEGV". */

@@ -112,6 +112,14 @@ static bool replace(int i)
 	for (;;) {
 		bool final = now_ms() >= deadline;
 
+		/* --adopt: it went to the background, follow its daemon */
+		if (!R.pending && R.adopt &&
+		    run_went_background(i, R.gen, pid, R.pending_status,
+					started, &R.pending) &&
+		    R.pending) {
+			pid = R.pending;
+			continue;
+		}
 		/* in->pid may change meanwhile: a crashed old one restarts */
 		ready = replacement_ready(i, pid, in->pid, final);
 		if (ready || final || !R.pending || R.stop_requests)
@@ -128,7 +136,10 @@ static bool replace(int i)
 			"event=rolling_abort instance=%d generation=%u pid=%d %s reason=\"instance %d generation %u exited with %s before registering; the old instances keep serving\"",
 			i + 1, R.gen, (int)pid, how, i + 1, R.gen,
 			run_exit_words(R.pending_status, words, sizeof(words)));
-		run_went_background(i, R.gen, R.pending_status, started);
+		run_went_background(i, R.gen, pid, R.pending_status, started,
+				    &R.pending);
+		if (R.pending) /* only when stop_requests is not set */
+			stop_proc(&R.pending);
 		return false;
 	}
 	if (!ready) {

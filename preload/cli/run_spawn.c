@@ -221,8 +221,10 @@ static void reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct inst *in = inst_of(pid);
 		uint64_t now = now_ms();
+		bool bg;
 
 		run_describe_exit(status, how, sizeof(how));
+		run_alias_drop(pid);
 		if (pid == R.pending) {
 			run_info("event=exit pid=%d %s role=replacement",
 				 (int)pid, how);
@@ -245,12 +247,14 @@ static void reap(void)
 			in->stopping = false;
 			continue;
 		}
+		bg = run_went_background((int)(in - R.inst), in->gen, pid,
+					 status, in->started_ms, &in->pid);
+		if (in->pid)
+			continue; /* --adopt: its daemon is the instance now */
 		run_warn("event=crash instance=%d pid=%d %s uptime_ms=%llu",
 			 (int)(in - R.inst) + 1, (int)pid, how,
 			 (unsigned long long)(now - in->started_ms));
-		if (!run_went_background((int)(in - R.inst), in->gen, status,
-					 in->started_ms) &&
-		    !run_limit_reached((int)(in - R.inst), status)) {
+		if (!bg && !run_limit_reached((int)(in - R.inst), status)) {
 			schedule_restart(in, now);
 			run_info(
 				"event=restart_scheduled instance=%d in_ms=%llu",
