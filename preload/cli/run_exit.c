@@ -179,9 +179,9 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 	pid_t first = 0;
 	int n;
 
+	*adopted = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return false;
-	*adopted = 0;
 	n = left_behind(i, gen, started_ms, &first, comm, sizeof(comm));
 	if (!n)
 		return false;
@@ -203,7 +203,7 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 		 n, (int)first, comm);
 	fprintf(stderr,
 		"reuseport run: instance %d exited with status 0 but left %d process%s running (%s, pid %d): %s went to the background. Run it in the foreground%s; the usual flags: " FOREGROUND_FLAGS
-		" (or use --adopt). Stopping what it left and the other instances.\n",
+		"; or --adopt to follow the daemon. Stopping what it left and the other instances.\n",
 		i + 1, n, n > 1 ? "es" : "", comm, (int)first, R.cmd[0], hint);
 	run_fail(1);
 	return true;

@@ -153,7 +153,7 @@ static bool replace(int i)
 	free(in->restarts); /* a new generation starts a new restart count */
 	*in = (struct inst){ .pid = pid,
 			     .gen = R.gen,
-			     .started_ms = now_ms(),
+			     .started_ms = started,
 			     .backoff_ms = BACKOFF_MIN_MS };
 	R.pending = 0;
 	if (old > 0) {
