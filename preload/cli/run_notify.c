@@ -76,7 +76,7 @@ void run_notify(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return;
-	if (sendto(notify_fd, msg, (size_t)n, MSG_NOSIGNAL,
+	if (sendto(notify_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
 		   (struct sockaddr *)&notify_addr, notify_len) < 0)
 		rp_log(RP_LOG_DEBUG, "event=notify_failed reason=\"%s\"",
 		       strerror(errno));
