@@ -58,9 +58,13 @@ static int usage(FILE *f, int status)
 		"\n"
 		"Starts N instances of CMD with libreuseport.so preloaded, sharing\n"
 		"their ports. Each gets REUSEPORT_INSTANCE=1..N, every \"{i}\" in CMD\n"
-		"and ARGS becomes that number, and REUSEPORT_GENERATION (initial value\n"
-		"from the environment, default 0) is managed by the supervisor.\n"
-		"CMD must stay in the foreground (nginx: daemon off;).\n"
+		"and ARGS becomes that number, every \"{g}\" its generation, and\n"
+		"REUSEPORT_GENERATION (initial value from the environment, default 0)\n"
+		"is managed by the supervisor. Use {g} in pid files and work\n"
+		"directories: old and new instance i run side by side in a roll.\n"
+		"CMD must stay in the foreground (lighttpd -D, apache2 -DFOREGROUND,\n"
+		"nginx 'daemon off;', squid -N...): one that exits 0 leaving its\n"
+		"daemon running stops the supervisor (exit 1) with that advice.\n"
 		"\n"
 		"  -n, --instances N      number of instances (1..256), required\n"
 		"      --grace S          time for active connections to finish, then\n"
@@ -69,6 +73,23 @@ static int usage(FILE *f, int status)
 		"                         listeners during a rolling restart (10)\n"
 		"      --backoff-max S    longest wait before restarting a crashed\n"
 		"                         instance (10; starts at 0.1 and doubles)\n"
+		"      --restart-limit N/T\n"
+		"                         give up when an instance died N times\n"
+		"                         within T seconds: stop the others, exit\n"
+		"                         with its status (5/10; 0/T: never)\n"
+		"      --reload roll|signal\n"
+		"                         what SIGHUP does: a rolling restart\n"
+		"                         (roll, default), or send it to each\n"
+		"                         instance's own process (signal: servers\n"
+		"                         that reload themselves: gunicorn, nginx)\n"
+		"      --ready-file PATH  write \"ready\" to PATH once every instance\n"
+		"                         registered (removed at stop). With\n"
+		"                         NOTIFY_SOCKET set: sd_notify (READY=1,\n"
+		"                         RELOADING=1, STOPPING=1, STATUS=)\n"
+		"      --prefix           tag each line of the instances' output\n"
+		"                         with [i] (stdout and stderr kept apart)\n"
+		"      --adopt            follow a CMD that goes to the background:\n"
+		"                         the daemon it leaves becomes the instance\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
 		"                         else ../lib/libreuseport.so)\n"
@@ -78,13 +99,16 @@ static int usage(FILE *f, int status)
 		"\n"
 		"Signals: HUP = rolling restart (one instance at a time: start the\n"
 		"replacement with generation+1, wait until it registered, drain the\n"
-		"old one, wait for its connections, SIGTERM it). TERM/INT = drain all,\n"
+		"old one, wait for its connections, SIGTERM it), or with --reload\n"
+		"signal sent on. TERM/INT = drain all,\n"
 		"wait, SIGTERM all, exit 0; a second TERM/INT kills at once. USR1,\n"
 		"USR2, QUIT, WINCH are forwarded to every instance's process group.\n"
 		"Crashed instances are restarted. Every child is reaped (PID 1 too).\n"
 		"\n"
 		"Exit status: 0 after a requested stop, 2 bad usage, 126/127 when CMD\n"
-		"cannot be executed (not executable / not found).\n");
+		"cannot be executed (not executable / not found), 1 when CMD went to\n"
+		"the background, the last instance's status (128+signal) when the\n"
+		"--restart-limit was reached.\n");
 	return status;
 }
 
@@ -184,25 +208,81 @@ static int bad_policy(const char *val)
 	return 2;
 }
 
+/* --restart-limit N/T: N 0..1000 (0: no limit), T seconds */
+static bool set_limit(const char *val)
+{
+	const char *slash = strchr(val, '/');
+	char n[16];
+	unsigned long v;
+
+	if (slash && (size_t)(slash - val) < sizeof(n)) {
+		memcpy(n, val, (size_t)(slash - val));
+		n[slash - val] = '\0';
+		if (parse_uint(n, 1000, &v) &&
+		    parse_seconds(slash + 1, &R.limit_ms) && R.limit_ms) {
+			R.limit_n = (int)v;
+			return true;
+		}
+	}
+	bad_value("--restart-limit", "N/SECONDS (N 0..1000, 0 = no limit)",
+		  val);
+	return false;
+}
+
+/* The options added with readiness and output tagging. */
+static int parse_more(int c, const char *val)
+{
+	switch (c) {
+	case 'L':
+		return set_limit(val) ? -1 : 2;
+	case 'R':
+		if (strcmp(val, "roll") && strcmp(val, "signal")) {
+			bad_value("--reload", "roll or signal", val);
+			return 2;
+		}
+		R.reload = strcmp(val, "roll") ? RELOAD_SIGNAL : RELOAD_ROLL;
+		return -1;
+	case 'f':
+		if (!*val) {
+			bad_value("--ready-file", "a path", val);
+			return 2;
+		}
+		R.ready_file = val;
+		return -1;
+	case 'P':
+		R.prefix = true;
+		return -1;
+	case 'A':
+		R.adopt = true;
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = { OPT_ARG("instances", 'n'),
-					      OPT_ARG("grace", 'g'),
-					      OPT_ARG("ready-timeout", 'r'),
-					      OPT_ARG("backoff-max", 'b'),
-					      OPT_ARG("policy", 'p'),
-					      OPT_ARG("lib", 'l'),
-					      OPT_ARG("metrics", 'm'),
-					      OPT_FLAG("help", 'h'),
-					      OPT_END };
+	static const struct option opts[] = {
+		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
+		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
+		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
+		OPT_ARG("metrics", 'm'),       OPT_ARG("restart-limit", 'L'),
+		OPT_ARG("reload", 'R'),	       OPT_ARG("ready-file", 'f'),
+		OPT_FLAG("prefix", 'P'),       OPT_FLAG("adopt", 'A'),
+		OPT_FLAG("help", 'h'),	       OPT_END
+	};
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
-	int c, p;
+	int c, p, more;
 
 	optind = 1;
 	opterr = 0;
 	/* '+': options end at CMD, its own options are its business */
 	while ((c = getopt_long(argc, argv, "+:n:h", opts, NULL)) != -1) {
+		more = parse_more(c, optarg);
+		if (more > 0)
+			return more;
+		if (more < 0)
+			continue;
 		switch (c) {
 		case 'n':
 			if (!parse_uint(optarg, MAX_INSTANCES, &v) || !v) {
@@ -240,7 +320,7 @@ static int parse_args(int argc, char **argv)
 			return 2;
 		default:
 			fprintf(stderr,
-				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --adopt, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
 				argv[optind - 1]);
 			return 2;
 		}
@@ -287,6 +367,15 @@ static int parse_args(int argc, char **argv)
 	return -1;
 }
 
+/* Has every instance registered (at least one slot or listener)? */
+static bool all_registered(void)
+{
+	for (int i = 0; i < R.n; i++)
+		if (!run_tree_registered(R.inst[i].pid))
+			return false;
+	return true;
+}
+
 int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 {
 	static const int handled[] = { SIGCHLD, SIGHUP,	 SIGTERM, SIGINT,
@@ -303,6 +392,8 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 	R.grace_ms = 10000;
 	R.ready_ms = 10000;
 	R.backoff_max_ms = 10000;
+	R.limit_n = 5;
+	R.limit_ms = 10000;
 	ret = parse_args(argc, argv);
 	if (ret >= 0)
 		return ret;
@@ -331,6 +422,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 		return 1;
 	run_info("event=supervise instances=%d generation=%u pid=%d lib=%s",
 		 R.n, R.gen, (int)getpid(), R.lib);
+	run_notify_setup();
 
 	for (int i = 0; i < R.n; i++) {
 		pid_t pid = run_spawn(i + 1, R.gen);
@@ -347,11 +439,17 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 					   .started_ms = now_ms(),
 					   .backoff_ms = BACKOFF_MIN_MS };
 	}
-	for (uint64_t next_check = 0;;) {
+	for (uint64_t next_check = 0, next_ready = 0;;) {
 		run_tick(TICK_MS);
 		if (now_ms() >= next_check) {
 			run_check_groups();
 			next_check = now_ms() + 1000;
+		}
+		/* until every instance registered, look 5 times a second */
+		if (!R.ready && now_ms() >= next_ready) {
+			if (all_registered())
+				run_announce_ready();
+			next_ready = now_ms() + 200;
 		}
 		if (R.stop_requests)
 			return run_stop_all();

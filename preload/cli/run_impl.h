@@ -4,6 +4,7 @@
 #define RP_RUN_IMPL_H
 
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@
 #define WAIT_MS 50
 /* Socket inodes looked at when steering is off (see tree_listens()). */
 #define MAX_TREE_SOCKETS 1024
+/* Output pipes --prefix relays at most (two an instance, and leftovers). */
+#define RUN_MAX_STREAMS 1024
 
 struct inst {
 	pid_t pid; /* 0: not running */
@@ -31,7 +34,12 @@ struct inst {
 	uint64_t started_ms;
 	uint64_t restart_at_ms; /* 0: no restart pending */
 	uint64_t backoff_ms;
+	uint64_t *restarts; /* times of its last restarts (--restart-limit) */
+	int nrestarts;
 };
+
+/* What SIGHUP does (--reload). */
+enum run_reload { RELOAD_ROLL, RELOAD_SIGNAL };
 
 struct run_state {
 	int n;
@@ -51,6 +59,15 @@ struct run_state {
 	pid_t retiring; /* rolling restart: replaced instance being stopped */
 	const char *metrics_addr; /* --metrics ADDR:PORT */
 	struct rp_metrics_srv *metrics; /* served from run_tick() */
+	int pending_status; /* wait status of a replacement that exited */
+	int limit_n; /* --restart-limit N/T: 0 = no limit */
+	uint64_t limit_ms;
+	enum run_reload reload;
+	const char *ready_file; /* --ready-file */
+	bool prefix; /* --prefix */
+	bool adopt; /* --adopt: follow the daemon a command left */
+	bool ready; /* every instance registered (announced) */
+	int exit_code; /* of the supervisor once it stops */
 };
 extern struct run_state R;
 
@@ -95,6 +112,7 @@ static inline const char *sig_name(int sig)
 
 /* run_spawn.c */
 pid_t run_spawn(int i, uint32_t gen);
+void run_describe_exit(int status, char *buf, size_t len);
 void run_signal_tree(pid_t pid, int sig);
 void run_tick(int ms);
 /* run_roll.c */
@@ -105,5 +123,33 @@ void run_scan_tree(struct tree_scan *t);
 bool run_tree_listens(pid_t root);
 /* Kernel truth for every group of this netns (unregistered listeners). */
 void run_check_groups(void);
+/* Has the tree of instance pid registered a slot (or, steering off, a listener)? */
+bool run_tree_registered(pid_t pid);
+/* --adopt: slots of pid `from` (exited) belong to pid `to` (its daemon). */
+void run_alias(pid_t from, pid_t to);
+void run_alias_drop(pid_t to);
+/* run_exit.c: deaths the supervisor gives up on */
+/*
+ * Did pid (instance i of generation gen, started at started_ms) exit 0
+ * leaving processes behind? Then *adopted is the one that takes its place
+ * (--adopt), or 0: the supervisor is stopping (run_fail).
+ */
+bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
+			 uint64_t started_ms, pid_t *adopted);
+bool run_limit_reached(int i, int status);
+void run_fail(int code);
+/* A wait status in words: "status 1", "signal SEGV". */
+const char *run_exit_words(int status, char *buf, size_t len);
+/* run_notify.c: sd_notify (NOTIFY_SOCKET) and --ready-file */
+void run_notify_setup(void);
+void run_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void run_announce_ready(void);
+void run_notify_stop(void);
+/* run_out.c: --prefix, the instances' output tagged [i] */
+int run_out_pipes(int i, int fds[4]);
+void run_out_adopt(int i, int fds[4]);
+int run_out_pollfds(struct pollfd *p, int max);
+void run_out_service(const struct pollfd *p, int n);
+void run_out_flush(void);
 
 #endif

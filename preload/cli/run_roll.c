@@ -96,7 +96,7 @@ static bool replacement_ready(int i, pid_t new, pid_t old, bool final)
 /* Replace instance i by one of generation R.gen; false: abort the roll. */
 static bool replace(int i)
 {
-	uint64_t deadline = now_ms() + R.ready_ms;
+	uint64_t started = now_ms(), deadline = started + R.ready_ms;
 	struct inst *in = &R.inst[i];
 	bool ready = false;
 	pid_t pid, old;
@@ -112,6 +112,14 @@ static bool replace(int i)
 	for (;;) {
 		bool final = now_ms() >= deadline;
 
+		/* --adopt: it went to the background, follow its daemon */
+		if (!R.pending && R.adopt &&
+		    run_went_background(i, R.gen, pid, R.pending_status,
+					started, &R.pending) &&
+		    R.pending) {
+			pid = R.pending;
+			continue;
+		}
 		/* in->pid may change meanwhile: a crashed old one restarts */
 		ready = replacement_ready(i, pid, in->pid, final);
 		if (ready || final || !R.pending || R.stop_requests)
@@ -121,9 +129,17 @@ static bool replace(int i)
 	if (R.stop_requests)
 		return false; /* run_stop_all() stops R.pending too */
 	if (!R.pending) {
+		char how[48], words[48];
+
+		run_describe_exit(R.pending_status, how, sizeof(how));
 		run_warn(
-			"event=rolling_abort instance=%d pid=%d reason=\"replacement exited before it registered\"",
-			i + 1, (int)pid);
+			"event=rolling_abort instance=%d generation=%u pid=%d %s reason=\"instance %d generation %u exited with %s before registering; the old instances keep serving\"",
+			i + 1, R.gen, (int)pid, how, i + 1, R.gen,
+			run_exit_words(R.pending_status, words, sizeof(words)));
+		run_went_background(i, R.gen, pid, R.pending_status, started,
+				    &R.pending);
+		if (R.pending) /* only when stop_requests is not set */
+			stop_proc(&R.pending);
 		return false;
 	}
 	if (!ready) {
@@ -134,9 +150,10 @@ static bool replace(int i)
 		return false;
 	}
 	old = in->pid;
+	free(in->restarts); /* a new generation starts a new restart count */
 	*in = (struct inst){ .pid = pid,
 			     .gen = R.gen,
-			     .started_ms = now_ms(),
+			     .started_ms = started,
 			     .backoff_ms = BACKOFF_MIN_MS };
 	R.pending = 0;
 	if (old > 0) {
@@ -163,10 +180,22 @@ void run_rolling_restart(void)
 	R.gen++;
 	run_info("event=rolling_restart generation=%u instances=%d", R.gen,
 		 R.n);
-	for (int i = 0; i < R.n; i++)
-		if (R.stop_requests || !replace(i))
+	run_notify(
+		"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=rolling restart to generation %u",
+		(unsigned long long)now_ms() * 1000, R.gen);
+	for (int i = 0; i < R.n; i++) {
+		if (R.stop_requests)
 			return;
+		if (!replace(i)) {
+			run_notify(
+				"READY=1\nSTATUS=rolling restart to generation %u failed at instance %d; the others keep serving",
+				R.gen, i + 1);
+			return;
+		}
+	}
 	run_info("event=rolling_done generation=%u", R.gen);
+	run_notify("READY=1\nSTATUS=%d instances serving, generation %u", R.n,
+		   R.gen);
 }
 
 static int running(void)
@@ -248,6 +277,7 @@ int run_stop_all(void)
 	long active = 0;
 
 	R.stopping = true;
+	run_notify_stop();
 	for (int i = 0; i < R.n; i++) {
 		R.inst[i].restart_at_ms = 0;
 		R.inst[i].stopping = R.inst[i].pid > 0;
@@ -290,6 +320,7 @@ int run_stop_all(void)
 		run_tick(20);
 	}
 	stop_adopted();
-	run_info("event=stopped");
-	return 0;
+	run_out_flush();
+	run_info("event=stopped status=%d", R.exit_code);
+	return R.exit_code;
 }

@@ -18,22 +18,23 @@
 #include "metrics_http.h"
 #include "run_impl.h"
 
-/* "{i}" in s replaced by i; malloc'ed. */
-static char *subst(const char *s, int i)
+/* "{i}" in s replaced by i, "{g}" by gen; malloc'ed. */
+static char *subst(const char *s, int i, uint32_t gen)
 {
+	char num[2][16], *out, *o;
 	const char *p;
-	char num[16], *out, *o;
 	size_t k = 0;
 
-	snprintf(num, sizeof(num), "%d", i);
-	for (p = s; (p = strstr(p, "{i}")); p += 3)
+	snprintf(num[0], sizeof(num[0]), "%d", i);
+	snprintf(num[1], sizeof(num[1]), "%u", gen);
+	for (p = s; (p = strchr(p, '{')); p++)
 		k++;
-	out = malloc(strlen(s) + 1 + k * strlen(num));
+	out = malloc(strlen(s) + 1 + k * sizeof(num[0]));
 	if (!out)
 		return NULL;
 	for (o = out, p = s; *p;) {
-		if (!strncmp(p, "{i}", 3)) {
-			o = stpcpy(o, num);
+		if (!strncmp(p, "{i}", 3) || !strncmp(p, "{g}", 3)) {
+			o = stpcpy(o, num[p[1] == 'g']);
 			p += 3;
 		} else {
 			*o++ = *p++;
@@ -73,7 +74,7 @@ static char *preload_value(void)
 
 /* In the child between fork and exec; never returns. */
 __attribute__((noreturn)) static void exec_instance(int i, uint32_t gen,
-						    int errfd)
+						    int errfd, const int out[4])
 {
 	char buf[32], *pre, **argv;
 	sigset_t none;
@@ -84,6 +85,11 @@ __attribute__((noreturn)) static void exec_instance(int i, uint32_t gen,
 	 * and the supervisor can signal the instance with everything it forks.
 	 */
 	setpgid(0, 0);
+	/* --prefix: stdout and stderr into the supervisor's pipes */
+	if (out[1] >= 0 && out[3] >= 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[3], STDERR_FILENO);
+	}
 	/* handlers were inherited while signals were blocked: reset, unblock */
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
@@ -102,7 +108,7 @@ __attribute__((noreturn)) static void exec_instance(int i, uint32_t gen,
 		argc++;
 	argv = calloc((size_t)argc + 1, sizeof(*argv));
 	for (int k = 0; argv && k < argc; k++)
-		argv[k] = subst(R.cmd[k], i);
+		argv[k] = subst(R.cmd[k], i, gen);
 	if (argv)
 		execvp(argv[0], argv);
 	err = errno;
@@ -120,13 +126,17 @@ __attribute__((noreturn)) static void exec_instance(int i, uint32_t gen,
  */
 pid_t run_spawn(int i, uint32_t gen)
 {
+	int pfd[2], out[4] = { -1, -1, -1, -1 }, err = 0;
 	sigset_t all, old;
-	int pfd[2], err = 0;
 	pid_t pid;
 	ssize_t n;
 
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -errno;
+	if (R.prefix && run_out_pipes(i, out) != 0)
+		run_warn(
+			"event=warning instance=%d reason=\"no pipe for --prefix: %s\"",
+			i, strerror(errno));
 	/*
 	 * Signals blocked across fork: the child must never run our handler
 	 * (it would write into the shared self-pipe as if we got the signal).
@@ -136,11 +146,12 @@ pid_t run_spawn(int i, uint32_t gen)
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		exec_instance(i, gen, pfd[1]);
+		exec_instance(i, gen, pfd[1], out);
 	}
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
+	run_out_adopt(i, out); /* if the fork failed, EOF ends them */
 	if (pid < 0) {
 		close(pfd[0]);
 		return -err;
@@ -176,7 +187,7 @@ static struct inst *inst_of(pid_t pid)
 	return NULL;
 }
 
-static void describe_exit(int status, char *buf, size_t len)
+void run_describe_exit(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "status=%d", WEXITSTATUS(status));
@@ -211,12 +222,15 @@ static void reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct inst *in = inst_of(pid);
 		uint64_t now = now_ms();
+		bool bg;
 
-		describe_exit(status, how, sizeof(how));
+		run_describe_exit(status, how, sizeof(how));
+		run_alias_drop(pid);
 		if (pid == R.pending) {
 			run_info("event=exit pid=%d %s role=replacement",
 				 (int)pid, how);
 			R.pending = 0;
+			R.pending_status = status;
 			continue;
 		}
 		if (pid == R.retiring) {
@@ -234,13 +248,21 @@ static void reap(void)
 			in->stopping = false;
 			continue;
 		}
-		schedule_restart(in, now);
-		run_warn(
-			"event=crash instance=%d pid=%d %s uptime_ms=%llu restart_in_ms=%llu",
-			(int)(in - R.inst) + 1, (int)pid, how,
-			(unsigned long long)(now - in->started_ms),
-			(unsigned long long)in->backoff_ms);
-		in->backoff_ms = clamp_backoff(in->backoff_ms * 2);
+		bg = run_went_background((int)(in - R.inst), in->gen, pid,
+					 status, in->started_ms, &in->pid);
+		if (in->pid)
+			continue; /* --adopt: its daemon is the instance now */
+		run_warn("event=crash instance=%d pid=%d %s uptime_ms=%llu",
+			 (int)(in - R.inst) + 1, (int)pid, how,
+			 (unsigned long long)(now - in->started_ms));
+		if (!bg && !run_limit_reached((int)(in - R.inst), status)) {
+			schedule_restart(in, now);
+			run_info(
+				"event=restart_scheduled instance=%d in_ms=%llu",
+				(int)(in - R.inst) + 1,
+				(unsigned long long)in->backoff_ms);
+			in->backoff_ms = clamp_backoff(in->backoff_ms * 2);
+		}
 		/*
 		 * Whatever it forked (workers holding its listener) must not
 		 * outlive it: the restarted instance takes over, and closing
@@ -283,6 +305,18 @@ static void forward(int sig)
 	run_signal_tree(R.retiring, sig);
 }
 
+/*
+ * --reload signal: SIGHUP to each instance's own process only. Its workers
+ * often leave HUP at its default action (gunicorn's): the master reloads
+ * and replaces them gracefully, a HUP of their own would kill them.
+ */
+static void forward_hup(void)
+{
+	for (int i = 0; i < R.n; i++)
+		if (R.inst[i].pid > 0)
+			kill(R.inst[i].pid, SIGHUP);
+}
+
 static void on_event(int sig)
 {
 	switch (sig) {
@@ -291,6 +325,17 @@ static void on_event(int sig)
 	case SIGHUP:
 		if (R.stopping || R.stop_requests)
 			break;
+		if (R.reload == RELOAD_SIGNAL) {
+			run_info("event=signal signal=HUP action=forward");
+			run_notify(
+				"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=SIGHUP forwarded to every instance",
+				(unsigned long long)now_ms() * 1000);
+			forward_hup();
+			run_notify(
+				"READY=1\nSTATUS=%d instances serving, generation %u",
+				R.n, R.gen);
+			break;
+		}
 		run_info("event=signal signal=HUP action=%s",
 			 R.hup ? "already_queued" : "rolling_restart");
 		R.hup = true;
@@ -314,22 +359,26 @@ static void on_event(int sig)
  */
 void run_tick(int ms)
 {
-	struct pollfd p[2] = { { .fd = R.sigpipe[0], .events = POLLIN },
-			       { .fd = R.metrics ? rp_metrics_fd(R.metrics) :
-						   -1,
-				 .events = POLLIN } };
+	static struct pollfd p[2 + RUN_MAX_STREAMS];
 	unsigned char sigs[64];
 	uint64_t now;
 	ssize_t n;
+	int np;
 
-	if (poll(p, 2, ms) > 0 && p[0].revents)
+	p[0] = (struct pollfd){ .fd = R.sigpipe[0], .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = R.metrics ? rp_metrics_fd(R.metrics) : -1,
+				.events = POLLIN };
+	np = 2 + run_out_pollfds(p + 2, RUN_MAX_STREAMS);
+	if (poll(p, (nfds_t)np, ms) > 0) {
 		while ((n = read(R.sigpipe[0], sigs, sizeof(sigs))) > 0)
 			for (ssize_t k = 0; k < n; k++)
 				on_event(sigs[k]);
+		run_out_service(p + 2, np - 2);
+	}
 	if (R.metrics)
 		rp_metrics_handle(R.metrics);
 	reap();
-	if (R.stopping)
+	if (R.stopping || R.stop_requests)
 		return;
 	now = now_ms();
 	for (int i = 0; i < R.n; i++)

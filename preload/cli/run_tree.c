@@ -23,10 +23,48 @@
  * descendant, or a member of its process group (an orphaned worker that
  * was re-parented to us stays in the group)?
  */
+/*
+ * --adopt: a daemonizing server registers its listeners before it forks and
+ * exits, so its slots carry the pid of a process that is gone; they belong
+ * to the daemon the supervisor adopted.
+ */
+static struct {
+	pid_t from, to;
+} aliases[2 * MAX_INSTANCES];
+static unsigned int naliases;
+
+void run_alias(pid_t from, pid_t to)
+{
+	unsigned int n = naliases < 2 * MAX_INSTANCES ? naliases :
+							2 * MAX_INSTANCES;
+
+	for (unsigned int k = 0; k < n; k++)
+		if (aliases[k].to == from)
+			aliases[k].to = to; /* a daemon that forked again */
+	aliases[naliases++ % (2 * MAX_INSTANCES)].from = from;
+	aliases[(naliases - 1) % (2 * MAX_INSTANCES)].to = to;
+}
+
+void run_alias_drop(pid_t to)
+{
+	for (unsigned int k = 0; k < 2 * MAX_INSTANCES; k++)
+		if (aliases[k].to == to)
+			aliases[k].from = aliases[k].to = 0;
+}
+
+static pid_t alias_of(pid_t pid)
+{
+	for (unsigned int k = 0; naliases && k < 2 * MAX_INSTANCES; k++)
+		if (aliases[k].from == pid)
+			return aliases[k].to;
+	return pid;
+}
+
 static bool in_tree(pid_t pid, pid_t root)
 {
 	if (root <= 0)
 		return false;
+	pid = alias_of(pid);
 	for (int depth = 0; pid > 1 && depth < 32; depth++) {
 		pid_t ppid, pgrp;
 		char state;
@@ -246,4 +284,14 @@ void run_check_groups(void)
 
 	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
 		rp_walk_groups(ns, false, check_one, NULL);
+}
+
+bool run_tree_registered(pid_t pid)
+{
+	struct tree_scan t = { .root = pid };
+
+	if (pid <= 0)
+		return false;
+	run_scan_tree(&t);
+	return t.slots > 0 || run_tree_listens(pid);
 }
