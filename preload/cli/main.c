@@ -46,6 +46,7 @@ int usage(FILE *f, int status)
 		"                         GROUP-SPEC: [tcp:|udp:][ADDR:]PORT, ADDR IPv4 or\n"
 		"                         [IPv6] (default tcp, 0.0.0.0): 8080, udp:[::1]:53\n"
 		"  run -n N [--] CMD...   supervise N instances of CMD under the shim\n"
+		"  bench --load TYPE -n 1,2,4 -- CMD...  scaling table of CMD under run\n"
 		"\n"
 		"PID|SLOT: a bare number is a PID when a live slot has it, else a slot\n"
 		"index; write pid:N or slot:N to be explicit. Pins: REUSEPORT_PIN_DIR\n"
@@ -151,6 +152,7 @@ static const struct {
 	{ "drain", cmd_drain },	    { "undrain", cmd_undrain },
 	{ "weight", cmd_weight },   { "policy", cmd_policy },
 	{ "cleanup", cmd_cleanup }, { "setup", cmd_setup },
+	{ "bench", cmd_bench },
 };
 
 int main(int argc, char **argv)
