@@ -165,7 +165,7 @@ kselftests:
 
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
 	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
-SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
+SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench scripts/bench.d/*.sh \
 	tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run)
 
 format:
