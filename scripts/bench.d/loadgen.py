@@ -98,6 +98,7 @@ def pct(xs, q):
 
 if __name__ == "__main__":
     a = parse()
+    start = time.time()
     try:
         res = asyncio.run(main(a))
     finally:
@@ -107,6 +108,7 @@ if __name__ == "__main__":
             except ProcessLookupError:
                 pass
     lat = [l for _, l, ok in res if ok]
+    print("start_epoch %.3f" % start)
     print("sent", len(res))
     print("ok", len(lat))
     print("errors", len(res) - len(lat))
