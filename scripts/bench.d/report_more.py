@@ -283,6 +283,24 @@ if "restart" in M:
                          "set multiplot layout %d,1\n" % len(tl) + "\n".join(tl) + "\nunset multiplot\n"))
         L.append("")
 
+# ---------------------------------------------------------------- scaling plot of section 5
+if V.get("redis"):
+    rows = []
+    for i, v in enumerate(("one", "one-shim", "two-shim")):
+        if v not in V["redis"]:
+            continue
+        mean = lambda d, p: (f(d.get(p + "-set")) + f(d.get(p + "-get"))) / 2 \
+            if f(d.get(p + "-set")) is not None and f(d.get(p + "-get")) is not None else None
+        rows.append([i, v] + [med([mean(d, p) for d in reps("redis", v)]) or "NaN" for p in ("P1", "P16")])
+    if rows:
+        p = dat("scaling.dat", rows)
+        L += ["## Scaling plot of section 5 (redis-server x2 on one port vs x1)", "",
+              gnuplot("scaling.png", "set style data histogram\nset style histogram cluster gap 1\n"
+                      "set style fill solid 0.6\nset ylabel 'req/s (mean of SET, GET), median'\nset grid y\n"
+                      "set yrange [0:*]\nset title 'redis-benchmark --threads 1: instances under the shim'\n"
+                      "plot '%s' using 3:xtic(2) title '-P 1', '' using 4 title '-P 16 (/10)'\n"
+                      .replace("using 4", "using ($4/10)") % p), ""]
+
 t = [(s, M[s]["seconds"]) for s in ("fairness", "tail", "dns", "dgram", "restart") if "seconds" in M[s]]
 if t:
     L += ["Section times: " + ", ".join("%s %s s" % x for x in t) + ".", ""]
