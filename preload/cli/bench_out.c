@@ -32,8 +32,11 @@ void bench_print_header(const struct bench_opts *o)
 	       o->duration, bench_load_udp(o->load) ? "udp" : "tcp", o->addr,
 	       o->port, o->policy ? o->policy : "(the shim's default)");
 	printf("command:");
-	for (int i = 0; o->cmd[i]; i++)
-		printf(" %s", o->cmd[i]);
+	for (int i = 0; o->cmd[i]; i++) /* quoted when it has to be */
+		printf(o->cmd[i][strcspn(o->cmd[i], " \t'\"")] || !*o->cmd[i] ?
+			       " '%s'" :
+			       " %s",
+		       o->cmd[i]);
 	printf("\n%s %u, one thread (at most 1 CPU of %ld)\n",
 	       o->load == LOAD_DNS ? "load generator: clients" :
 				     "load generator: connections",
