@@ -7,7 +7,7 @@
 # unbound-control's per-thread query counts for the threaded unbound.
 t0=$(date +%s.%N)
 if need dns unbound dnsperf unbound-control; then
-	dks="2 4" dcs="1 4 64" ddur=5 dreps=$reps
+	dks="2 4" dcs="1 4 64" ddur=4 dreps=$reps
 	[ $quick = 1 ] && dks="2" dcs="1 16" ddur=2 dreps=1
 	dvariants="threads shim-roundrobin shim-hash"
 	rec dns - - duration "$ddur"

@@ -19,7 +19,7 @@ t0=$(date +%s.%N)
 if need restart nginx python3; then
 	py3=/usr/bin/python3
 	[ -x $py3 ] || py3=$(command -v python3)
-	xdur=20 xrate=400 xreps=$reps
+	xdur=15 xrate=400 xreps=$reps
 	[ $quick = 1 ] && xdur=4 xrate=300 xreps=1
 	xvariants="plain migrate shim-roll shim-kill9 haproxy"
 	have haproxy || { xvariants=${xvariants% haproxy}; note restart "variant haproxy skipped: \`haproxy\` is not installed"; }

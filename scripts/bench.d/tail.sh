@@ -10,7 +10,7 @@ t0=$(date +%s.%N)
 if need tail python3; then
 	py3=/usr/bin/python3
 	[ -x $py3 ] || py3=$(command -v python3)
-	tk=2 tdur=10 tloads="30 60 90" treps=$reps
+	tk=2 tdur=8 tloads="30 60 90" treps=$reps
 	[ $quick = 1 ] && tdur=3 tloads="90" treps=1
 	# capacity: k / (0.9 x 1 ms + 0.1 x 60 ms + ~0.4 ms a request of overhead)
 	tcap=$(awk -v k=$tk 'BEGIN {printf "%.0f", k / (0.9 * 0.001 + 0.1 * 0.060 + 0.0004)}')

@@ -1,5 +1,5 @@
 #!/bin/bash
-# reuseport bench end to end (quick: -n 1,2, 1 s a run) for three real
+# reuseport bench end to end (quick: -n 1,2, 1 s a run) for four real
 # servers: python3 -m http.server (http load, wrk), redis-server (redis
 # load, redis-benchmark), unbound with a local zone (dns load, dnsperf),
 # and memcached at N=2 only (the built-in load).
