@@ -3,6 +3,10 @@
 
   loadgen.py --port P --rate R --duration S [--slow-share F] [--raw FILE]
              [--freeze PID --freeze-every S --freeze-for S]
+  loadgen.py --port P --closed C --duration S [--slow-share F]
+
+--closed: C connections' worth of requests in a closed loop (each sends the
+next when the last is answered) to measure the capacity: prints "rate".
 
 Requests leave at fixed intervals (1/R) whatever the answers do (open loop);
 each opens a new connection, sends GET /slow (a share F of them) or GET /fast,
@@ -24,7 +28,8 @@ def parse():
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--rate", type=float, required=True)
+    p.add_argument("--rate", type=float)
+    p.add_argument("--closed", type=int)
     p.add_argument("--duration", type=float, required=True)
     p.add_argument("--slow-share", type=float, default=0.0)
     p.add_argument("--timeout", type=float, default=10.0)
@@ -68,6 +73,20 @@ async def freezer(a, stop):
         pass
 
 
+async def closed(a):
+    rnd = random.Random(a.seed)
+    res = []
+    t0 = time.monotonic()
+
+    async def worker():
+        while time.monotonic() - t0 < a.duration:
+            path = b"/slow" if rnd.random() < a.slow_share else b"/fast"
+            await one(a, path, time.monotonic(), t0, res)
+
+    await asyncio.gather(*(worker() for _ in range(a.closed)))
+    return sum(1 for _, _, ok in res if ok) / (time.monotonic() - t0)
+
+
 async def main(a):
     rnd = random.Random(a.seed)
     res, tasks = [], []
@@ -98,6 +117,11 @@ def pct(xs, q):
 
 if __name__ == "__main__":
     a = parse()
+    if a.closed:
+        print("rate %.1f" % asyncio.run(closed(a)))
+        sys.exit(0)
+    if not a.rate:
+        sys.exit("loadgen.py: --rate R or --closed C")
     start = time.time()
     try:
         res = asyncio.run(main(a))

@@ -149,8 +149,8 @@ if "tail" in M:
           "%s blocking single-threaded instances (`slowsrv.py`: one request at a time; 90 %% of the "
           "requests sleep 1 ms, 10 %% sleep 60 ms), one instance frozen (SIGSTOP) 0.3 s every 2 s; "
           "`loadgen.py` sends at a fixed rate, a new connection a request, latency from the scheduled "
-          "start (open loop), %s s a run. Load = rate / capacity (capacity ~%s req/s = instances / mean "
-          "cost). shared: one listening socket; native: a SO_REUSEPORT socket each (kernel hash); "
+          "start (open loop), %s s a run. Load = rate / capacity (capacity %s req/s: what the shared variant "
+          "answered in a closed loop of 16 connections, no freezing, measured first). shared: one listening socket; native: a SO_REUSEPORT socket each (kernel hash); "
           "shim-*: plain binds under the shim." % (M[sec].get("instances", "?"), M[sec].get("duration", "?"),
                                                    M[sec].get("capacity", "?")), ""]
     notes(sec, L)

@@ -2,8 +2,9 @@
 # 7. Tail latency under uneven load, open loop: k = 2 blocking single-
 # threaded instances (slowsrv.py: one request at a time; 90 % of requests
 # cost 1 ms, 10 % 60 ms), one of them frozen (SIGSTOP) 0.3 s every 2 s;
-# loadgen.py sends at a fixed rate (30/60/90 % of the capacity k / mean
-# cost), a new connection per request, latency from the scheduled start.
+# loadgen.py sends at a fixed rate (30/60/90 % of the capacity, measured
+# first in a closed loop against the shared variant), a new connection per
+# request, latency from the scheduled start.
 # Variants: shared (one socket, k processes), native (k SO_REUSEPORT
 # sockets, kernel hash), shim-POLICY (k plain binds under the shim).
 t0=$(date +%s.%N)
@@ -12,14 +13,10 @@ if need tail python3; then
 	[ -x $py3 ] || py3=$(command -v python3)
 	tk=2 tdur=8 tloads="30 60 90" treps=$reps
 	[ $quick = 1 ] && tdur=3 tloads="90" treps=1
-	# capacity: k / (0.9 x 1 ms + 0.1 x 60 ms + ~0.4 ms a request of overhead)
-	tcap=$(awk -v k=$tk 'BEGIN {printf "%.0f", k / (0.9 * 0.001 + 0.1 * 0.060 + 0.0004)}')
 	tvariants="shared native shim-roundrobin shim-leastconn shim-hash"
 	rec tail - - duration "$tdur"
-	rec tail - - capacity "$tcap"
 	rec tail - - instances "$tk"
 	rec tail - - loads "$tloads"
-	say "tail latency: k=$tk, capacity ~$tcap req/s, loads $tloads %: $tvariants"
 	declare -A tport tfreeze
 	for v in $tvariants; do
 		next_port
@@ -39,6 +36,13 @@ if need tail python3; then
 		# the instance to freeze: the first pid a server printed
 		tfreeze[$v]=$(cat "$out/logs/tail-$v"*.log 2>/dev/null | head -1)
 	done
+	# capacity: what the shared variant answers in a closed loop (no freezing);
+	# in theory k / (0.9 x 1 ms + 0.1 x 60 ms) = 290 req/s for k = 2
+	tcap=$($py3 "$root/scripts/bench.d/loadgen.py" --port "${tport[shared]}" --closed 16 --duration 3 \
+		--slow-share 0.1 | awk '$1 == "rate" {printf "%.0f", $2}')
+	[ -n "$tcap" ] && [ "$tcap" -gt 0 ] || { tcap=290; note tail "capacity not measured; 290 req/s assumed"; }
+	rec tail - - capacity "$tcap"
+	say "tail latency: k=$tk, capacity $tcap req/s (measured), loads $tloads %: $tvariants"
 	for r in $(seq "$treps"); do
 		for ld in $tloads; do
 			for v in $tvariants; do
