@@ -211,6 +211,30 @@ static void shares(const struct bench_slots *a, const struct bench_slots *b,
 				(double)(b->selected[i] - a->selected[i]) / tot;
 }
 
+/* The last lines of file on stderr. */
+static void print_tail(const char *file, int lines)
+{
+	static char buf[16384];
+	size_t k;
+	char *p;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return;
+	if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END))
+		rewind(f);
+	k = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[k] = 0;
+	p = buf + k;
+	if (p > buf && p[-1] == '\n')
+		p--;
+	while (p > buf && lines > 0)
+		if (*--p == '\n')
+			lines--;
+	fputs(p == buf ? p : p + 1, stderr);
+}
+
 /* One N: start, wait for the members, load, stop. */
 static int bench_one(const struct bench_opts *o, unsigned int n,
 		     const char *tmp, struct bench_row *row)
@@ -227,7 +251,7 @@ static int bench_one(const struct bench_opts *o, unsigned int n,
 	run = bench_start_run(o, n, log);
 	if (run < 0)
 		return -1;
-	if (bench_wait_members(o, run, n) == 0) {
+	if (bench_wait_members(o, run, n, log) == 0) {
 		usleep(200000); /* let the instances settle */
 		bench_slots_read(o, &s0);
 		t0 = bench_tree_ticks(run);
@@ -251,15 +275,10 @@ static int bench_one(const struct bench_opts *o, unsigned int n,
 	}
 	bench_stop_run(run);
 	if (ret) {
-		char cmd[PATH_MAX + 32];
-
 		fprintf(stderr,
 			"reuseport bench: N=%u failed; the end of the instances' output (%s):\n",
 			n, log);
-		snprintf(cmd, sizeof(cmd), "tail -n 15 '%s' >&2", log);
-		if (system(cmd) != 0) {
-			/* nothing more to show */
-		}
+		print_tail(log, 15);
 	}
 	return ret;
 }

@@ -79,8 +79,10 @@ pid_t bench_start_run(const struct bench_opts *o, unsigned int n,
 /* Stop it (TERM, then KILL after a while) and reap it. */
 void bench_stop_run(pid_t pid);
 /* Wait until the group(s) on the port have n live slots: 0, -1 if the run
- * exited or the time ran out (reason on stderr). */
-int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n);
+ * exited, the shim fell back (its log says so) or the time ran out (reason
+ * on stderr). */
+int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n,
+		       const char *log);
 /* The groups' per-slot selected counts now. */
 void bench_slots_read(const struct bench_opts *o, struct bench_slots *s);
 /* CPU clock ticks of every descendant of pid (pid itself left out). */

@@ -217,7 +217,23 @@ void bench_slots_read(const struct bench_opts *o, struct bench_slots *s)
 	walk(o, s);
 }
 
-int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n)
+/* The shim said it runs without a group (plain SO_REUSEPORT) in log. */
+static bool fell_back(const char *log)
+{
+	char buf[8192];
+	size_t k;
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return false;
+	k = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[k] = 0;
+	return strstr(buf, "event=fallback") != NULL;
+}
+
+int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n,
+		       const char *log)
 {
 	uint64_t end = rp_now_ns() + (uint64_t)(o->ready_timeout * 1e9);
 	unsigned int live = 0;
@@ -234,6 +250,11 @@ int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n)
 		live = walk(o, NULL);
 		if (live >= n)
 			return 0;
+		if (fell_back(log)) {
+			fprintf(stderr,
+				"reuseport bench: the instances run without a steering group (the shim fell back to plain SO_REUSEPORT; the reason is in the log below)\n");
+			return -1;
+		}
 		usleep(100000);
 	}
 	fprintf(stderr,

@@ -1,10 +1,13 @@
 #!/bin/bash
 # reuseport bench: usage errors exit 2 with a message naming the problem;
-# --help exits 0; a command that never listens on the port, and a load
+# --help exits 0; a command that never listens on the port, one that cannot
+# run, one whose instances the shim cannot steer (memcached -u nobody drops
+# the capabilities creating a group needs: the shim falls back), and a load
 # generator that is not installed, exit 1 saying so.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
 need_cli
+need_cmd memcached
 
 usage_err() { # PATTERN ARGS...: exit 2, PATTERN on stderr
 	local pat=$1 out st
@@ -53,3 +56,11 @@ out=$(PATH=$RP_TMP/empty "$RP_CLI" bench --load http -n 1 --duration 1 --port 18
 	-- "$PY" -m http.server --bind 127.0.0.1 18098 2>&1)
 assert_eq "$?" 1 "bench without wrk: exit status"
 assert_match "$out" "cannot run wrk: is it installed\? \(Debian: wrk\)" "without wrk: message"
+
+# the shim falls back to plain SO_REUSEPORT: said at once, not after the
+# timeout (last: memcached as nobody leaves the pin dir to nobody)
+out=$("$RP_CLI" bench --load memcached -n 1 --duration 1 --port 18099 --ready-timeout 20 --no-png \
+	-- memcached -U 0 -t 1 -l 127.0.0.1 -p 18099 -u nobody 2>&1)
+assert_eq "$?" 1 "bench of instances without a group: exit status"
+assert_match "$out" "run without a steering group" "without a group: message"
+assert_match "$out" "event=fallback.*CAP_BPF" "without a group: the shim's reason shown"
