@@ -176,8 +176,8 @@ kselftests:
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
 	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
-	scripts/build-deb tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run \
-	contrib/bash-completion/reuseport)
+	scripts/bench.d/*.sh scripts/build-deb tests/run-integration tests/integration/*.sh \
+	tests/kselftests/*.sh .ci/run contrib/bash-completion/reuseport)
 
 format:
 	clang-format -i $(FORMAT_FILES)

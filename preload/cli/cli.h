@@ -96,6 +96,7 @@ int cmd_target(int argc, char **argv, int action);
 int cmd_policy(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* caps.c: run fn(arg, res) in a child process (it may drop capabilities
  * or change user); res (res_len bytes) comes back. 0 or -errno. */
