@@ -164,7 +164,7 @@ kselftests:
 	$(Q)tests/kselftests/build.sh $(BUILD)/kselftests
 
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
-	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
+	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h scripts/bench.d/*.c)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
 	tests/run-integration tests/integration/*.sh tests/kselftests/*.sh .ci/run)
 
