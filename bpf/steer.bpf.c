@@ -79,6 +79,8 @@ struct scan {
 
 static __always_inline struct rp_slot *slot_at(struct rp_state *st, __u32 i)
 {
+	/* i is often x % n: clang knows the bound, the verifier does not */
+	asm volatile("" : "+r"(i));
 	if (i >= RP_MAX_SLOTS)
 		return 0;
 	return &st->slots[i];
@@ -140,9 +142,13 @@ static int scan_one(__u32 k, struct scan *s)
  * The safety net: first live eligible slot at or after start, else the
  * first live one. Returns the slot index or -1.
  */
-static __always_inline int pick_from(struct sk_reuseport_md *md,
-				     struct rp_state *st, __u32 start, __u32 n)
+__noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n)
 {
+	__u32 zero = 0;
+	struct rp_state *st = bpf_map_lookup_elem(&state, &zero);
+
+	if (!st || n > RP_MAX_SLOTS)
+		return -1;
 	struct scan s = {
 		.md = md,
 		.st = st,
@@ -298,7 +304,7 @@ int steer(struct sk_reuseport_md *md)
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
 		return SK_PASS;
-	count(st, RP_CNT_RUNS);
+	/* runs is not counted: user space sums the outcomes (one atomic less) */
 
 	/*
 	 * A member that could not be registered gets nothing from a map
@@ -379,11 +385,21 @@ int steer(struct sk_reuseport_md *md)
 		start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
 		break;
 	}
+	/*
+	 * roundrobin and hash: their choice itself first, without a loop
+	 * (what pick_from would try first anyway)
+	 */
+	if (policy == RP_POLICY_ROUNDROBIN || policy == RP_POLICY_HASH) {
+		sl = slot_at(st, start);
+		if (sl && usable(sl, s.min_gen, 2) &&
+		    try_select(md, sl, start, &err))
+			slot = (int)start;
+	}
 	if (err)
 		count(st, RP_CNT_SELECT_ERROR);
 
 	if (slot < 0) {
-		slot = pick_from(md, st, start, n);
+		slot = pick_from(md, start, n);
 		if (slot < 0)
 			goto empty;
 		/*

@@ -36,7 +36,8 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 		for (int c = 0; c < RP_CNT_MAX; c++)
 			printf("%s\"%s\": %llu", c ? ", " : "",
 			       rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
+			       (unsigned long long)rp_group_counter(
+				       st, (enum rp_counter)c));
 		printf("}, \"slots\": [");
 	} else {
 		printf("group %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
@@ -102,7 +103,8 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 		printf("  program:");
 		for (int c = 0; c < RP_CNT_MAX; c++)
 			printf(" %s=%llu", rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
+			       (unsigned long long)rp_group_counter(
+				       st, (enum rp_counter)c));
 		printf("\n");
 	}
 	o->first = false;
@@ -182,7 +184,8 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 			printf("%s{group=\"%s\",outcome=\"%s\"} %llu\n",
 			       m->name, name,
 			       rp_counter_name((enum rp_counter)c),
-			       (unsigned long long)h->counters[c]);
+			       (unsigned long long)rp_group_counter(
+				       st, (enum rp_counter)c));
 		return 0;
 	}
 	if (m->kind == M_LIVE) {

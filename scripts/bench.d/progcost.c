@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	const char *bare = NULL, *pin = NULL;
 	int cpu = 0, n, port, prog = -1, ready[2], fds[MAXN];
 	pid_t kids[MAXN];
-	double secs, t0, t1;
+	double secs, t0, t1, t_start;
 	__u64 ns0, cnt0, ns1, cnt1, conns = 0, errs = 0;
 	char c;
 
@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (pipe(ready))
 		return 1;
+	t_start = now();
 	if (bare) {
 		for (int i = 0; i < n; i++)
 			fds[i] = listener();
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (read(ready[0], &c, 1) != 1)
 			return 1;
+	fprintf(stderr, "progcost: %d members ready after %.2f s\n", n,
+		now() - t_start);
 	if (pin)
 		prog = bpf_obj_get(pin);
 	if (prog < 0 || stats(prog, &ns0, &cnt0)) {
