@@ -291,14 +291,95 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 	return -1;
 }
 
+/* What pick_policy hands back besides the slot. */
+struct pick {
+	__u32 start; /* where the safety net begins */
+	int err; /* last error of a select other than -ENOENT */
+};
+
+/*
+ * The policies other than roundrobin and hash: the slot chosen and
+ * selected, or -1. A global subprogram: its code stays out of the common
+ * path's way (instruction cache), and the verifier walks it once.
+ */
+__noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
+			   struct pick *out)
+{
+	struct bpf_sock *msk = md->migrating_sk;
+	__u32 zero = 0, *start;
+	struct scan s = {
+		.md = md,
+		.n = n,
+	};
+	struct rp_state *st;
+	struct rp_slot *sl;
+	int slot = -1, *err;
+	__u32 h;
+
+	st = bpf_map_lookup_elem(&state, &zero);
+	if (!st || !out || n == 0 || n > RP_MAX_SLOTS)
+		return -1;
+	s.st = st;
+	s.min_gen = st->hdr.max_generation;
+	start = &out->start;
+	err = &out->err;
+
+	switch (policy) {
+	case RP_POLICY_STICKY:
+		h = client_hash(md, msk);
+		slot = pick_sticky(md, st, h, n, err);
+		*start = h % n;
+		break;
+	case RP_POLICY_CPU:
+		s.cpu = (__s32)bpf_get_smp_processor_id();
+		s.start = md->hash % n;
+		s.strict = 2;
+		s.want_cpu = 1;
+		bpf_loop(n, scan_one, &s, 0);
+		if (s.found)
+			slot = (int)s.chosen;
+		*err = s.err;
+		*start = md->hash % n;
+		break;
+	case RP_POLICY_LEASTCONN:
+		s.start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+		if (n > RP_SCAN_MAX)
+			pick_two(&s);
+		else
+			bpf_loop(n, least_one, &s, 0);
+		*start = s.start;
+		if (s.found) {
+			sl = slot_at(st, s.chosen);
+			if (sl && try_select(md, sl, s.chosen, err))
+				slot = (int)s.chosen;
+			*start = s.chosen;
+		}
+		break;
+	default: /* RP_POLICY_WEIGHTED */
+		bpf_loop(n, weight_one, &s, 0);
+		*start = 0;
+		if (s.found) {
+			sl = slot_at(st, s.chosen);
+			if (sl) {
+				__sync_fetch_and_add(&sl->current,
+						     -s.total_weight);
+				if (try_select(md, sl, s.chosen, err))
+					slot = (int)s.chosen;
+			}
+			*start = s.chosen;
+		}
+		break;
+	}
+	return slot;
+}
+
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
 	struct bpf_sock *msk = md->migrating_sk;
-	struct scan s = {};
 	struct rp_state *st;
 	struct rp_slot *sl;
-	__u32 zero = 0, n, start, policy, h = 0;
+	__u32 zero = 0, n, start, policy;
 	int slot = -1, err = 0;
 
 	st = bpf_map_lookup_elem(&state, &zero);
@@ -322,78 +403,31 @@ int steer(struct sk_reuseport_md *md)
 		goto empty;
 
 	policy = st->hdr.policy;
-	s.md = md;
-	s.st = st;
-	s.n = n;
-	s.min_gen = st->hdr.max_generation;
-
-	switch (policy) {
-	case RP_POLICY_HASH:
-		start = md->hash % n;
-		break;
-	case RP_POLICY_STICKY:
-		h = client_hash(md, msk);
-		slot = pick_sticky(md, st, h, n, &err);
-		start = h % n;
-		break;
-	case RP_POLICY_CPU:
-		s.cpu = (__s32)bpf_get_smp_processor_id();
-		s.start = md->hash % n;
-		s.strict = 2;
-		s.want_cpu = 1;
-		bpf_loop(n, scan_one, &s, 0);
-		if (s.found)
-			slot = (int)s.chosen;
-		err = s.err;
-		start = md->hash % n;
-		break;
-	case RP_POLICY_LEASTCONN:
-		s.start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
-		if (n > RP_SCAN_MAX)
-			pick_two(&s);
-		else
-			bpf_loop(n, least_one, &s, 0);
-		start = s.start;
-		if (s.found) {
-			sl = slot_at(st, s.chosen);
-			if (sl && try_select(md, sl, s.chosen, &err))
-				slot = (int)s.chosen;
-			start = s.chosen;
-		}
-		break;
-	case RP_POLICY_WEIGHTED:
-		bpf_loop(n, weight_one, &s, 0);
-		start = 0;
-		if (s.found) {
-			sl = slot_at(st, s.chosen);
-			if (sl) {
-				__sync_fetch_and_add(&sl->current,
-						     -s.total_weight);
-				if (try_select(md, sl, s.chosen, &err))
-					slot = (int)s.chosen;
-			}
-			start = s.chosen;
-		}
-		break;
-	default:
+	if (policy == RP_POLICY_AUTO || policy >= RP_POLICY_MAX) {
 		/* AUTO is resolved at creation; anything else is a newer
 		 * tool's value: count it, and rotate rather than reset */
 		count(st, RP_CNT_BAD_POLICY);
 		policy = RP_POLICY_ROUNDROBIN;
-		/* fall through */
-	case RP_POLICY_ROUNDROBIN:
-		start = (__u32)(__sync_fetch_and_add(&st->hdr.rr, 1) % n);
-		break;
 	}
-	/*
-	 * roundrobin and hash: their choice itself first, without a loop
-	 * (what pick_from would try first anyway)
-	 */
 	if (policy == RP_POLICY_ROUNDROBIN || policy == RP_POLICY_HASH) {
+		/*
+		 * The common case, kept short (no loop, no scan state): the
+		 * policy's choice itself, what pick_from would try first.
+		 */
+		if (policy == RP_POLICY_ROUNDROBIN)
+			start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+		else
+			start = md->hash % n;
 		sl = slot_at(st, start);
-		if (sl && usable(sl, s.min_gen, 2) &&
+		if (sl && usable(sl, st->hdr.max_generation, 2) &&
 		    try_select(md, sl, start, &err))
 			slot = (int)start;
+	} else {
+		struct pick out = { 0, 0 };
+
+		slot = pick_policy(md, policy, n, &out);
+		start = out.start;
+		err = out.err;
 	}
 	if (err)
 		count(st, RP_CNT_SELECT_ERROR);
@@ -419,8 +453,12 @@ int steer(struct sk_reuseport_md *md)
 		__sync_fetch_and_add(&sl->selected, 1);
 		if (msk)
 			__sync_fetch_and_add(&sl->migrated, 1);
-		/* TCP: a connection now waits in this slot's accept queue */
-		if (md->ip_protocol == IPPROTO_TCP)
+		/*
+		 * TCP: a connection now waits in this slot's accept queue.
+		 * The group's protocol, not md->ip_protocol: that reads the
+		 * listener's struct sock, a cache miss that cost ~25 ns a run.
+		 */
+		if (st->hdr.proto == IPPROTO_TCP)
 			__sync_fetch_and_add(&sl->queued, 1);
 	}
 	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
