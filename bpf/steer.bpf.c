@@ -175,7 +175,7 @@ __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n)
 }
 
 /* leastconn: fewest queued + active, ties to the first after start. */
-static int least_one(__u32 k, struct scan *s)
+static __always_inline int least_one(__u32 k, struct scan *s)
 {
 	__u32 i = s->start + k;
 	struct rp_slot *slot;
@@ -197,6 +197,24 @@ static int least_one(__u32 k, struct scan *s)
 	return 0;
 }
 
+/*
+ * bpf_loop() callbacks that take RP_UNROLL slots a call: a callback call
+ * costs about as much as looking at a slot.
+ */
+#define RP_UNROLL 4
+#define UNROLLED(name, one)                             \
+	static int name(__u32 j, struct scan *s)        \
+	{                                               \
+		for (__u32 u = 0; u < RP_UNROLL; u++) { \
+			__u32 k = j * RP_UNROLL + u;    \
+                                                        \
+			if (k >= s->n || one(k, s))     \
+				return 1;               \
+		}                                       \
+		return 0;                               \
+	}
+UNROLLED(least_some, least_one)
+
 /* leastconn for large groups: the lighter of two random usable slots */
 static __always_inline void pick_two(struct scan *s)
 {
@@ -207,7 +225,7 @@ static __always_inline void pick_two(struct scan *s)
 }
 
 /* weighted: smooth weighted round robin (as nginx upstreams) */
-static int weight_one(__u32 k, struct scan *s)
+static __always_inline int weight_one(__u32 k, struct scan *s)
 {
 	struct rp_slot *slot = slot_at(s->st, k);
 	__s64 w, cur;
@@ -226,6 +244,8 @@ static int weight_one(__u32 k, struct scan *s)
 	}
 	return 0;
 }
+
+UNROLLED(weight_some, weight_one)
 
 /*
  * The client's address, hashed: the packet's source for a new flow, the
@@ -346,7 +366,8 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		if (n > RP_SCAN_MAX)
 			pick_two(&s);
 		else
-			bpf_loop(n, least_one, &s, 0);
+			bpf_loop((n + RP_UNROLL - 1) / RP_UNROLL, least_some,
+				 &s, 0);
 		*start = s.start;
 		if (s.found) {
 			sl = slot_at(st, s.chosen);
@@ -356,7 +377,7 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		}
 		break;
 	default: /* RP_POLICY_WEIGHTED */
-		bpf_loop(n, weight_one, &s, 0);
+		bpf_loop((n + RP_UNROLL - 1) / RP_UNROLL, weight_some, &s, 0);
 		*start = 0;
 		if (s.found) {
 			sl = slot_at(st, s.chosen);
