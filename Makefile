@@ -174,7 +174,7 @@ kselftests:
 	$(Q)tests/kselftests/build.sh $(BUILD)/kselftests
 
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
-	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h)
+	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h scripts/bench.d/*.c)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
 	scripts/bench.d/*.sh scripts/build-deb tests/run-integration tests/integration/*.sh \
 	tests/kselftests/*.sh .ci/run contrib/bash-completion/reuseport)

@@ -145,8 +145,7 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 	g->max_generation = h->max_generation;
 	g->unsteered = unsteered(h, pidns);
 	for (int c = 0; c < RP_CNT_MAX; c++)
-		g->counters[c] =
-			__atomic_load_n(&h->counters[c], __ATOMIC_RELAXED);
+		g->counters[c] = rp_group_counter(st, (enum rp_counter)c);
 	g->selected_rate = -1;
 }
 

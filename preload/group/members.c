@@ -273,6 +273,24 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 	return -ENOSPC;
 }
 
+uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
+{
+	static const enum rp_counter outcomes[] = {
+		RP_CNT_STEERED, RP_CNT_UNSTEERED, RP_CNT_EMPTY, RP_CNT_MIGRATED,
+		RP_CNT_MIGRATE_EMPTY
+	};
+	uint64_t sum = 0;
+
+	if ((unsigned int)c >= RP_CNT_MAX)
+		return 0;
+	if (c != RP_CNT_RUNS)
+		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		sum += __atomic_load_n(&st->hdr.counters[outcomes[i]],
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
 unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,
 				 pid_t except)
 {

@@ -211,6 +211,45 @@ if "cost" in meta or "cost" in notes:
                  "client's CPU, so the split follows wherever wrk runs.")
         L.append("")
 
+# -------------------------------------------------------------- progcost
+if "progcost" in meta or "progcost" in notes:
+    sec = "progcost"
+    L += ["## 2b. Steering program cost against a bare sockarray select", ""]
+    desc(sec, L, "`scripts/bench --only progcost`: N member processes (one listener each, accept + close) "
+             "on 127.0.0.1, a new group per run; the driver (scripts/bench.d/progcost.c) connects and resets "
+             "for %s s; `run_time_ns / run_cnt` of the program over that window "
+             "(`kernel.bpf_stats_enabled=1`, so two clock reads per run are included). Baseline `bare`: a "
+             "program that only does one `bpf_sk_select_reuseport()` with an index from one shared round robin "
+             "counter (scripts/bench.d/bare.bpf.c, member count a constant); `bare-hash`: index = hash %% N, "
+             "no map. Ratios are to `bare` of the same member count in the same repetition." % meta[sec].get("duration", "2"))
+    section_notes(sec, L)
+    if D[sec]:
+        nsrun = lambda d: num(d.get("ns_run"))
+        steered = lambda d: div(num(d.get("prog_steered")), num(d.get("prog_runs")))
+        for nm in meta[sec].get("members", "4 64").split():
+            L += ["### %s members" % nm, "",
+                  "| program | ns per run | ratio to bare, per repetition | runs measured, median "
+                  "| steered / runs of the group |",
+                  "|---|---|---|---|---|"]
+            for v in ["bare", "bare-hash", "roundrobin", "hash", "leastconn", "weighted", "sticky", "cpu"]:
+                var = "%s-%s" % (v, nm)
+                if var not in D[sec]:
+                    continue
+                reps = D[sec][var]
+                label = v
+                if not v.startswith("bare"):
+                    got = sorted({d.get("policy", "-") for d in reps.values()})
+                    if got != [v]:
+                        label = "%s (group reports %s!)" % (v, "/".join(got))
+                    if v == "cpu":
+                        label += " (member i pinned to CPU i mod ncpu)"
+                L.append("| %s | %s | %s | %s | %s |" % (
+                    label, mmm(series(sec, var, nsrun)),
+                    mmm(paired(sec, var, "bare-" + nm, nsrun), lambda x: "%.3f" % x),
+                    fmt(med(series(sec, var, lambda d: num(d.get("runs"))))),
+                    "-" if v.startswith("bare") else mmm(series(sec, var, steered), lambda x: "%.3f" % x)))
+            L.append("")
+
 # ------------------------------------------------------------------ rate
 if "rate" in meta or "rate" in notes:
     sec = "rate"
@@ -374,7 +413,7 @@ if skipped_host:
 L.append("")
 
 # ------------------------------------------------------------------ timing
-t = [(s, meta[s]["seconds"]) for s in ("exec", "cost", "rate", "syscalls", "redis") if "seconds" in meta[s]]
+t = [(s, meta[s]["seconds"]) for s in ("exec", "cost", "progcost", "rate", "syscalls", "redis") if "seconds" in meta[s]]
 if t:
     L.append("Section times: " + ", ".join("%s %s s" % x for x in t) + "; total %s s." % m.get("seconds", "?"))
     L.append("")

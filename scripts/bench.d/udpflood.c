@@ -45,7 +45,8 @@ static double now(void)
 
 static int serve(int port, int reuse)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
 	static char bufs[BATCH][2048];
 	struct mmsghdr m[BATCH];
 	struct iovec iov[BATCH];
@@ -56,7 +57,9 @@ static int serve(int port, int reuse)
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sigaction(SIGTERM, &act, NULL);
-	if (s < 0 || (reuse && setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	if (s < 0 ||
+	    (reuse &&
+	     setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    bind(s, (struct sockaddr *)&sa, sizeof(sa))) {
 		perror("udpflood serve");
 		return 1;
@@ -84,7 +87,8 @@ static int serve(int port, int reuse)
 
 static int send_flood(int port, double secs, int flows)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
 	static char payload[64];
 	struct mmsghdr m[BATCH];
 	struct iovec iov = { payload, sizeof(payload) };
@@ -100,7 +104,8 @@ static int send_flood(int port, double secs, int flows)
 	}
 	for (int f = 0; f < flows; f++) {
 		s[f] = socket(AF_INET, SOCK_DGRAM, 0);
-		if (s[f] < 0 || connect(s[f], (struct sockaddr *)&sa, sizeof(sa))) {
+		if (s[f] < 0 ||
+		    connect(s[f], (struct sockaddr *)&sa, sizeof(sa))) {
 			perror("udpflood send");
 			return 1;
 		}
@@ -127,6 +132,7 @@ int main(int argc, char **argv)
 			return 2;
 		return send_flood(atoi(argv[2]), atof(argv[3]), flows);
 	}
-	fprintf(stderr, "usage: udpflood serve PORT reuseport|plain | send PORT SECONDS FLOWS\n");
+	fprintf(stderr,
+		"usage: udpflood serve PORT reuseport|plain | send PORT SECONDS FLOWS\n");
 	return 2;
 }

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/*
+ * steer_ab: builds of the steering program side by side, for work on its
+ * cost (not part of make bench, which measures real groups of the shim).
+ *
+ *   steer_ab N CHUNK ROUNDS PORT VARIANT...
+ *   VARIANT: bare:OBJ        scripts/bench.d/bare.bpf.c built for N members
+ *            POLICY:OBJ      a build of bpf/steer.bpf.c with a state map
+ *                            filled as a group of N members (POLICY: the
+ *                            number of enum rp_policy; weights 1, 2, 3, ...;
+ *                            member i pinned to CPU i mod ncpu)
+ *
+ * Each variant gets its own N listeners on 127.0.0.1:PORT+v with its
+ * program attached; one child accepts on all of them. Then ROUNDS times,
+ * for each variant in turn, CHUNK connections (reset at once) and the
+ * program's run_time_ns / run_cnt over them (kernel.bpf_stats_enabled=1):
+ * a drift of the machine hits every variant alike. Prints per variant the
+ * overall ns per run and the median ratio to the first variant over the
+ * rounds. Run as root in a private network namespace, e.g.
+ *   unshare --net sh -c 'ip link set lo up; sysctl -qw kernel.bpf_stats_enabled=1;
+ *     steer_ab 4 300 60 17000 bare:bare-4.o 1:old.bpf.o 1:new.bpf.o'
+ * The state is filled through bpf/steer.h: build the tool with the header
+ * of the builds compared (same layout).
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "steer.h"
+
+#define MAXN 256
+#define MAXV 32
+#define MAXR 1000
+
+static int listener(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4096)) {
+		perror("steer_ab: listener");
+		exit(1);
+	}
+	return fd;
+}
+
+/* a group of n members as the shim would have written it */
+static int fill_state(int map_fd, int policy, int n, const int *fds)
+{
+	struct rp_state *st = calloc(1, sizeof(*st));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	__u32 zero = 0;
+	int err;
+
+	if (!st)
+		return -1;
+	st->hdr.magic = RP_MAGIC;
+	st->hdr.layout = RP_LAYOUT;
+	st->hdr.policy = (__u32)policy;
+	st->hdr.max_slots = (__u32)n;
+	st->hdr.nslots = (__u32)n;
+	st->hdr.proto = IPPROTO_TCP;
+	st->hdr.family = AF_INET;
+	for (int i = 0; i < n; i++) {
+		socklen_t l = sizeof(st->slots[i].cookie);
+
+		getsockopt(fds[i], SOL_SOCKET, SO_COOKIE, &st->slots[i].cookie,
+			   &l);
+		st->slots[i].pid = (__u32)getpid();
+		st->slots[i].weight = 1 + (__u32)(i % 3);
+		st->slots[i].cpu = (__s32)(i % (ncpu > 0 ? ncpu : 1));
+	}
+	err = bpf_map_update_elem(map_fd, &zero, st, 0);
+	free(st);
+	return err;
+}
+
+/* load OBJ, fill its sockarray with fds (and its state for a policy) */
+static int load(const char *path, int policy, int n, const int *fds)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *socks, *state;
+	int pfd;
+
+	if (!obj || libbpf_get_error(obj))
+		return -1;
+	socks = bpf_object__find_map_by_name(obj, "socks");
+	prog = bpf_object__next_program(obj, NULL);
+	if (!socks || !prog || bpf_map__set_max_entries(socks, (__u32)n) ||
+	    bpf_object__load(obj))
+		return -1;
+	state = bpf_object__find_map_by_name(obj, "state");
+	if (policy >= 0 &&
+	    (!state || fill_state(bpf_map__fd(state), policy, n, fds)))
+		return -1;
+	for (__u32 i = 0; i < (__u32)n; i++) {
+		__u64 v = (__u64)fds[i];
+
+		if (bpf_map_update_elem(bpf_map__fd(socks), &i, &v,
+					BPF_NOEXIST))
+			return -1;
+	}
+	pfd = bpf_program__fd(prog);
+	if (setsockopt(fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &pfd,
+		       sizeof(pfd)))
+		return -1;
+	return pfd;
+}
+
+static void stats(int prog, __u64 *ns, __u64 *cnt)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	bpf_obj_get_info_by_fd(prog, &info, &len);
+	*ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+}
+
+static void connect_reset(int port, int count)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct linger l = { 1, 0 };
+
+	for (int k = 0; k < count; k++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (s < 0)
+			return;
+		setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		connect(s, (struct sockaddr *)&a, sizeof(a));
+		close(s);
+	}
+}
+
+static _Noreturn void acceptor(int ep)
+{
+	struct epoll_event ev[64];
+
+	for (;;) {
+		int k = epoll_wait(ep, ev, 64, -1);
+
+		for (int j = 0; j < k; j++) {
+			int c;
+
+			while ((c = accept(ev[j].data.fd, NULL, NULL)) >= 0)
+				close(c);
+		}
+	}
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	static int fds[MAXV][MAXN];
+	static double rat[MAXV][MAXR];
+	int n, chunk, rounds, port, nv = argc - 5, prog[MAXV], ep;
+	__u64 tns[MAXV] = { 0 }, tcnt[MAXV] = { 0 };
+	pid_t kid;
+
+	if (argc < 6 || nv > MAXV) {
+		fprintf(stderr, "usage: steer_ab N CHUNK ROUNDS PORT "
+				"bare:OBJ|POLICY:OBJ...\n");
+		return 2;
+	}
+	n = atoi(argv[1]);
+	chunk = atoi(argv[2]);
+	rounds = atoi(argv[3]);
+	port = atoi(argv[4]);
+	if (n < 1 || n > MAXN || chunk < 1 || rounds < 1 || rounds > MAXR ||
+	    port < 1 || port + nv > 65535)
+		return 2;
+	ep = epoll_create1(0);
+	for (int v = 0; v < nv; v++) {
+		const char *obj = strchr(argv[5 + v], ':');
+		int policy = -1;
+
+		if (!obj)
+			return 2;
+		if (strncmp(argv[5 + v], "bare:", 5))
+			policy = atoi(argv[5 + v]);
+		for (int i = 0; i < n; i++) {
+			struct epoll_event e = { .events = EPOLLIN };
+
+			fds[v][i] = listener(port + v);
+			e.data.fd = fds[v][i];
+			epoll_ctl(ep, EPOLL_CTL_ADD, fds[v][i], &e);
+		}
+		prog[v] = load(obj + 1, policy, n, fds[v]);
+		if (prog[v] < 0) {
+			fprintf(stderr, "steer_ab: cannot load %s\n",
+				argv[5 + v]);
+			return 1;
+		}
+	}
+	kid = fork();
+	if (kid < 0)
+		return 1;
+	if (!kid)
+		acceptor(ep);
+	for (int r = 0; r < rounds; r++) {
+		double ns[MAXV];
+
+		for (int v = 0; v < nv; v++) {
+			__u64 a, b, c, d;
+
+			stats(prog[v], &a, &b);
+			connect_reset(port + v, chunk);
+			stats(prog[v], &c, &d);
+			tns[v] += c - a;
+			tcnt[v] += d - b;
+			ns[v] = d > b ? (double)(c - a) / (double)(d - b) : 0;
+		}
+		for (int v = 0; v < nv; v++)
+			rat[v][r] = ns[0] > 0 ? ns[v] / ns[0] : 0;
+	}
+	for (int v = 0; v < nv; v++) {
+		qsort(rat[v], (size_t)rounds, sizeof(double), cmp);
+		printf("%3d %-36s %7.1f ns/run  ratio %.3f [q1 %.3f q3 %.3f]  runs %llu\n",
+		       n, argv[5 + v],
+		       tcnt[v] ? (double)tns[v] / (double)tcnt[v] : 0.0,
+		       rat[v][rounds / 2], rat[v][rounds / 4],
+		       rat[v][3 * rounds / 4], (unsigned long long)tcnt[v]);
+	}
+	fflush(stdout);
+	kill(kid, SIGKILL);
+	return 0;
+}
