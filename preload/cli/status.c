@@ -24,8 +24,8 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 	bool live;
 	/* kernel truth now, not what the last join saw */
 	int unreg = rp_group_unregistered(st, socks_fd, NULL, 0);
+	long flows = rp_group_flow_entries(dir);
 
-	(void)dir;
 	if (unreg < 0)
 		unreg = (int)h->unregistered;
 	if (o->json) {
@@ -37,7 +37,9 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 			printf("%s\"%s\": %llu", c ? ", " : "",
 			       rp_counter_name((enum rp_counter)c),
 			       (unsigned long long)h->counters[c]);
-		printf("}, \"slots\": [");
+		printf("}, \"udp_flows\": {\"enabled\": %s, \"max\": %u, \"entries\": %ld}, \"stall\": {\"queue\": %u, \"ms\": %u}, \"slots\": [",
+		       h->flags & RP_HDR_FLOWS ? "true" : "false", h->flow_max,
+		       flows < 0 ? 0 : flows, h->stall_queue, h->stall_ms);
 	} else {
 		printf("group %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
 		       name, rp_policy_name(h->policy),
@@ -52,6 +54,11 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 			       h->unregistered ?
 				       "" :
 				       " (not yet seen by a join or the supervisor)");
+		if (h->flags & RP_HDR_FLOWS)
+			printf("  udp flows: %ld of %u entries, %llu hits\n",
+			       flows < 0 ? 0 : flows, h->flow_max,
+			       (unsigned long long)
+				       h->counters[RP_CNT_FLOW_HITS]);
 		printf("  %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s\n", "slot",
 		       "pid", "gen", "weight", "state", "selected", "accepted",
 		       "active", "queued");
@@ -61,12 +68,16 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 	for (uint32_t i = 0; i < nslots(st); i++) {
 		const struct rp_slot *s = &st->slots[i];
 		const char *state;
+		bool stalled;
 
 		live = rp_group_slot_live(socks_fd, i, &cookie);
 		if (!live)
 			continue;
+		stalled = rp_slot_stalled(st, s);
 		state = s->flags & RP_SLOT_DRAINING	  ? "draining" :
 			s->generation < h->max_generation ? "old-gen" :
+			stalled				  ? "stalled" :
+			s->flags & RP_SLOT_STANDBY	  ? "standby" :
 							    "live";
 		if (o->json) {
 			printf("%s{\"slot\": %u, \"pid\": %u, \"generation\": %u, \"weight\": %u, \"cpu\": %d, \"state\": \"%s\", \"draining\": %s, \"selected\": %llu, \"migrated\": %llu, \"accepted\": %llu, \"active\": %lld, \"queued\": %lld",
@@ -77,6 +88,10 @@ static int status_group(const char *name, const char *dir, struct rp_state *st,
 			       (unsigned long long)s->migrated,
 			       (unsigned long long)s->accepted,
 			       (long long)s->active, (long long)s->queued);
+			printf(", \"role\": \"%s\", \"stalled\": %s",
+			       s->flags & RP_SLOT_STANDBY ? "standby" :
+							    "primary",
+			       stalled ? "true" : "false");
 			printf(", \"processes\": [");
 			for (int k = 0, first = 1; k < RP_ACCT_PIDS; k++) {
 				if (!s->acct_pid[k])
@@ -141,6 +156,8 @@ enum metric_kind {
 	M_U64, /* the slot's __u64 field at off */
 	M_S64, /* the slot's __s64 field at off */
 	M_DRAINING, /* 1 or 0 */
+	M_STALLED, /* 1 or 0 */
+	M_FLOWS, /* entries of the UDP flow table */
 };
 
 #define SLOT_U64(f) M_U64, offsetof(struct rp_slot, f)
@@ -167,6 +184,10 @@ static const struct metric {
 	  "Selected connections not yet accepted." },
 	{ "reuseport_slot_draining", "gauge", M_DRAINING, 0,
 	  "1 while the slot gets no new connections." },
+	{ "reuseport_slot_stalled", "gauge", M_STALLED, 0,
+	  "1 while the stall guard passes the slot over." },
+	{ "reuseport_group_udp_flows", "gauge", M_FLOWS, 0,
+	  "Entries of the group's UDP flow table (REUSEPORT_UDP_FLOWS)." },
 };
 
 /* One metric's lines for a group. */
@@ -176,7 +197,12 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 	const struct metric *m = arg;
 	const struct rp_hdr *h = &st->hdr;
 
-	(void)dir;
+	if (m->kind == M_FLOWS) {
+		if (h->flags & RP_HDR_FLOWS)
+			printf("%s{group=\"%s\",max=\"%u\"} %ld\n", m->name,
+			       name, h->flow_max, rp_group_flow_entries(dir));
+		return 0;
+	}
 	if (m->kind == M_OUTCOMES) {
 		for (int c = 0; c < RP_CNT_MAX; c++)
 			printf("%s{group=\"%s\",outcome=\"%s\"} %llu\n",
@@ -204,6 +230,8 @@ static int metrics_group(const char *name, const char *dir, struct rp_state *st,
 			       (unsigned long long)*(const __u64 *)field);
 		else if (m->kind == M_S64)
 			printf(" %lld\n", (long long)*(const __s64 *)field);
+		else if (m->kind == M_STALLED)
+			printf(" %d\n", rp_slot_stalled(st, s));
 		else
 			printf(" %d\n", !!(s->flags & RP_SLOT_DRAINING));
 	}
