@@ -108,6 +108,8 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
 $(BUILD)/unit/test_config: preload/common/config.c preload/common/config_feat.c preload/common/scope.c \
 	preload/common/names.c preload/common/registry_names.c
+$(BUILD)/unit/test_config_feat: preload/common/config.c preload/common/config_feat.c \
+	preload/common/scope.c preload/common/names.c preload/common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
 $(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
