@@ -30,6 +30,8 @@ roll() {
 		REUSEPORT_UDP_FLOWS=$flows REUSEPORT_GENERATION=2 \
 			rp_spawn "$new" "$PY" "$UDP_SERVER" --port "$port" --id "n$i"
 		wait_live_slots "$port" 4 || fail "$mode: $new did not register"
+		# one-shot queries in the middle of the roll: to the new generation
+		[ "$i" = 2 ] && rpclient udp --port "$port" --flows 30 --per-flow 1 >"$RP_TMP/$mode.oneshot"
 		sleep 1
 		printf 'o%s %s\n' "$i" "$EPOCHREALTIME" >>"$RP_TMP/$mode.kills"
 		rp_stop "$old"
@@ -57,6 +59,11 @@ assert_ge "$(jeval "$g" 'd["counters"]["flow_hits"]')" 10000 "status: flow hits"
 assert_ge "$(jeval "$g" 'd["counters"]["flow_stale"]')" 150 "status: flows whose member was gone"
 "$RP_CLI" metrics | grep -q '^reuseport_group_udp_flows{group="udp4_0-0-0-0_5390",max="65536"} [0-9]' ||
 	fail "metrics: no flow table gauge: $("$RP_CLI" metrics | grep udp_flows)"
+
+q=$(cat "$RP_TMP/table.oneshot")
+assert_eq "$(jget "$q" ok)" 30 "one-shot queries during the roll answered (table)"
+assert_eq "$(jeval "$q" 'sorted(set(d["ids"]) - {"n1", "n2"})')" "[]" "one-shot queries during the roll to the new generation only"
+assert_ge "$(jeval "$q" 'len(d["ids"])')" 2 "new instances answering one-shot queries during the roll"
 
 # DNS-style one-shot queries after the roll: answered, spread over n1..n3.
 q=$(rpclient udp --port 5390 --flows 60 --per-flow 1)
