@@ -62,7 +62,7 @@ nsdir=$(jget "$status" namespace_dir)
 assert_eq "$(ls "$nsdir" | tr '\n' ' ')" "$group " "entries of the namespace's pin directory (one group, no temporary directories)"
 gdir=$nsdir/$group
 # shellcheck disable=SC2012
-assert_eq "$(ls "$gdir" | tr '\n' ' ')" "prog socks state " "pins of the group (one program)"
+assert_eq "$(ls "$gdir" | tr '\n' ' ')" "flows prog socks state " "pins of the group (one program)"
 assert_eq "$(jeval "$status" 'len(d["groups"])')" 1 "groups in reuseport status"
 assert_eq "$(jeval "$status" 'len(set(s["slot"] for s in d["groups"][0]["slots"]))')" $n "distinct live slots"
 slot_pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')
