@@ -115,14 +115,16 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*) $(HELPER_LIBS_$*)
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
-$(BUILD)/unit/test_config: preload/common/config.c preload/common/scope.c \
+$(BUILD)/unit/test_config: preload/common/config.c preload/common/config_feat.c preload/common/scope.c \
 	preload/common/names.c preload/common/registry_names.c
+$(BUILD)/unit/test_config_feat: preload/common/config.c preload/common/config_feat.c \
+	preload/common/scope.c preload/common/names.c preload/common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
 $(BUILD)/unit/test_spec: preload/cli/spec.c
 $(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
 	preload/common/logfile.c
-$(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c \
+$(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c preload/common/config_feat.c \
 	preload/common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
@@ -148,7 +150,8 @@ tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 
 # ---- fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
-CONFIG_SRCS := preload/common/config.c preload/common/scope.c preload/common/registry_names.c
+CONFIG_SRCS := preload/common/config.c preload/common/config_feat.c preload/common/scope.c \
+	preload/common/registry_names.c
 $(BUILD)/fuzz/fuzz_config: tests/unit/fuzz_config.c $(CONFIG_SRCS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [libfuzzer])

@@ -31,7 +31,11 @@
 	COUNTER(MIGRATED, migrated, "a closing listener's connection handed to a live member") \
 	COUNTER(MIGRATE_EMPTY, migrate_empty, "migration with no live member: kernel pick") \
 	COUNTER(SELECT_ERROR, select_error, "bpf_sk_select_reuseport failed other than ENOENT") \
-	COUNTER(BAD_POLICY, bad_policy, "the group's policy is unknown to this program: roundrobin used")
+	COUNTER(BAD_POLICY, bad_policy, "the group's policy is unknown to this program: roundrobin used") \
+	COUNTER(FLOW_HITS, flow_hits, "UDP datagram of a known flow sent to its member") \
+	COUNTER(FLOW_NEW, flow_new, "UDP flow not in the table: placed by the policy and inserted") \
+	COUNTER(FLOW_STALE, flow_stale, "UDP flow whose member is gone: placed again") \
+	COUNTER(STALL_SKIPS, stall_skips, "a stalled member (queue growing, no accept) was passed over")
 /* clang-format on */
 
 #define RP_X_SKIP(e, n, h)

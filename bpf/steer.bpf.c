@@ -10,6 +10,10 @@
  * bpf_sk_select_reuseport() and remembers a slot it found empty
  * (dead_cookie) so that later runs skip it without a helper call.
  *
+ * Eligibility comes in levels (enum level): a policy chooses among the
+ * best (primary members of the newest generation, not draining, not
+ * stalled) and the safety net widens step by step.
+ *
  * Every policy ends in the same safety net: if its choice cannot be
  * selected, scan from a policy-given start for any eligible live slot,
  * then for any live slot at all. Only when no registered socket is live
@@ -44,6 +48,18 @@ struct {
 	__type(value, struct rp_state);
 } state SEC(".maps");
 
+/*
+ * UDP flow table (REUSEPORT_UDP_FLOWS): flow -> member, so that a flow
+ * stays on a draining or older member until that member is gone.
+ * max_entries is set per group before load (1 when off).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct rp_flow_key);
+	__type(value, struct rp_flow);
+} flows SEC(".maps");
+
 static __always_inline void count(struct rp_state *st, enum rp_counter c)
 {
 	__sync_fetch_and_add(&st->hdr.counters[c], 1);
@@ -68,8 +84,9 @@ struct scan {
 	__u32 min_gen;
 	__u32 chosen;
 	int found;
-	int strict; /* 2: skip draining and older generations, 1: draining */
+	int strict; /* enum level */
 	int err; /* last error other than -ENOENT */
+	__u64 now; /* bpf_ktime_get_coarse_ns(), stall guard on */
 	/* policy scans */
 	__s64 best_load;
 	__s64 total_weight;
@@ -86,16 +103,69 @@ static __always_inline struct rp_slot *slot_at(struct rp_state *st, __u32 i)
 	return &st->slots[i];
 }
 
-static __always_inline int usable(struct rp_slot *slot, __u32 min_gen,
-				  int strict)
+/* What a slot must be to be chosen; a search lowers it step by step. */
+enum level {
+	LVL_LIVE, /* any live member */
+	LVL_NOT_DRAINING,
+	LVL_NEWEST, /* and of the newest generation */
+	LVL_RUNNING, /* and not stalled */
+	LVL_PRIMARY, /* and not standby: what the policies choose from */
+};
+
+/*
+ * Stall guard: at least stall_queue connections wait, none was taken
+ * since the program last added one, for stall_ms. Only for members whose
+ * accepts are seen (the shim's hooks, or the kernel truth's correction of
+ * queued); a server that bypasses both would otherwise look stalled.
+ */
+static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot,
+				   __u64 now)
+{
+	__s64 q = slot->queued;
+
+	if (!now || q < (__s64)st->hdr.stall_queue || q < slot->stall_last)
+		return 0;
+	if (!slot->accepted && !(slot->flags & RP_SLOT_KQUEUE))
+		return 0;
+	return now - slot->stall_ns >= (__u64)st->hdr.stall_ms * 1000000;
+}
+
+static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
+				   __u32 min_gen, int strict, __u64 now)
 {
 	if (slot->cookie && slot->dead_cookie == slot->cookie)
 		return 0;
-	if (strict >= 1 && (slot->flags & RP_SLOT_DRAINING))
+	if (strict >= LVL_NOT_DRAINING && (slot->flags & RP_SLOT_DRAINING))
 		return 0;
-	if (strict >= 2 && slot->generation < min_gen)
+	if (strict >= LVL_NEWEST && slot->generation < min_gen)
 		return 0;
+	if (strict >= LVL_PRIMARY && (slot->flags & RP_SLOT_STANDBY))
+		return 0;
+	if (strict >= LVL_RUNNING && stalled(st, slot, now)) {
+		if (strict == LVL_PRIMARY)
+			count(st, RP_CNT_STALL_SKIPS);
+		return 0;
+	}
 	return 1;
+}
+
+/*
+ * The same as a global function: the verifier checks it once, not in
+ * every state of every bpf_loop callback that asks (that multiplied the
+ * load time). The common path inlines slot_ok instead (a call costs).
+ */
+__noinline int rp_usable(struct rp_state *st, struct rp_slot *slot,
+			 __u32 min_gen, int strict, __u64 now)
+{
+	if (!st || !slot)
+		return 0;
+	return slot_ok(st, slot, min_gen, strict, now);
+}
+
+static __always_inline int usable(struct scan *s, struct rp_slot *slot,
+				  int strict)
+{
+	return rp_usable(s->st, slot, s->min_gen, strict, s->now);
 }
 
 /* Select slot i; on an empty slot remember that its socket is gone. */
@@ -116,7 +186,7 @@ static __always_inline int try_select(struct sk_reuseport_md *md,
 	return 0;
 }
 
-static int scan_one(__u32 k, struct scan *s)
+static __always_inline int scan_at(struct scan *s, __u32 k, int strict)
 {
 	__u32 i = s->start + k;
 	struct rp_slot *slot;
@@ -126,7 +196,7 @@ static int scan_one(__u32 k, struct scan *s)
 	slot = slot_at(s->st, i);
 	if (!slot)
 		return 1;
-	if (!usable(slot, s->min_gen, s->strict))
+	if (!usable(s, slot, strict))
 		return 0;
 	if (s->want_cpu && (!slot->cookie || slot->cpu != s->cpu))
 		return 0;
@@ -138,16 +208,33 @@ static int scan_one(__u32 k, struct scan *s)
 	return 0;
 }
 
+static int scan_one(__u32 k, struct scan *s)
+{
+	return scan_at(s, k, s->strict);
+}
+
+/* scan_one over every level in turn: k = level step * n + offset */
+static int scan_levels(__u32 k, struct scan *s)
+{
+	__u32 step = k / s->n;
+
+	return scan_at(s, k - step * s->n, LVL_PRIMARY - (int)step);
+}
+
 /*
- * The safety net: first live eligible slot at or after start, else the
- * first live one. Returns the slot index or -1.
+ * The safety net: first live slot at or after start at the best level
+ * that has one (one bpf_loop over all levels keeps the verifier's work
+ * flat). Returns the slot index or -1. A global subprogram: off the
+ * common path, verified once.
  */
-__noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n)
+__noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
+			 __u64 now)
 {
 	__u32 zero = 0;
 	struct rp_state *st = bpf_map_lookup_elem(&state, &zero);
+	struct rp_slot *sl;
 
-	if (!st || n > RP_MAX_SLOTS)
+	if (!st || !n || n > RP_MAX_SLOTS)
 		return -1;
 	struct scan s = {
 		.md = md,
@@ -155,20 +242,21 @@ __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n)
 		.start = start,
 		.n = n,
 		.min_gen = st->hdr.max_generation,
-		.strict = 2,
+		.now = now,
 	};
 
 	/*
-	 * Nothing eligible: an older generation (its successor may have
-	 * died) before a draining member (an operator's explicit wish),
-	 * and a draining member before a reset.
+	 * Nothing eligible: a standby before a stalled member, a stalled
+	 * member before an older generation (its successor may have died),
+	 * an older generation before a draining member (an operator's
+	 * explicit wish), and a draining member before a reset.
 	 */
-	for (int level = 2; level >= 0 && !s.found; level--) {
-		s.strict = level;
-		bpf_loop(n, scan_one, &s, 0);
-		if (s.found && level < 2)
-			count(st, RP_CNT_INELIGIBLE);
-	}
+	bpf_loop(n * (LVL_PRIMARY + 1), scan_levels, &s, 0);
+	/* chosen below LVL_NEWEST: nothing better was live */
+	sl = s.found ? slot_at(st, s.chosen) : 0;
+	if (sl &&
+	    ((sl->flags & RP_SLOT_DRAINING) || sl->generation < s.min_gen))
+		count(st, RP_CNT_INELIGIBLE);
 	if (s.err)
 		count(st, RP_CNT_SELECT_ERROR);
 	return s.found ? (int)s.chosen : -1;
@@ -186,7 +274,7 @@ static __always_inline int least_one(__u32 k, struct scan *s)
 	slot = slot_at(s->st, i);
 	if (!slot)
 		return 1;
-	if (!slot->cookie || !usable(slot, s->min_gen, 2))
+	if (!slot->cookie || !usable(s, slot, LVL_PRIMARY))
 		return 0;
 	load = slot->queued + slot->active;
 	if (!s->found || load < s->best_load) {
@@ -232,7 +320,7 @@ static __always_inline int weight_one(__u32 k, struct scan *s)
 
 	if (!slot)
 		return 1;
-	if (!slot->cookie || !usable(slot, s->min_gen, 2))
+	if (!slot->cookie || !usable(s, slot, LVL_PRIMARY))
 		return 0;
 	w = slot->weight ? slot->weight : 1;
 	cur = __sync_fetch_and_add(&slot->current, w) + w;
@@ -283,11 +371,11 @@ static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
 
 /* sticky: Maglev table built by user space; probe past dead members. */
 static __always_inline int pick_sticky(struct sk_reuseport_md *md,
-				       struct rp_state *st, __u32 h, __u32 n,
+				       struct scan *s, __u32 h, __u32 n,
 				       int *err)
 {
+	struct rp_state *st = s->st;
 	__u32 step = mix32(h ^ 0x9e3779b9) | 1;
-	__u32 min_gen = st->hdr.max_generation;
 
 	for (int k = 0; k < 4; k++) {
 		__u32 b = (h + (__u32)k * step) % RP_STICKY_SIZE;
@@ -303,7 +391,7 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 		if (i >= n)
 			continue;
 		slot = slot_at(st, i);
-		if (!slot || !usable(slot, min_gen, 2))
+		if (!slot || !usable(s, slot, LVL_PRIMARY))
 			continue;
 		if (try_select(md, slot, i, err))
 			return (int)i;
@@ -311,10 +399,11 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 	return -1;
 }
 
-/* What pick_policy hands back besides the slot. */
+/* What pick_policy is given and hands back besides the slot. */
 struct pick {
-	__u32 start; /* where the safety net begins */
-	int err; /* last error of a select other than -ENOENT */
+	__u64 now; /* in: the stall guard's clock, 0 when off */
+	__u32 start; /* out: where the safety net begins */
+	int err; /* out: last error of a select other than -ENOENT */
 };
 
 /*
@@ -341,19 +430,20 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		return -1;
 	s.st = st;
 	s.min_gen = st->hdr.max_generation;
+	s.now = out->now;
 	start = &out->start;
 	err = &out->err;
 
 	switch (policy) {
 	case RP_POLICY_STICKY:
 		h = client_hash(md, msk);
-		slot = pick_sticky(md, st, h, n, err);
+		slot = pick_sticky(md, &s, h, n, err);
 		*start = h % n;
 		break;
 	case RP_POLICY_CPU:
 		s.cpu = (__s32)bpf_get_smp_processor_id();
 		s.start = md->hash % n;
-		s.strict = 2;
+		s.strict = LVL_PRIMARY;
 		s.want_cpu = 1;
 		bpf_loop(n, scan_one, &s, 0);
 		if (s.found)
@@ -394,14 +484,83 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 	return slot;
 }
 
+/*
+ * The flow of a UDP datagram: source address and port. v4-mapped sources
+ * of a dual-stack group are keyed as IPv4. 0, or -1 when unreadable.
+ */
+static __always_inline int flow_key(struct sk_reuseport_md *md,
+				    struct rp_flow_key *k)
+{
+	__u16 port;
+
+	/* the source port is the first field of the UDP header */
+	if (bpf_skb_load_bytes(md, 0, &port, 2))
+		return -1;
+	k->port = port;
+	if (md->eth_protocol == bpf_htons(ETH_P_IP))
+		return bpf_skb_load_bytes_relative(
+			       md, offsetof(struct iphdr, saddr), k->addr, 4,
+			       BPF_HDR_START_NET) ?
+			       -1 :
+			       0;
+	if (bpf_skb_load_bytes_relative(md, offsetof(struct ipv6hdr, saddr),
+					k->addr, 16, BPF_HDR_START_NET))
+		return -1;
+	if (!k->addr[0] && !k->addr[1] && k->addr[2] == bpf_htonl(0xffff)) {
+		k->addr[0] = k->addr[3];
+		k->addr[2] = 0;
+		k->addr[3] = 0;
+	}
+	return 0;
+}
+
+/*
+ * A datagram of a known flow: its member if that member is still there
+ * (same socket in the slot), even draining or of an older generation.
+ * The slot, or -1 (unknown flow, or its member is gone).
+ */
+static __always_inline int flow_lookup(struct sk_reuseport_md *md,
+				       struct scan *s, struct rp_flow_key *k)
+{
+	struct rp_flow *f = bpf_map_lookup_elem(&flows, k);
+	struct rp_slot *slot;
+
+	if (!f) {
+		count(s->st, RP_CNT_FLOW_NEW);
+		return -1;
+	}
+	slot = f->slot < s->n ? slot_at(s->st, f->slot) : 0;
+	if (slot && slot->cookie == f->cookie && usable(s, slot, LVL_LIVE) &&
+	    try_select(md, slot, f->slot, &s->err)) {
+		count(s->st, RP_CNT_FLOW_HITS);
+		return (int)f->slot;
+	}
+	count(s->st, RP_CNT_FLOW_STALE);
+	return -1;
+}
+
+/*
+ * Stall guard bookkeeping for a TCP selection of slot: queued went down
+ * since the last selection (accepts) or was empty: progress, now.
+ */
+static __always_inline void stall_note(struct rp_slot *slot, __s64 before,
+				       __u64 now)
+{
+	if (before <= 0 || before < slot->stall_last)
+		slot->stall_ns = now;
+	slot->stall_last = before + 1;
+}
+
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
 	struct bpf_sock *msk = md->migrating_sk;
+	struct rp_flow_key fk = {};
 	struct rp_state *st;
 	struct rp_slot *sl;
 	__u32 zero = 0, n, start, policy;
-	int slot = -1, err = 0;
+	int slot = -1, err = 0, flow = 0;
+	__u64 now = 0;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
@@ -423,6 +582,23 @@ int steer(struct sk_reuseport_md *md)
 	if (n == 0)
 		goto empty;
 
+	if (st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP)
+		now = bpf_ktime_get_coarse_ns();
+	if ((st->hdr.flags & RP_HDR_FLOWS) && st->hdr.proto == IPPROTO_UDP &&
+	    flow_key(md, &fk) == 0) {
+		struct scan fs = {
+			.md = md,
+			.st = st,
+			.n = n,
+			.min_gen = st->hdr.max_generation,
+		};
+
+		flow = 1;
+		slot = flow_lookup(md, &fs, &fk);
+		if (slot >= 0)
+			goto chosen;
+	}
+
 	policy = st->hdr.policy;
 	if (policy == RP_POLICY_AUTO || policy >= RP_POLICY_MAX) {
 		/* AUTO is resolved at creation; anything else is a newer
@@ -440,11 +616,12 @@ int steer(struct sk_reuseport_md *md)
 		else
 			start = md->hash % n;
 		sl = slot_at(st, start);
-		if (sl && usable(sl, st->hdr.max_generation, 2) &&
+		if (sl &&
+		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY, now) &&
 		    try_select(md, sl, start, &err))
 			slot = (int)start;
 	} else {
-		struct pick out = { 0, 0 };
+		struct pick out = { .now = now };
 
 		slot = pick_policy(md, policy, n, &out);
 		start = out.start;
@@ -454,7 +631,7 @@ int steer(struct sk_reuseport_md *md)
 		count(st, RP_CNT_SELECT_ERROR);
 
 	if (slot < 0) {
-		slot = pick_from(md, start, n);
+		slot = pick_from(md, start, n, now);
 		if (slot < 0)
 			goto empty;
 		/*
@@ -470,6 +647,14 @@ int steer(struct sk_reuseport_md *md)
 	}
 
 	sl = slot_at(st, (__u32)slot);
+	if (sl && flow) {
+		struct rp_flow f = { .cookie = sl->cookie,
+				     .slot = (__u32)slot };
+
+		bpf_map_update_elem(&flows, &fk, &f, BPF_ANY);
+	}
+chosen:
+	sl = slot_at(st, (__u32)slot);
 	if (sl) {
 		__sync_fetch_and_add(&sl->selected, 1);
 		if (msk)
@@ -479,8 +664,12 @@ int steer(struct sk_reuseport_md *md)
 		 * The group's protocol, not md->ip_protocol: that reads the
 		 * listener's struct sock, a cache miss that cost ~25 ns a run.
 		 */
-		if (st->hdr.proto == IPPROTO_TCP)
-			__sync_fetch_and_add(&sl->queued, 1);
+		if (st->hdr.proto == IPPROTO_TCP) {
+			__s64 q = __sync_fetch_and_add(&sl->queued, 1);
+
+			if (now)
+				stall_note(sl, q, now);
+		}
 	}
 	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
 	return SK_PASS;

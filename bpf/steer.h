@@ -29,8 +29,14 @@
 #include "registry.h"
 
 #define RP_SLOT_DRAINING 0x1u
+/* REUSEPORT_ROLE=standby: used only when no primary member is eligible */
+#define RP_SLOT_STANDBY 0x2u
+/* kernel truth (truth.c) has corrected queued: the stall guard may trust it */
+#define RP_SLOT_KQUEUE 0x4u
 /* prepared by reuseport setup: kept when empty, its policy too */
 #define RP_HDR_PREPARED 0x1u
+/* UDP: keep each flow on its member (the flows map, REUSEPORT_UDP_FLOWS) */
+#define RP_HDR_FLOWS 0x2u
 #define RP_ADDR_KNOWN 0x1u
 #define RP_ADDR_V6ONLY 0x2u
 #define RP_UNSTEERED_PIDS 16
@@ -68,7 +74,12 @@ struct __attribute__((aligned(64))) rp_slot {
 	__s64 active; /* accepted, not yet closed */
 	__u64 accepted; /* accept() returns seen by the shim */
 	__s64 current; /* smooth weighted round robin state */
-	__u64 pad2[2];
+	/*
+	 * Stall guard (TCP): when queued last went down or was empty, and
+	 * queued right after the program's last selection of this slot.
+	 */
+	__u64 stall_ns;
+	__s64 stall_last;
 	/*
 	 * lines 3-4: each process's share of active, so the share of a process
 	 * that died without closing (kill -9, a forked worker) can be taken
@@ -99,7 +110,13 @@ struct __attribute__((aligned(64))) rp_hdr {
 	 */
 	__u32 unregistered;
 	__u32 flags; /* RP_HDR_* */
-	__u64 pad1;
+	__u32 flow_max; /* max_entries of the flows map (RP_HDR_FLOWS) */
+	/*
+	 * Stall guard: a TCP member with at least stall_queue connections
+	 * waiting and no accept for stall_ms gets no new connection while
+	 * another is eligible. stall_ms 0: off.
+	 */
+	__u32 stall_queue;
 	/* processes whose member socket could not be registered (full) */
 	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
 	__u64 rr; /* round robin cursor, own cache line */
@@ -107,10 +124,29 @@ struct __attribute__((aligned(64))) rp_hdr {
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 	__s32 ifindex; /* bound device, 0 for none */
 	__u32 addr_flags; /* RP_ADDR_* */
-	__u64 pad2[4];
+	__u32 stall_ms;
+	__u32 pad2a;
+	__u64 pad2[3];
 	__u64 counters[RP_CNT_MAX];
 	__u64 pad3[16 - RP_CNT_MAX];
 };
+
+/* UDP flow table (LRU): the client's address and port -> member */
+struct rp_flow_key {
+	__u32 addr[4]; /* network order; IPv4 (also v4-mapped) in addr[0] */
+	__u32 port; /* network order, in the low 16 bits */
+};
+
+struct rp_flow {
+	__u64 cookie; /* the member's SO_COOKIE when the flow was placed */
+	__u32 slot;
+	__u32 pad;
+};
+
+/* REUSEPORT_UDP_FLOWS=1: entries of the table; the bounds of a number */
+#define RP_FLOWS_DEFAULT 65536
+#define RP_FLOWS_MIN 64
+#define RP_FLOWS_MAX 4194304
 
 struct rp_state {
 	struct rp_hdr hdr;

@@ -69,6 +69,8 @@ static J *slot(const struct snap_group *g, const struct snap_slot *o)
 	put(s, "cpu", i64(o->cpu));
 	put(s, "state", str(o->state));
 	put(s, "draining", json_object_new_boolean(o->draining));
+	put(s, "role", str(o->standby ? "standby" : "primary"));
+	put(s, "stalled", json_object_new_boolean(o->stalled));
 	put(s, "selected", u64(o->selected));
 	put(s, "migrated", u64(o->migrated));
 	put(s, "accepted", u64(o->accepted));
@@ -94,6 +96,7 @@ static J *group(const struct snap_group *g)
 {
 	J *o = json_object_new_object(), *c = json_object_new_object();
 	J *slots = json_object_new_array(), *unreg = json_object_new_array();
+	J *f;
 
 	put(o, "name", str(g->name));
 	put(o, "proto", str(g->proto));
@@ -124,6 +127,16 @@ static J *group(const struct snap_group *g)
 		put(c, rp_counter_name((enum rp_counter)k),
 		    u64(g->counters[k]));
 	put(o, "counters", c);
+	f = json_object_new_object();
+	put(f, "enabled", json_object_new_boolean(g->flows));
+	put(f, "max", u64(g->flow_max));
+	put(f, "entries",
+	    opt_u64(g->flow_entries >= 0, (uint64_t)g->flow_entries));
+	put(o, "udp_flows", f);
+	f = json_object_new_object();
+	put(f, "queue", u64(g->stall_queue));
+	put(f, "ms", u64(g->stall_ms));
+	put(o, "stall", f);
 	for (uint32_t j = 0; j < g->live; j++)
 		json_object_array_add(slots, slot(g, &g->slots[j]));
 	put(o, "slots", slots);

@@ -24,7 +24,7 @@ struct member {
 	uint64_t slots, selected, migrated, accepted;
 	int64_t active, queued;
 	bool kernel;
-	uint64_t kqueue, kbacklog, draining, pid, generation, weight;
+	uint64_t kqueue, kbacklog, draining, stalled, pid, generation, weight;
 };
 
 enum kind { U64, S64 };
@@ -57,6 +57,8 @@ static const struct mmetric {
 	  "Limit of the kernel accept queue of the member's listeners."),
 	M("reuseport_member_draining_slots", "gauge", U64, draining, false,
 	  "Slots of the member that get no new connections."),
+	M("reuseport_member_stalled_slots", "gauge", U64, stalled, false,
+	  "Slots of the member the stall guard passes over now."),
 	M("reuseport_member_generation", "gauge", U64, generation, false,
 	  "Newest REUSEPORT_GENERATION among the member's slots."),
 	M("reuseport_member_pid", "gauge", U64, pid, false,
@@ -141,6 +143,7 @@ static int members(const struct snap_group *g, struct member *m)
 		c->kqueue += o->kernel && tcp ? o->kqueue : 0;
 		c->kbacklog += o->kernel && tcp ? o->kbacklog : 0;
 		c->draining += o->draining;
+		c->stalled += o->stalled;
 		/* sorted by generation, slot: the last is the newest */
 		c->pid = o->pid;
 		c->generation = o->generation;
@@ -196,6 +199,20 @@ static void group_metrics(FILE *f, const struct snapshot *s)
 				*(const uint32_t *)((const char *)&s->groups[i] +
 						    gm[k].off));
 		}
+	}
+	head(f, "reuseport_group_udp_flows", "gauge",
+	     "Entries of the group's UDP flow table (REUSEPORT_UDP_FLOWS).");
+	for (int i = 0; i < s->ngroups; i++)
+		if (s->groups[i].flows && s->groups[i].flow_entries >= 0) {
+			series(f, "reuseport_group_udp_flows", &s->groups[i]);
+			fprintf(f, "} %ld\n", s->groups[i].flow_entries);
+		}
+	head(f, "reuseport_group_udp_flows_max", "gauge",
+	     "Size of the group's UDP flow table (0: off).");
+	for (int i = 0; i < s->ngroups; i++) {
+		series(f, "reuseport_group_udp_flows_max", &s->groups[i]);
+		fprintf(f, "} %u\n",
+			s->groups[i].flows ? s->groups[i].flow_max : 0);
 	}
 	head(f, "reuseport_group_unregistered_listeners", "gauge",
 	     "Listeners the kernel has in the group that are not registered.");

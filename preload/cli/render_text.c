@@ -70,6 +70,10 @@ static void group(FILE *f, const struct snap_group *g, bool rates)
 			"  UNSTEERED (members outside the map: kernel hash)" :
 			"");
 	unregistered(f, g);
+	if (g->flows)
+		fprintf(f, "  udp flows: %ld of %u entries, %llu hits\n",
+			g->flow_entries < 0 ? 0 : g->flow_entries, g->flow_max,
+			(unsigned long long)g->counters[RP_CNT_FLOW_HITS]);
 	fprintf(f, "  %-5s %-5s %-8s %-5s %-6s %-9s %10s %10s %8s %8s %8s %8s",
 		"slot", "inst", "pid", "gen", "weight", "state", "selected",
 		"accepted", "active", "queued",

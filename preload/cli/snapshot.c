@@ -66,8 +66,12 @@ static void copy_slot(const struct rp_state *st, uint32_t i, uint64_t cookie,
 	o->cpu = s->cpu;
 	o->joined_ns = s->joined_ns;
 	o->draining = s->flags & RP_SLOT_DRAINING;
+	o->standby = s->flags & RP_SLOT_STANDBY;
+	o->stalled = rp_slot_stalled(st, s);
 	o->state = o->draining				  ? "draining" :
 		   s->generation < st->hdr.max_generation ? "old-gen" :
+		   o->stalled				  ? "stalled" :
+		   o->standby				  ? "standby" :
 							    "live";
 	o->selected = __atomic_load_n(&s->selected, __ATOMIC_RELAXED);
 	o->migrated = __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
@@ -144,6 +148,10 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 	g->max_slots = h->max_slots;
 	g->max_generation = h->max_generation;
 	g->unsteered = unsteered(h, pidns);
+	g->flows = h->flags & RP_HDR_FLOWS;
+	g->flow_max = h->flow_max;
+	g->stall_queue = h->stall_queue;
+	g->stall_ms = h->stall_ms;
 	for (int c = 0; c < RP_CNT_MAX; c++)
 		g->counters[c] = rp_group_counter(st, (enum rp_counter)c);
 	g->selected_rate = -1;
@@ -184,6 +192,7 @@ static void take_one(const struct rp_group_view *v, void *arg)
 	memset(g, 0, sizeof(*g));
 	snprintf(g->name, sizeof(g->name), "%s", v->name);
 	copy_header(v->st, t->pidns, g);
+	g->flow_entries = g->flows ? rp_group_flow_entries(v->dir) : -1;
 	n = v->st->hdr.nslots;
 	if (n > RP_MAX_SLOTS)
 		n = RP_MAX_SLOTS;

@@ -31,8 +31,11 @@ struct snap_slot {
 	uint32_t slot, pid, instance, generation, weight;
 	int32_t cpu; /* -1: not pinned to one CPU */
 	uint64_t cookie, joined_ns;
-	const char *state; /* "live", "draining", "old-gen" */
+	const char *
+		state; /* "live", "draining", "old-gen", "stalled", "standby" */
 	bool draining;
+	bool standby; /* REUSEPORT_ROLE=standby */
+	bool stalled; /* the stall guard passes it over now */
 	uint64_t selected, migrated, accepted;
 	int64_t active, queued; /* queued: the hooks' count */
 	bool kernel; /* the kernel reported the listener: the next two hold */
@@ -57,6 +60,10 @@ struct snap_group {
 	bool v6only;
 	const char *policy;
 	uint32_t max_slots, max_generation, unsteered;
+	bool flows; /* REUSEPORT_UDP_FLOWS: the flow table is on */
+	uint32_t flow_max; /* its size */
+	long flow_entries; /* entries now, -1: unknown */
+	uint32_t stall_queue, stall_ms; /* REUSEPORT_STALL, 0 ms: off */
 	int unregistered; /* kernel listeners not registered, -1: unknown */
 	int kernel_err; /* 0, or the -errno of asking the kernel */
 	int nunreg; /* entries of unreg[] */

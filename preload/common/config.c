@@ -400,6 +400,8 @@ static void set_defaults(struct rp_config *cfg)
 	cfg->weight = 100;
 	cfg->generation = 0;
 	cfg->max_slots = RP_DEFAULT_SLOTS;
+	cfg->stall_queue = RP_STALL_QUEUE;
+	cfg->stall_ms = RP_STALL_MS;
 	cfg->log_level = RP_LOG_WARN;
 	memcpy(cfg->pin_dir, RP_DEFAULT_PIN_DIR, sizeof(RP_DEFAULT_PIN_DIR));
 }
@@ -424,6 +426,7 @@ void rp_config_parse(struct rp_config *cfg, rp_getenv_fn get, bool secure)
 	parse_pin_dir(cfg, get);
 	parse_uint(cfg, get, "REUSEPORT_MAX_SLOTS", 1, RP_MAX_SLOTS,
 		   MAX_SLOTS_ACCEPTED, &cfg->max_slots);
+	rp_cfg_parse_features(cfg, get);
 	parse_bool(cfg, get, "REUSEPORT_STRICT", &cfg->strict);
 	parse_bool(cfg, get, "REUSEPORT_DISABLE", &cfg->disabled);
 	parse_log(cfg, get);

@@ -18,6 +18,9 @@
 #define RP_PIN_DIR_MAX 200 /* keeps every pin path well below PATH_MAX */
 #define RP_LOG_FILE_MAX 1024
 #define RP_DEFAULT_PIN_DIR "/sys/fs/bpf/reuseport"
+/* REUSEPORT_STALL default: 16 connections waiting, no accept for 1 s */
+#define RP_STALL_QUEUE 16
+#define RP_STALL_MS 1000
 
 enum rp_log_level { RP_LOG_ERROR = 0, RP_LOG_WARN, RP_LOG_INFO, RP_LOG_DEBUG };
 
@@ -52,6 +55,10 @@ struct rp_config {
 	uint32_t generation; /* 0..2^32-1, default 0 */
 	uint32_t instance; /* REUSEPORT_INSTANCE 1..2^32-1, 0 = unset */
 	uint32_t max_slots; /* 1..RP_MAX_SLOTS, default RP_DEFAULT_SLOTS */
+	uint32_t udp_flows; /* REUSEPORT_UDP_FLOWS: flow table size, 0 off */
+	uint32_t stall_queue; /* REUSEPORT_STALL: both 0 when off */
+	uint32_t stall_ms;
+	bool standby; /* REUSEPORT_ROLE=standby */
 	enum rp_log_level log_level; /* default RP_LOG_WARN */
 	char pin_dir[RP_PIN_DIR_MAX + 1]; /* absolute, no trailing slash */
 	char log_file[RP_LOG_FILE_MAX + 1]; /* empty = stderr */

@@ -52,5 +52,7 @@ bool cfg_entry_is(const char *s, const char *e, const char *word);
 
 /* REUSEPORT_PORTS, then REUSEPORT_ADDRS (scope.c). */
 void rp_cfg_parse_scope(struct rp_config *cfg, rp_getenv_fn get);
+/* REUSEPORT_UDP_FLOWS, REUSEPORT_STALL, REUSEPORT_ROLE (config_feat.c). */
+void rp_cfg_parse_features(struct rp_config *cfg, rp_getenv_fn get);
 
 #endif

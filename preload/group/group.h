@@ -119,6 +119,11 @@ void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on);
 /* Rebuild the sticky policy's Maglev table over the live slots. */
 void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd);
 
+/* Entries of the group's UDP flow table (pin dir/flows), -1 without one. */
+long rp_group_flow_entries(const char *dir);
+/* The stall guard passes this slot over now (TCP; see bpf/steer.bpf.c). */
+bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s);
+
 /* key=value text of the last failure ("path=... reason=\"...\""). */
 const char *rp_group_last_error(void);
 

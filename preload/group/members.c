@@ -214,13 +214,16 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	__atomic_store_n(&s->migrated, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->accepted, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->current, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stall_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stall_last, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->weight, cfg->weight, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->generation, cfg->generation, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->instance, cfg->instance, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->cpu, pinned_cpu(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->joined_ns, rp_now_ns(), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->flags, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flags, cfg->standby ? RP_SLOT_STANDBY : 0,
+			 __ATOMIC_RELAXED);
 	/* a shut down listener that listens again keeps its cookie */
 	__atomic_store_n(&s->dead_cookie, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->cookie, cookie, __ATOMIC_RELEASE);

@@ -289,7 +289,8 @@ foreign:
 
 int rp_pins_remove(const char *dir)
 {
-	static const char *const names[] = { "prog", "socks", "state" };
+	static const char *const names[] = { "prog", "socks", "state",
+					     "flows" };
 	char p[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

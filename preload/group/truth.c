@@ -67,6 +67,15 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* queued := the kernel's accept queue; the stall guard may trust it now */
+static void fix_slot_queued(struct rp_slot *slot, uint32_t rqueue)
+{
+	__atomic_store_n(&slot->queued, (__s64)rqueue, __ATOMIC_RELAXED);
+	if (!(__atomic_load_n(&slot->flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
+		__atomic_fetch_or(&slot->flags, RP_SLOT_KQUEUE,
+				  __ATOMIC_RELAXED);
+}
+
 static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 			int max_inodes, bool fix_queued)
 {
@@ -100,9 +109,8 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 		    st->slots[i].cookie == mapped[nm])
 			for (int k = 0; k < count && k < MAX_LISTENERS; k++)
 				if (km[k].cookie == mapped[nm])
-					__atomic_store_n(&st->slots[i].queued,
-							 (__s64)km[k].rqueue,
-							 __ATOMIC_RELAXED);
+					fix_slot_queued(&st->slots[i],
+							km[k].rqueue);
 		nm++;
 	}
 	qsort(mapped, nm, sizeof(*mapped), cmp_u64);

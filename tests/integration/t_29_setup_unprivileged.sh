@@ -86,7 +86,7 @@ out=$("$RP_CLI" setup --user "$U" "tcp:127.0.0.1:$PORT" 2>&1) || fail "setup --u
 printf '%s\n' "$out" | grep -E '^(created|exists|ok: uid|error|changed)' | sed 's/^/  | /'
 grep -q "^created: group $GDIR " <<<"$out" || fail "group not created: $out"
 grep -q "^ok: uid $(id -u "$U") .* can open $G and join it" <<<"$out" || fail "access of $U not confirmed: $out"
-for p in prog socks state; do
+for p in prog socks state flows; do
 	assert_eq "$(stat -c '%U %g %a' "$GDIR/$p")" "$U 0 600" "owner and mode of $p"
 done
 assert_eq "$(stat -c '%u %a' "$GDIR")" "0 755" "group directory owner and mode"

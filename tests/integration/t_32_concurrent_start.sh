@@ -62,7 +62,7 @@ nsdir=$(jget "$status" namespace_dir)
 assert_eq "$(ls "$nsdir" | tr '\n' ' ')" "$group " "entries of the namespace's pin directory (one group, no temporary directories)"
 gdir=$nsdir/$group
 # shellcheck disable=SC2012
-assert_eq "$(ls "$gdir" | tr '\n' ' ')" "prog socks state " "pins of the group (one program)"
+assert_eq "$(ls "$gdir" | tr '\n' ' ')" "flows prog socks state " "pins of the group (one program)"
 assert_eq "$(jeval "$status" 'len(d["groups"])')" 1 "groups in reuseport status"
 assert_eq "$(jeval "$status" 'len(set(s["slot"] for s in d["groups"][0]["slots"]))')" $n "distinct live slots"
 slot_pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')
@@ -75,8 +75,8 @@ assert_eq "$slot_pids" "$want" "slot pids are the $n servers"
 prog=$(bpftool -j prog show pinned "$gdir/prog")
 prog_id=$(jget "$prog" id)
 assert_eq "$(jget "$prog" type)" sk_reuseport "type of the pinned program"
-maps="$(jget "$(bpftool -j map show pinned "$gdir/socks")" id) $(jget "$(bpftool -j map show pinned "$gdir/state")" id)"
-assert_eq "$(jeval "$prog" '" ".join(str(m) for m in sorted(d["map_ids"]))')" "$(tr ' ' '\n' <<<"$maps" | sort -n | tr '\n' ' ' | sed 's/ $//')" "maps of the pinned program (its socks and state pins)"
+maps="$(jget "$(bpftool -j map show pinned "$gdir/socks")" id) $(jget "$(bpftool -j map show pinned "$gdir/state")" id) $(jget "$(bpftool -j map show pinned "$gdir/flows")" id)"
+assert_eq "$(jeval "$prog" '" ".join(str(m) for m in sorted(d["map_ids"]))')" "$(tr ' ' '\n' <<<"$maps" | sort -n | tr '\n' ' ' | sed 's/ $//')" "maps of the pinned program (its socks, state and flows pins)"
 # sockarray values are socket cookies; ss -e prints them as sk:HEX
 cookies() { # MAP_SPEC...: the cookies in a sockarray, sorted
 	bpftool -j map dump "$@" 2>/dev/null | "$PY" -c '

@@ -60,7 +60,7 @@ assert_match "$out" "removed $ns/tcp4_127-0-0-1_8372" "cleanup names the dead gr
 assert_match "$out" "2 group\\(s\\) removed, 2 kept" "cleanup summary"
 assert_eq "$(entries)" "tcp4_127-0-0-1_8371 tmp-$$-1-tcp4_127-0-0-1_8374 " "entries after cleanup"
 # shellcheck disable=SC2012 # pin names
-assert_eq "$(ls "$ns/tcp4_127-0-0-1_8371" | tr '\n' ' ')" "prog socks state " "pins of the live group"
+assert_eq "$(ls "$ns/tcp4_127-0-0-1_8371" | tr '\n' ' ')" "flows prog socks state " "pins of the live group"
 out=$(rpclient http --port 8371 -n 10)
 assert_eq "$(jget "$out" ids.live 0)" 10 "requests to the live server after cleanup"
 assert_eq "$(($(steered) - steered0))" 10 "connections steered by the live group's program"

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What status and metrics show of the UDP flow table and the stall guard
+ * (bpf/steer.bpf.c decides; this only reads).
+ */
+#include <netinet/in.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "group_impl.h"
+#include "sys.h"
+
+long rp_group_flow_entries(const char *dir)
+{
+	struct rp_flow_key k, next;
+	int fd = rp_pins_get(dir, "flows");
+	long n = 0;
+
+	if (fd < 0)
+		return -1;
+	if (bpf_map_get_next_key(fd, NULL, &next) == 0) {
+		do {
+			k = next;
+			n++;
+		} while (bpf_map_get_next_key(fd, &k, &next) == 0);
+	}
+	syscall(SYS_close, fd);
+	return n;
+}
+
+/* The program's test (stalled() in bpf/steer.bpf.c), from user space. */
+bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s)
+{
+	const struct rp_hdr *h = &st->hdr;
+	__s64 q = __atomic_load_n(&s->queued, __ATOMIC_RELAXED);
+
+	if (!h->stall_ms || h->proto != IPPROTO_TCP)
+		return false;
+	if (q < (__s64)h->stall_queue || q < s->stall_last)
+		return false;
+	if (!s->accepted && !(s->flags & RP_SLOT_KQUEUE))
+		return false;
+	return rp_now_ns() - s->stall_ns >= (uint64_t)h->stall_ms * 1000000;
+}

@@ -1,0 +1,80 @@
+#!/bin/bash
+# UDP flow table (REUSEPORT_UDP_FLOWS): 200 long-lived flows (a datagram
+# every 10 ms each) through a rolling restart of 3 instances (a newer
+# REUSEPORT_GENERATION joins, then an old instance is stopped, three
+# times). With the table no flow changes instance before its instance is
+# stopped and none comes back to an instance it left; without it (control)
+# the flows move to the new generation at once. One-shot (DNS-style)
+# queries keep working and spread over the new instances.
+. "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
+need_shim
+need_cli
+
+FLOWS_PY=$RP_ITEST_DIR/udpflows.py
+
+# roll MODE PORT FLOWS: MODE names the instances; FLOWS is REUSEPORT_UDP_FLOWS;
+# the flows' verdict goes to $RP_TMP/MODE.result.
+roll() {
+	local mode=$1 port=$2 flows=$3 i old new
+	: >"$RP_TMP/$mode.kills"
+	for i in 1 2 3; do
+		REUSEPORT_UDP_FLOWS=$flows REUSEPORT_GENERATION=1 \
+			rp_spawn "$mode-o$i" "$PY" "$UDP_SERVER" --port "$port" --id "o$i"
+	done
+	wait_live_slots "$port" 3 || fail "$mode: 3 old instances did not register"
+	spawn_plain "$mode-client" "$PY" "$FLOWS_PY" run --port "$port" --flows 200 \
+		--interval 0.01 --duration 8
+	sleep 1.5
+	for i in 1 2 3; do
+		old=$mode-o$i new=$mode-n$i
+		REUSEPORT_UDP_FLOWS=$flows REUSEPORT_GENERATION=2 \
+			rp_spawn "$new" "$PY" "$UDP_SERVER" --port "$port" --id "n$i"
+		wait_live_slots "$port" 4 || fail "$mode: $new did not register"
+		# one-shot queries in the middle of the roll: to the new generation
+		[ "$i" = 2 ] && rpclient udp --port "$port" --flows 30 --per-flow 1 >"$RP_TMP/$mode.oneshot"
+		sleep 1
+		printf 'o%s %s\n' "$i" "$EPOCHREALTIME" >>"$RP_TMP/$mode.kills"
+		rp_stop "$old"
+		sleep 0.5
+	done
+	rp_wait_exit "$mode-client" 20 || fail "$mode: flow client did not finish"
+	grep -q '"flows"' "$(rp_logfile "$mode-client")" || fail "$mode: no client result: $(tail -3 "$(rp_logfile "$mode-client")")"
+	"$PY" "$FLOWS_PY" check --flows-json "$(rp_logfile "$mode-client")" \
+		--kills "$RP_TMP/$mode.kills" >"$RP_TMP/$mode.result" || fail "$mode: check failed"
+}
+
+roll table 5390 1
+out=$(cat "$RP_TMP/table.result")
+info "with REUSEPORT_UDP_FLOWS=1: $out"
+assert_eq "$(jget "$out" answered)" 200 "flows answered (table)"
+assert_eq "$(jget "$out" moved_live)" 0 "flows that changed instance while theirs was still running (table)"
+assert_eq "$(jget "$out" returned)" 0 "flows answered again by an instance they had left (table)"
+assert_ge "$(jget "$out" changes)" 150 "flow changes at the stop of their instance (table)"
+st=$(status_json)
+g=$(jeval "$st" '[g for g in d["groups"] if g["name"] == "udp4_0-0-0-0_5390"][0]')
+assert_eq "$(jeval "$g" 'd["udp_flows"]["enabled"]')" true "status: udp_flows enabled"
+assert_eq "$(jeval "$g" 'd["udp_flows"]["max"]')" 65536 "status: flow table size"
+assert_ge "$(jeval "$g" 'd["udp_flows"]["entries"]')" 200 "status: flow table entries"
+assert_ge "$(jeval "$g" 'd["counters"]["flow_hits"]')" 10000 "status: flow hits"
+assert_ge "$(jeval "$g" 'd["counters"]["flow_stale"]')" 150 "status: flows whose member was gone"
+"$RP_CLI" metrics | grep -q '^reuseport_group_udp_flows{group="udp4_0-0-0-0_5390"} [0-9]' ||
+	fail "metrics: no flow table gauge: $("$RP_CLI" metrics | grep udp_flows)"
+
+q=$(cat "$RP_TMP/table.oneshot")
+assert_eq "$(jget "$q" ok)" 30 "one-shot queries during the roll answered (table)"
+assert_eq "$(jeval "$q" 'sorted(set(d["ids"]) - {"n1", "n2"})')" "[]" "one-shot queries during the roll to the new generation only"
+assert_ge "$(jeval "$q" 'len(d["ids"])')" 2 "new instances answering one-shot queries during the roll"
+
+# DNS-style one-shot queries after the roll: answered, spread over n1..n3.
+q=$(rpclient udp --port 5390 --flows 60 --per-flow 1)
+assert_eq "$(jget "$q" ok)" 60 "one-shot queries answered (table)"
+assert_ge "$(jeval "$q" 'len(d["ids"])')" 2 "instances answering one-shot queries (table)"
+assert_eq "$(jeval "$q" 'sorted(set(d["ids"]) - {"n1", "n2", "n3"})')" "[]" "one-shot queries only to the new generation"
+
+roll control 5391 0
+out=$(cat "$RP_TMP/control.result")
+info "control, without the table: $out"
+assert_eq "$(jget "$out" answered)" 200 "flows answered (control)"
+assert_ge "$(jget "$out" moved_live)" 100 "flows that changed instance while theirs was still running (control)"
+st=$(status_json)
+assert_eq "$(jeval "$st" '[g["udp_flows"]["enabled"] for g in d["groups"] if g["name"] == "udp4_0-0-0-0_5391"][0]')" false "status: no flow table (control)"
