@@ -108,12 +108,16 @@ fail:
 
 /*
  * Build the group complete in a temporary directory, hand it to own (when
- * not NULL) and publish it. 0 when published, 1 when another process won
- * the race, or -errno.
+ * not NULL) and publish it. make_ns: the namespace directory (and the
+ * levels from the pin dir down to it) is missing; create it, but only once
+ * the program and maps are loaded: a process that cannot create a group
+ * (no capabilities, or privileges already dropped) never creates
+ * directories, so none is left owned by a uid that root's servers refuse.
+ * 0 when published, 1 when another process won the race, or -errno.
  */
 static int pins_create(const struct rp_config *cfg,
 		       const struct rp_group_key *key, const char *dir,
-		       const struct pins_owner *own)
+		       const struct pins_owner *own, bool make_ns)
 {
 	char tmp[PATH_MAX], p[PATH_MAX];
 	struct steer_bpf *skel;
@@ -177,6 +181,12 @@ static int pins_create(const struct rp_config *cfg,
 	rp_group_unmap(st);
 
 	slash = strrchr(dir, '/');
+	if (make_ns) {
+		snprintf(p, sizeof(p), "%.*s", (int)(slash - dir), dir);
+		err = rp_pins_trust_dir(cfg, p, true);
+		if (err)
+			goto out;
+	}
 	/* "tmp-" never starts a group name; bpffs forbids a leading dot. */
 	/* unpredictable: nobody can plant the directory we are about to fill */
 	err = rp_tmp_name(p, sizeof(p), slash + 1);
@@ -248,7 +258,8 @@ out:
 /*
  * Open the group of key in dir, creating it when missing (handed to own
  * when not NULL): bpffs checked, every level from the pin dir down to the
- * namespace dir trusted (created if missing), a few tries against
+ * namespace dir trusted (created if missing, by pins_create() once it could
+ * load the program: never by a process that only joins), a few tries against
  * concurrent creators and removers. reap: clear away the dead groups of
  * the namespace before creating one. open_new: open a group this call
  * created; without it, return 1 at once. 0 and *st mapped, 1, or -errno.
@@ -259,6 +270,7 @@ static int pins_open_or_create(const struct rp_config *cfg,
 			       bool open_new, struct rp_state **st)
 {
 	char ns[PATH_MAX];
+	bool make_ns;
 	int err, tries;
 
 	err = rp_pins_check_bpffs(cfg->pin_dir);
@@ -266,17 +278,19 @@ static int pins_open_or_create(const struct rp_config *cfg,
 		return err;
 	snprintf(ns, sizeof(ns), "%s", dir);
 	*strrchr(ns, '/') = '\0';
-	err = rp_pins_trust_dir(cfg, ns, true);
-	if (err)
+	err = rp_pins_trust_dir(cfg, ns, false);
+	if (err && err != -ENOENT)
 		return err;
+	make_ns = err == -ENOENT;
 	for (tries = 0; tries < 3; tries++) {
 		err = rp_group_open_dir(dir, st, NULL, NULL);
 		if (err != -ENOENT)
 			return err;
 		/* a new group: first clear away the dead ones of this netns */
-		if (reap && tries == 0)
+		if (reap && tries == 0 && !make_ns)
 			rp_group_reap(cfg, ns);
-		err = pins_create(cfg, key, dir, own);
+		err = pins_create(cfg, key, dir, own, make_ns);
+		make_ns = false;
 		if (err < 0)
 			return err;
 		if (err == 0 && !open_new)

@@ -12,7 +12,10 @@ __attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
 int rp_close_keep_errno(int fd);
 
 /* pins.c */
-/* dir (at or below the pin dir) passes the trust rules; create if missing. */
+/*
+ * dir (at or below the pin dir) passes the trust rules; create if missing.
+ * Without create, a missing level is -ENOENT (nothing else was refused).
+ */
 int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir,
 		      bool create);
 int rp_pins_check_bpffs(const char *path);

@@ -116,7 +116,10 @@ int rp_pins_check_bpffs(const char *path)
 	return 0;
 }
 
-/* dir (at or below the pin dir) passes the trust rules; create if missing. */
+/*
+ * dir (at or below the pin dir) passes the trust rules; create if missing.
+ * Without create, a missing level is -ENOENT (nothing else was refused).
+ */
 int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
 {
 	char why[512];
@@ -127,6 +130,10 @@ int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
 	if (fd >= 0) {
 		syscall(SYS_close, fd);
 		return 0;
+	}
+	if (fd == -ENOENT && !create) {
+		rp_group_set_error("%s", why);
+		return -ENOENT;
 	}
 	/* bpffs refuses names with a '.' (reserved by the kernel) */
 	if (fd == -EPERM && create && base && strchr(base, '.'))
