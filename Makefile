@@ -64,7 +64,7 @@ all: $(PRODUCTS) $(HELPERS)
 products: $(PRODUCTS)
 
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
-$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h
+$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h bpf/policy.bpf.h bpf/flows.bpf.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN) -c $< -o $@

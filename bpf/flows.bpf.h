@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The UDP flow table (REUSEPORT_UDP_FLOWS) and the stall guard's
+ * bookkeeping (REUSEPORT_STALL). Part of steer.bpf.c (one translation
+ * unit): included after the scan helpers it uses.
+ */
+#ifndef RP_FLOWS_BPF_H
+#define RP_FLOWS_BPF_H
+
+/*
+ * The flow of a UDP datagram: source address and port. v4-mapped sources
+ * of a dual-stack group are keyed as IPv4. 0, or -1 when unreadable.
+ */
+static __always_inline int flow_key(struct sk_reuseport_md *md,
+				    struct rp_flow_key *k)
+{
+	__u16 port;
+
+	/* the source port is the first field of the UDP header */
+	if (bpf_skb_load_bytes(md, 0, &port, 2))
+		return -1;
+	k->port = port;
+	if (md->eth_protocol == bpf_htons(ETH_P_IP))
+		return bpf_skb_load_bytes_relative(
+			       md, offsetof(struct iphdr, saddr), k->addr, 4,
+			       BPF_HDR_START_NET) ?
+			       -1 :
+			       0;
+	if (bpf_skb_load_bytes_relative(md, offsetof(struct ipv6hdr, saddr),
+					k->addr, 16, BPF_HDR_START_NET))
+		return -1;
+	if (!k->addr[0] && !k->addr[1] && k->addr[2] == bpf_htonl(0xffff)) {
+		k->addr[0] = k->addr[3];
+		k->addr[2] = 0;
+		k->addr[3] = 0;
+	}
+	return 0;
+}
+
+/*
+ * A datagram of a known flow: its member if that member is still there
+ * (same socket in the slot), even draining or of an older generation.
+ * The slot, or -1 (unknown flow, or its member is gone).
+ */
+static __always_inline int flow_lookup(struct sk_reuseport_md *md,
+				       struct scan *s, struct rp_flow_key *k)
+{
+	struct rp_flow *f = bpf_map_lookup_elem(&flows, k);
+	struct rp_slot *slot;
+
+	if (!f) {
+		count(s->st, RP_CNT_FLOW_NEW);
+		return -1;
+	}
+	slot = f->slot < s->n ? slot_at(s->st, f->slot) : 0;
+	if (slot && slot->cookie == f->cookie && usable(s, slot, LVL_LIVE) &&
+	    try_select(md, slot, f->slot, &s->err)) {
+		count(s->st, RP_CNT_FLOW_HITS);
+		return (int)f->slot;
+	}
+	count(s->st, RP_CNT_FLOW_STALE);
+	return -1;
+}
+
+/*
+ * Stall guard bookkeeping for a TCP selection of slot: queued went down
+ * since the last selection (accepts) or was empty: progress, now.
+ */
+static __always_inline void stall_note(struct rp_slot *slot, __s64 before,
+				       __u64 now)
+{
+	if (before <= 0 || before < slot->stall_last)
+		slot->stall_ns = now;
+	slot->stall_last = before + 1;
+}
+
+#endif
