@@ -7,7 +7,6 @@
  * configuration error, not a crash. Both stop the supervisor, which stops
  * the other instances cleanly and exits non-zero.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -133,24 +132,18 @@ static int left_behind(int i, uint32_t gen, uint64_t since_ms, pid_t *newest,
 		       char *comm, size_t len)
 {
 	uint64_t newest_ms = 0;
-	pid_t self = getpid();
-	struct dirent *p;
-	int n = 0;
-	DIR *d;
+	pid_t kids[256];
+	int nk = run_children(kids, 256), n = 0;
 
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while ((p = readdir(d))) {
-		pid_t pid = (pid_t)atoi(p->d_name), ppid;
+	for (int k = 0; k < nk; k++) {
+		pid_t pid = kids[k], ppid;
 		char name[64];
 		uint64_t ms;
 
 		/* 20 ms: starttime has clock-tick (10 ms) resolution */
-		if (pid <= 0 || ours(pid) ||
+		if (ours(pid) ||
 		    !start_ms(pid, &ppid, &ms, name, sizeof(name)) ||
-		    ppid != self || ms + 20 < since_ms ||
-		    !started_as(pid, i, gen))
+		    ms + 20 < since_ms || !started_as(pid, i, gen))
 			continue;
 		n++;
 		if (ms >= newest_ms) {
@@ -159,7 +152,6 @@ static int left_behind(int i, uint32_t gen, uint64_t since_ms, pid_t *newest,
 			snprintf(comm, len, "%s", name);
 		}
 	}
-	closedir(d);
 	return n;
 }
 

@@ -152,4 +152,7 @@ int run_out_pollfds(struct pollfd *p, int max);
 void run_out_service(const struct pollfd *p, int n);
 void run_out_flush(void);
 
+/* The supervisor's live children (instances and adopted orphans). */
+int run_children(pid_t *out, int max);
+
 #endif

@@ -215,8 +215,11 @@ static void signal_all(int sig)
 	run_signal_tree(R.retiring, sig);
 }
 
-/* Children that are none of ours: orphans we adopted. */
-static int adopted(pid_t *out, int max)
+/*
+ * The supervisor's live children, as /proc says (instances, and orphans
+ * re-parented to it as subreaper): up to max pids into out; how many.
+ */
+int run_children(pid_t *out, int max)
 {
 	pid_t self = getpid();
 	struct dirent *p;
@@ -246,7 +249,7 @@ static void stop_adopted(void)
 	pid_t pids[256];
 	int n;
 
-	while ((n = adopted(pids, 256)) > 0) {
+	while ((n = run_children(pids, 256)) > 0) {
 		int sig = 0;
 
 		if (!termed) {
