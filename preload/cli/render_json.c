@@ -56,6 +56,14 @@ static J *opt_u64(bool known, uint64_t v)
 	return known ? u64(v) : NULL;
 }
 
+/* What the kernel reported of a listener: TCP queue and backlog, UDP bytes. */
+static void kernel_queue(J *o, bool known, bool tcp, uint64_t q, uint64_t b)
+{
+	put(o, "accept_queue", opt_u64(known && tcp, q));
+	put(o, "backlog", opt_u64(known && tcp, b));
+	put(o, "recv_queue_bytes", opt_u64(known && !tcp, q));
+}
+
 static J *slot(const struct snap_group *g, const struct snap_slot *o)
 {
 	bool tcp = g->proto[0] == 't';
@@ -76,9 +84,7 @@ static J *slot(const struct snap_group *g, const struct snap_slot *o)
 	put(s, "accepted", u64(o->accepted));
 	put(s, "active", i64(o->active));
 	put(s, "queued", i64(o->queued));
-	put(s, "accept_queue", opt_u64(o->kernel && tcp, o->kqueue));
-	put(s, "backlog", opt_u64(o->kernel && tcp, o->kbacklog));
-	put(s, "recv_queue_bytes", opt_u64(o->kernel && !tcp, o->kqueue));
+	kernel_queue(s, o->kernel, tcp, o->kqueue, o->kbacklog);
 	put(s, "selected_per_s", rate(o->selected_rate));
 	put(s, "accepted_per_s", rate(o->accepted_rate));
 	for (int k = 0; k < o->nprocs; k++) {
@@ -115,9 +121,8 @@ static J *group(const struct snap_group *g)
 		bool tcp = g->proto[0] == 't';
 
 		put(u, "inode", u64(g->unreg[i].inode));
-		put(u, "accept_queue", opt_u64(tcp, g->unreg[i].kqueue));
-		put(u, "backlog", opt_u64(tcp, g->unreg[i].kbacklog));
-		put(u, "recv_queue_bytes", opt_u64(!tcp, g->unreg[i].kqueue));
+		kernel_queue(u, true, tcp, g->unreg[i].kqueue,
+			     g->unreg[i].kbacklog);
 		json_object_array_add(unreg, u);
 	}
 	put(o, "unregistered_listeners", unreg);
