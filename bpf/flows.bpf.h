@@ -16,6 +16,7 @@ static __always_inline int flow_key(struct sk_reuseport_md *md,
 {
 	__u16 port;
 
+	__builtin_memset(k, 0, sizeof(*k));
 	/* the source port is the first field of the UDP header */
 	if (bpf_skb_load_bytes(md, 0, &port, 2))
 		return -1;
@@ -63,15 +64,29 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 }
 
 /*
- * Stall guard bookkeeping for a TCP selection of slot: queued went down
- * since the last selection (accepts) or was empty: progress, now.
+ * Stall guard bookkeeping for a TCP selection of slot (sel: its selected
+ * count with this one). Fewer than stall_queue selections since the
+ * program last read dequeued: fewer wait, nothing to note, and neither
+ * the clock nor user space's line is read. Otherwise read dequeued: if it
+ * moved (accepts), that is progress and the watch starts again; if at
+ * least stall_queue still wait, the watch starts now unless it runs.
  */
-static __always_inline void stall_note(struct rp_slot *slot, __s64 before,
-				       __u64 now)
+static __always_inline void stall_note(struct rp_state *st,
+				       struct rp_slot *slot, __u64 sel)
 {
-	if (before <= 0 || before < slot->stall_last)
-		slot->stall_ns = now;
-	slot->stall_last = before + 1;
+	__u64 seen = slot->stall_seen, d;
+	__s64 q = (__s64)st->hdr.stall_queue;
+
+	if ((__s64)(sel - seen) < q)
+		return;
+	d = slot->dequeued;
+	if (d != seen) {
+		slot->stall_seen = d;
+		if (slot->stall_ns)
+			slot->stall_ns = 0;
+	}
+	if ((__s64)(sel - d) >= q && !slot->stall_ns)
+		slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
 }
 
 #endif

@@ -7,7 +7,8 @@
 #ifndef RP_POLICY_BPF_H
 #define RP_POLICY_BPF_H
 
-/* leastconn: fewest queued + active, ties to the first after start. */
+/* leastconn: fewest queued (selected - dequeued) + active, ties to the
+ * first after start. */
 static __always_inline int least_one(__u32 k, struct scan *s)
 {
 	__u32 i = s->start + k;
@@ -21,7 +22,10 @@ static __always_inline int least_one(__u32 k, struct scan *s)
 		return 1;
 	if (!slot->cookie || !usable(s, slot, LVL_PRIMARY))
 		return 0;
-	load = slot->queued + slot->active;
+	load = (__s64)(slot->selected - slot->dequeued);
+	if (load < 0)
+		load = 0;
+	load += slot->active;
 	if (!s->found || load < s->best_load) {
 		s->best_load = load;
 		s->chosen = i;
@@ -146,7 +150,7 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 
 /* What pick_policy is given and hands back besides the slot. */
 struct pick {
-	__u64 now; /* in: the stall guard's clock, 0 when off */
+	int stall; /* in: the stall guard is on */
 	__u32 start; /* out: where the safety net begins */
 	int err; /* out: last error of a select other than -ENOENT */
 };
@@ -175,7 +179,7 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		return -1;
 	s.st = st;
 	s.min_gen = st->hdr.max_generation;
-	s.now = out->now;
+	s.stall = out->stall;
 	start = &out->start;
 	err = &out->err;
 

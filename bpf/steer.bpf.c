@@ -86,7 +86,7 @@ struct scan {
 	int found;
 	int strict; /* enum level */
 	int err; /* last error other than -ENOENT */
-	__u64 now; /* bpf_ktime_get_coarse_ns(), stall guard on */
+	int stall; /* the stall guard is on (TCP, REUSEPORT_STALL) */
 	/* policy scans */
 	__s64 best_load;
 	__s64 total_weight;
@@ -113,25 +113,28 @@ enum level {
 };
 
 /*
- * Stall guard: at least stall_queue connections wait, none was taken
- * since the program last added one, for stall_ms. Only for members whose
- * accepts are seen (the shim's hooks, or the kernel truth's correction of
- * queued); a server that bypasses both would otherwise look stalled.
+ * Stall guard: at selection the program found at least stall_queue
+ * connections waiting with no progress since it last read dequeued
+ * (stall_note, flows.bpf.h), nothing was taken since, for stall_ms. Only
+ * for members whose accepts are seen (the shim's hooks, or the kernel
+ * truth's correction); a server that bypasses both would otherwise look
+ * stalled. A member that is not suspect costs one read of the program's
+ * own line: the clock and user space's line are read only for a suspect.
  */
-static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot,
-				   __u64 now)
+static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
 {
-	__s64 q = slot->queued;
+	__u64 since = slot->stall_ns;
 
-	if (!now || q < (__s64)st->hdr.stall_queue || q < slot->stall_last)
+	if (!since || slot->dequeued != slot->stall_seen)
 		return 0;
 	if (!slot->accepted && !(slot->flags & RP_SLOT_KQUEUE))
 		return 0;
-	return now - slot->stall_ns >= (__u64)st->hdr.stall_ms * 1000000;
+	return bpf_ktime_get_coarse_ns() - since >=
+	       (__u64)st->hdr.stall_ms * 1000000;
 }
 
 static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
-				   __u32 min_gen, int strict, __u64 now)
+				   __u32 min_gen, int strict, int stall)
 {
 	if (slot->cookie && slot->dead_cookie == slot->cookie)
 		return 0;
@@ -141,7 +144,7 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
 		return 0;
 	if (strict >= LVL_PRIMARY && (slot->flags & RP_SLOT_STANDBY))
 		return 0;
-	if (strict >= LVL_RUNNING && stalled(st, slot, now)) {
+	if (strict >= LVL_RUNNING && stall && stalled(st, slot)) {
 		if (strict == LVL_PRIMARY)
 			count(st, RP_CNT_STALL_SKIPS);
 		return 0;
@@ -155,17 +158,17 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
  * load time). The common path inlines slot_ok instead (a call costs).
  */
 __noinline int rp_usable(struct rp_state *st, struct rp_slot *slot,
-			 __u32 min_gen, int strict, __u64 now)
+			 __u32 min_gen, int strict, int stall)
 {
 	if (!st || !slot)
 		return 0;
-	return slot_ok(st, slot, min_gen, strict, now);
+	return slot_ok(st, slot, min_gen, strict, stall);
 }
 
 static __always_inline int usable(struct scan *s, struct rp_slot *slot,
 				  int strict)
 {
-	return rp_usable(s->st, slot, s->min_gen, strict, s->now);
+	return rp_usable(s->st, slot, s->min_gen, strict, s->stall);
 }
 
 /* Select slot i; on an empty slot remember that its socket is gone. */
@@ -228,7 +231,7 @@ static int scan_levels(__u32 k, struct scan *s)
  * common path, verified once.
  */
 __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
-			 __u64 now)
+			 int stall)
 {
 	__u32 zero = 0;
 	struct rp_state *st = bpf_map_lookup_elem(&state, &zero);
@@ -242,7 +245,7 @@ __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
 		.start = start,
 		.n = n,
 		.min_gen = st->hdr.max_generation,
-		.now = now,
+		.stall = stall,
 	};
 
 	/*
@@ -265,21 +268,65 @@ __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
 #include "policy.bpf.h"
 #include "flows.bpf.h"
 
-SEC("sk_reuseport/migrate")
-int steer(struct sk_reuseport_md *md)
+/* The choice of roundrobin or hash: the slot the policy itself names. */
+static __always_inline __u32 common_pick(struct sk_reuseport_md *md,
+					 struct rp_state *st, __u32 policy,
+					 __u32 n)
+{
+	if (policy == RP_POLICY_ROUNDROBIN)
+		return (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+	return md->hash % n;
+}
+
+/*
+ * The program took slot sl. TCP: the connection now waits in its accept
+ * queue (queued = selected - dequeued). The group's protocol decides, not
+ * md->ip_protocol: that reads the listener's struct sock, a cache miss
+ * that cost ~25 ns a run.
+ */
+static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
+				 int migration, int stall)
+{
+	__u64 sel = __sync_fetch_and_add(&sl->selected, 1) + 1;
+
+	if (migration)
+		__sync_fetch_and_add(&sl->migrated, 1);
+	if (stall)
+		stall_note(st, sl, sel);
+}
+
+/*
+ * Everything but the common case (see steer() below): migrations, the
+ * flow table, the policies that scan, members outside the map, and the
+ * safety net when the common choice hint (>= 0) could not be taken (err:
+ * its select error). A global subprogram, verified once and out of the
+ * common path's way: a run of the program is cold in the caches (a whole
+ * connection's kernel path lies between two runs), so its cost follows
+ * the cache lines of code and data it touches.
+ */
+__noinline int steer_general(struct sk_reuseport_md *md, int hint, int err)
 {
 	struct bpf_sock *msk = md->migrating_sk;
-	struct rp_flow_key fk = {};
+	struct rp_flow_key fk;
 	struct rp_state *st;
 	struct rp_slot *sl;
-	__u32 zero = 0, n, start, policy;
-	int slot = -1, err = 0, flow = 0;
-	__u64 now = 0;
+	__u32 zero = 0, n, start = 0, policy;
+	int slot = -1, flow = 0, stall;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
 		return SK_PASS;
-	/* runs is not counted: user space sums the outcomes (one atomic less) */
+	n = st->hdr.nslots;
+	policy = st->hdr.policy;
+	stall = st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP;
+	if (n > RP_MAX_SLOTS)
+		n = RP_MAX_SLOTS;
+	if (hint >= 0 && !msk) {
+		/* the common case's choice could not be taken */
+		start = (__u32)hint;
+		goto safety_net;
+	}
+	err = 0;
 
 	/*
 	 * A member that could not be registered gets nothing from a map
@@ -289,15 +336,9 @@ int steer(struct sk_reuseport_md *md)
 		count(st, RP_CNT_UNSTEERED);
 		return SK_PASS;
 	}
-
-	n = st->hdr.nslots;
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
 	if (n == 0)
 		goto empty;
 
-	if (st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP)
-		now = bpf_ktime_get_coarse_ns();
 	if ((st->hdr.flags & RP_HDR_FLOWS) && st->hdr.proto == IPPROTO_UDP &&
 	    flow_key(md, &fk) == 0) {
 		struct scan fs = {
@@ -313,7 +354,6 @@ int steer(struct sk_reuseport_md *md)
 			goto chosen;
 	}
 
-	policy = st->hdr.policy;
 	if (policy == RP_POLICY_AUTO || policy >= RP_POLICY_MAX) {
 		/* AUTO is resolved at creation; anything else is a newer
 		 * tool's value: count it, and rotate rather than reset */
@@ -321,31 +361,28 @@ int steer(struct sk_reuseport_md *md)
 		policy = RP_POLICY_ROUNDROBIN;
 	}
 	if (policy == RP_POLICY_ROUNDROBIN || policy == RP_POLICY_HASH) {
-		/*
-		 * The common case, kept short (no loop, no scan state): the
-		 * policy's choice itself, what pick_from would try first.
-		 */
-		if (policy == RP_POLICY_ROUNDROBIN)
-			start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
-		else
-			start = md->hash % n;
+		start = common_pick(md, st, policy, n);
 		sl = slot_at(st, start);
 		if (sl &&
-		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY, now) &&
+		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY,
+			    stall) &&
 		    try_select(md, sl, start, &err))
 			slot = (int)start;
 	} else {
-		struct pick out = { .now = now };
+		struct pick out = { .stall = stall };
 
 		slot = pick_policy(md, policy, n, &out);
 		start = out.start;
 		err = out.err;
 	}
+
+safety_net:
 	if (err)
 		count(st, RP_CNT_SELECT_ERROR);
-
 	if (slot < 0) {
-		slot = pick_from(md, start, n, now);
+		if (n == 0)
+			goto empty;
+		slot = pick_from(md, start, n, stall);
 		if (slot < 0)
 			goto empty;
 		/*
@@ -369,22 +406,8 @@ int steer(struct sk_reuseport_md *md)
 	}
 chosen:
 	sl = slot_at(st, (__u32)slot);
-	if (sl) {
-		__sync_fetch_and_add(&sl->selected, 1);
-		if (msk)
-			__sync_fetch_and_add(&sl->migrated, 1);
-		/*
-		 * TCP: a connection now waits in this slot's accept queue.
-		 * The group's protocol, not md->ip_protocol: that reads the
-		 * listener's struct sock, a cache miss that cost ~25 ns a run.
-		 */
-		if (st->hdr.proto == IPPROTO_TCP) {
-			__s64 q = __sync_fetch_and_add(&sl->queued, 1);
-
-			if (now)
-				stall_note(sl, q, now);
-		}
-	}
+	if (sl)
+		took(st, sl, msk != 0, stall);
 	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
 	return SK_PASS;
 
@@ -394,5 +417,41 @@ empty:
 	 * that is a random remaining listener, which beats a reset).
 	 */
 	count(st, msk ? RP_CNT_MIGRATE_EMPTY : RP_CNT_EMPTY);
+	return SK_PASS;
+}
+
+/*
+ * The common case, one straight run of code: roundrobin or hash, a new
+ * connection or datagram, every listener registered, no flow table, and
+ * the policy's choice can be taken. Anything else is steer_general's.
+ */
+SEC("sk_reuseport/migrate")
+int steer(struct sk_reuseport_md *md)
+{
+	struct rp_state *st;
+	struct rp_slot *sl;
+	__u32 zero = 0, n, policy, i;
+	int err = 0, stall;
+
+	st = bpf_map_lookup_elem(&state, &zero);
+	if (!st)
+		return SK_PASS;
+	/* runs is not counted: user space sums the outcomes (one atomic less) */
+	n = st->hdr.nslots;
+	policy = st->hdr.policy;
+	if (md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
+	    (policy != RP_POLICY_ROUNDROBIN && policy != RP_POLICY_HASH) ||
+	    (st->hdr.unsteered | st->hdr.unregistered |
+	     (st->hdr.flags & RP_HDR_FLOWS)))
+		return steer_general(md, -1, 0);
+	i = common_pick(md, st, policy, n);
+	sl = slot_at(st, i);
+	stall = st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP;
+	if (!sl ||
+	    !slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY, stall) ||
+	    !try_select(md, sl, i, &err))
+		return steer_general(md, (int)i, err);
+	took(st, sl, 0, stall);
+	count(st, RP_CNT_STEERED);
 	return SK_PASS;
 }

@@ -9,7 +9,7 @@
 
 #include <linux/types.h>
 
-#define RP_LAYOUT 1
+#define RP_LAYOUT 2
 #define RP_MAGIC 0x52505354u /* "RPST" */
 
 /* Upper bound of REUSEPORT_MAX_SLOTS; the state map always has room for it. */
@@ -50,7 +50,7 @@
  * A slot is live only while the sockarray holds a socket at that index: the
  * kernel empties it when the socket dies, the metadata stays until reused.
  */
-struct __attribute__((aligned(64))) rp_slot {
+struct __attribute__((aligned(128))) rp_slot {
 	/* line 1: metadata */
 	__u64 cookie; /* SO_COOKIE of the registered socket */
 	__u32 pid; /* process that registered it */
@@ -67,29 +67,51 @@ struct __attribute__((aligned(64))) rp_slot {
 	__u64 dead_cookie;
 	__u32 instance; /* REUSEPORT_INSTANCE (reuseport run), 0 = none */
 	__u32 pad1[3];
-	/* line 2: counters */
+	/*
+	 * line 2: written by the program only (and reset when the slot is
+	 * claimed), so that a run never waits for a line user space just
+	 * wrote: the accept and close hooks write lines 3-4.
+	 */
 	__u64 selected; /* program chose this slot (incl. migrations) */
 	__u64 migrated; /* of which migrations into this slot */
-	__s64 queued; /* TCP: selected, not yet accepted */
-	__s64 active; /* accepted, not yet closed */
-	__u64 accepted; /* accept() returns seen by the shim */
 	__s64 current; /* smooth weighted round robin state */
 	/*
-	 * Stall guard (TCP): when queued last went down or was empty, and
-	 * queued right after the program's last selection of this slot.
+	 * Stall guard (TCP): dequeued as the program last read it, and when
+	 * it found at least stall_queue connections waiting with no
+	 * progress since that read (0: not suspect).
 	 */
+	__u64 stall_seen;
 	__u64 stall_ns;
-	__s64 stall_last;
+	__u64 pad2[3];
 	/*
-	 * lines 3-4: each process's share of active, so the share of a process
-	 * that died without closing (kill -9, a forked worker) can be taken
-	 * back (group.c rp_group_gc, and the shim's exit handler).
+	 * lines 3-4: written by user space (the accept and close hooks, the
+	 * kernel truth), 128 bytes away from line 2: CPUs fetch lines in
+	 * aligned pairs, so a hook's write would steal a line in the same
+	 * pair from the program. TCP: the connections waiting in the accept
+	 * queue (queued) are selected - dequeued, see rp_slot_queued().
 	 */
-	__u32 acct_pid[RP_ACCT_PIDS];
+	__u64 dequeued; /* accepts seen, and the kernel truth's corrections */
+	__s64 active; /* accepted, not yet closed */
+	__u64 accepted; /* accept() returns seen by the shim */
+	__u64 pad3[5];
+	/*
+	 * each process's share of active, so the share of a process that
+	 * died without closing (kill -9, a forked worker) can be taken back
+	 * (group.c rp_group_gc, and the shim's exit handler); line 5 holds
+	 * the owners, written once per process, line 6 is free.
+	 */
 	__s32 acct_active[RP_ACCT_PIDS];
+	__u32 acct_pid[RP_ACCT_PIDS];
+	__u64 pad4[8];
 };
 
-struct __attribute__((aligned(64))) rp_hdr {
+/*
+ * The common path of the program reads line 1 and writes line 4 (the
+ * round robin cursor and the first counters): a run is cold in the
+ * caches, so every line it touches costs.
+ */
+struct __attribute__((aligned(128))) rp_hdr {
+	/* line 1: what every run reads */
 	__u32 magic;
 	__u32 layout;
 	__u32 policy; /* enum rp_policy, never AUTO once created */
@@ -102,7 +124,13 @@ struct __attribute__((aligned(64))) rp_hdr {
 	__u32 unsteered; /* members outside the map: nonzero unsteered_pid */
 	__u32 version; /* bumped on membership/config change */
 	__u32 pidns; /* pid namespace of unsteered_pid */
-	__u64 created_ns;
+	/*
+	 * Stall guard: a TCP member with at least stall_queue connections
+	 * waiting and no accept for stall_ms gets no new connection while
+	 * another is eligible. stall_ms 0: off.
+	 */
+	__u32 stall_ms;
+	__u32 stall_queue;
 	/*
 	 * Listeners the kernel has in this group that are not in the map
 	 * (kernel truth, see preload/group/truth.c): while nonzero the
@@ -110,25 +138,21 @@ struct __attribute__((aligned(64))) rp_hdr {
 	 */
 	__u32 unregistered;
 	__u32 flags; /* RP_HDR_* */
-	__u32 flow_max; /* max_entries of the flows map (RP_HDR_FLOWS) */
-	/*
-	 * Stall guard: a TCP member with at least stall_queue connections
-	 * waiting and no accept for stall_ms gets no new connection while
-	 * another is eligible. stall_ms 0: off.
-	 */
-	__u32 stall_queue;
-	/* processes whose member socket could not be registered (full) */
+	/* line 2: processes whose member socket could not be registered */
 	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
-	__u64 rr; /* round robin cursor, own cache line */
-	/* the group's address, for asking the kernel (user space only) */
+	/* line 3: user space only */
+	__u64 created_ns;
+	__u32 flow_max; /* max_entries of the flows map (RP_HDR_FLOWS) */
+	__u32 addr_flags; /* RP_ADDR_* */
+	/* the group's address, for asking the kernel */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 	__s32 ifindex; /* bound device, 0 for none */
-	__u32 addr_flags; /* RP_ADDR_* */
-	__u32 stall_ms;
 	__u32 pad2a;
 	__u64 pad2[3];
+	/* lines 4-5: written by the program */
+	__u64 rr; /* round robin cursor */
 	__u64 counters[RP_CNT_MAX];
-	__u64 pad3[16 - RP_CNT_MAX];
+	__u64 pad3[15 - RP_CNT_MAX];
 };
 
 /* UDP flow table (LRU): the client's address and port -> member */

@@ -11,6 +11,7 @@
 #include "group.h"
 #include "kdiag.h"
 #include "registry_names.h"
+#include "share.h"
 #include "snapshot.h"
 #include "sys.h"
 
@@ -76,7 +77,7 @@ static void copy_slot(const struct rp_state *st, uint32_t i, uint64_t cookie,
 	o->selected = __atomic_load_n(&s->selected, __ATOMIC_RELAXED);
 	o->migrated = __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
 	o->accepted = __atomic_load_n(&s->accepted, __ATOMIC_RELAXED);
-	o->queued = __atomic_load_n(&s->queued, __ATOMIC_RELAXED);
+	o->queued = st->hdr.proto == IPPROTO_TCP ? rp_slot_queued(s) : 0;
 	o->active = live_active(s, pidns, o);
 	o->selected_rate = o->accepted_rate = -1;
 }

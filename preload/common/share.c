@@ -21,6 +21,35 @@ void rp_dec_positive_s32(__s32 *p)
 		;
 }
 
+int64_t rp_slot_queued(const struct rp_slot *s)
+{
+	uint64_t d = __atomic_load_n(&s->dequeued, __ATOMIC_RELAXED);
+	int64_t q =
+		(int64_t)(__atomic_load_n(&s->selected, __ATOMIC_RELAXED) - d);
+
+	return q > 0 ? q : 0;
+}
+
+void rp_slot_set_queued(struct rp_slot *s, int64_t q)
+{
+	uint64_t d = __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
+		     (uint64_t)(q > 0 ? q : 0);
+
+	/* no store when nothing changes: the line stays shared */
+	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) != d)
+		__atomic_store_n(&s->dequeued, d, __ATOMIC_RELAXED);
+}
+
+void rp_slot_dequeue(struct rp_slot *s)
+{
+	uint64_t d = __atomic_load_n(&s->dequeued, __ATOMIC_RELAXED);
+
+	while (d < __atomic_load_n(&s->selected, __ATOMIC_RELAXED) &&
+	       !__atomic_compare_exchange_n(&s->dequeued, &d, d + 1, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 void rp_share_take_back(struct rp_slot *s, int k, uint32_t pid)
 {
 	int32_t mine;

@@ -16,6 +16,15 @@
 void rp_dec_positive(__s64 *p);
 void rp_dec_positive_s32(__s32 *p);
 /*
+ * TCP: connections waiting in slot s's accept queue, selected - dequeued
+ * (the program writes one, user space the other: see struct rp_slot).
+ */
+int64_t rp_slot_queued(const struct rp_slot *s);
+/* The queue is known to hold q (the kernel's number, 0 on EAGAIN). */
+void rp_slot_set_queued(struct rp_slot *s, int64_t q);
+/* An accept took one out of the queue (never more than were selected). */
+void rp_slot_dequeue(struct rp_slot *s);
+/*
  * Give back entry k of slot s if it still belongs to pid: its connections
  * leave s->active and the entry is freed.
  */

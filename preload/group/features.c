@@ -34,13 +34,14 @@ long rp_group_flow_entries(const char *dir)
 bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s)
 {
 	const struct rp_hdr *h = &st->hdr;
-	__s64 q = __atomic_load_n(&s->queued, __ATOMIC_RELAXED);
+	uint64_t since = __atomic_load_n(&s->stall_ns, __ATOMIC_RELAXED);
 
-	if (!h->stall_ms || h->proto != IPPROTO_TCP)
+	if (!h->stall_ms || h->proto != IPPROTO_TCP || !since)
 		return false;
-	if (q < (__s64)h->stall_queue || q < s->stall_last)
+	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&s->stall_seen, __ATOMIC_RELAXED))
 		return false;
 	if (!s->accepted && !(s->flags & RP_SLOT_KQUEUE))
 		return false;
-	return rp_now_ns() - s->stall_ns >= (uint64_t)h->stall_ms * 1000000;
+	return rp_now_ns() - since >= (uint64_t)h->stall_ms * 1000000;
 }

@@ -208,14 +208,14 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	__atomic_store_n(&s->pidns, rp_pidns(), __ATOMIC_RELAXED);
 
 	/* The previous occupant's numbers must not be charged to us. */
-	__atomic_store_n(&s->queued, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->migrated, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->accepted, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->current, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->stall_ns, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->stall_last, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stall_seen, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->weight, cfg->weight, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->generation, cfg->generation, __ATOMIC_RELAXED);

@@ -21,6 +21,7 @@
 #include "group_impl.h"
 #include "kdiag.h"
 #include "log.h"
+#include "share.h"
 
 #define MAX_LISTENERS 1024
 
@@ -70,7 +71,7 @@ static int cmp_u64(const void *a, const void *b)
 /* queued := the kernel's accept queue; the stall guard may trust it now */
 static void fix_slot_queued(struct rp_slot *slot, uint32_t rqueue)
 {
-	__atomic_store_n(&slot->queued, (__s64)rqueue, __ATOMIC_RELAXED);
+	rp_slot_set_queued(slot, (int64_t)rqueue);
 	if (!(__atomic_load_n(&slot->flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
 		__atomic_fetch_or(&slot->flags, RP_SLOT_KQUEUE,
 				  __ATOMIC_RELAXED);

@@ -70,7 +70,7 @@ int rp_accepted(int lfd, int fd)
 		/* An empty accept queue: nothing is queued on this slot. */
 		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
 		    rp_fd_get(lfd, &l) && (l.flags & RP_FD_MEMBER) && l.slot)
-			__atomic_store_n(&l.slot->queued, 0, __ATOMIC_RELAXED);
+			rp_slot_set_queued(l.slot, 0);
 		return fd;
 	}
 	if (!rp_fd_get(lfd, &l) && !rp_in_shim) {
@@ -92,7 +92,7 @@ int rp_accepted(int lfd, int fd)
 	a.state = l.state;
 	rp_fd_set(fd, &a);
 	__atomic_fetch_add(&l.slot->accepted, 1, __ATOMIC_RELAXED);
-	rp_dec_positive(&l.slot->queued);
+	rp_slot_dequeue(l.slot);
 	__atomic_fetch_add(&l.slot->active, 1, __ATOMIC_RELAXED);
 	if (idx >= 0)
 		__atomic_fetch_add(&l.slot->acct_active[idx], 1,

@@ -19,17 +19,20 @@
  * rounds. Run as root in a private network namespace, e.g.
  *   unshare --net sh -c 'ip link set lo up; sysctl -qw kernel.bpf_stats_enabled=1;
  *     steer_ab 4 300 60 17000 bare:bare-4.o 1:old.bpf.o 1:new.bpf.o'
- * The state is filled through bpf/steer.h: build the tool with the header
+ * STALL=QUEUE,MS sets the stall guard as REUSEPORT_STALL does (default
+ * 16,1000; STALL=off: none). The state is filled through bpf/steer.h: build the tool with the header
  * of the builds compared (same layout).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +44,14 @@
 #define MAXN 256
 #define MAXV 32
 #define MAXR 1000
+#define MAXFD 65536
+
+/*
+ * The slot of each listener (when its variant has a state map): the
+ * acceptor moves a connection from queued to accepted as the shim's
+ * accept hook does, so the stall guard sees what it sees in a group.
+ */
+static struct rp_slot *slot_of[MAXFD];
 
 static int listener(int port)
 {
@@ -75,6 +86,13 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 	st->hdr.nslots = (__u32)n;
 	st->hdr.proto = IPPROTO_TCP;
 	st->hdr.family = AF_INET;
+	/* REUSEPORT_STALL=QUEUE,MS as the shim reads it (default 16,1000) */
+	st->hdr.stall_queue = 16;
+	st->hdr.stall_ms = 1000;
+	if (getenv("STALL") &&
+	    sscanf(getenv("STALL"), "%u,%u", &st->hdr.stall_queue,
+		   &st->hdr.stall_ms) != 2)
+		st->hdr.stall_ms = 0;
 	for (int i = 0; i < n; i++) {
 		socklen_t l = sizeof(st->slots[i].cookie);
 
@@ -105,9 +123,19 @@ static int load(const char *path, int policy, int n, const int *fds)
 	    bpf_object__load(obj))
 		return -1;
 	state = bpf_object__find_map_by_name(obj, "state");
-	if (policy >= 0 &&
-	    (!state || fill_state(bpf_map__fd(state), policy, n, fds)))
-		return -1;
+	if (policy >= 0) {
+		struct rp_state *m;
+
+		if (!state || fill_state(bpf_map__fd(state), policy, n, fds))
+			return -1;
+		m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(state), 0);
+		if (m == MAP_FAILED)
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (fds[i] < MAXFD)
+				slot_of[fds[i]] = &m->slots[i];
+	}
 	for (__u32 i = 0; i < (__u32)n; i++) {
 		__u64 v = (__u64)fds[i];
 
@@ -161,10 +189,36 @@ static _Noreturn void acceptor(int ep)
 		for (int j = 0; j < k; j++) {
 			int c;
 
-			while ((c = accept(ev[j].data.fd, NULL, NULL)) >= 0)
+			int fd = ev[j].data.fd;
+			struct rp_slot *sl = fd < MAXFD ? slot_of[fd] : NULL;
+
+			while ((c = accept(fd, NULL, NULL)) >= 0) {
 				close(c);
+				if (!sl)
+					continue;
+				/* the accept hook: rp_slot_dequeue() */
+				__atomic_fetch_add(&sl->accepted, 1,
+						   __ATOMIC_RELAXED);
+				__atomic_fetch_add(&sl->dequeued, 1,
+						   __ATOMIC_RELAXED);
+			}
+			/* EAGAIN: the queue is empty (rp_slot_set_queued) */
+			if (sl && sl->dequeued != sl->selected)
+				__atomic_store_n(&sl->dequeued, sl->selected,
+						 __ATOMIC_RELAXED);
 		}
 	}
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static int cmp(const void *a, const void *b)
@@ -220,8 +274,12 @@ int main(int argc, char **argv)
 	kid = fork();
 	if (kid < 0)
 		return 1;
-	if (!kid)
+	if (!kid) {
+		pin_cpu(1);
 		acceptor(ep);
+	}
+	/* the program runs on the connecting CPU; accepts happen on another */
+	pin_cpu(0);
 	for (int r = 0; r < rounds; r++) {
 		double ns[MAXV];
 

@@ -51,11 +51,11 @@ except OSError as e:
 PY
 }
 
-# pinned_entries: files and directories under the pin dir's v1/NETNS
+# pinned_entries: files and directories under the pin dir's v2/NETNS
 # directory of this network namespace (groups, temporary directories)
 pinned_entries() {
 	local d
-	d=$REUSEPORT_PIN_DIR/v1/$(stat -L -c %i /proc/self/ns/net)
+	d=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
 	[ -d "$d" ] || return 0
 	find "$d" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '
 }

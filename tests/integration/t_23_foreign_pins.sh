@@ -9,7 +9,7 @@ need_shim
 need_cli
 need_cmd bpftool
 
-ns="$REUSEPORT_PIN_DIR/v1/$(stat -L -c %i /proc/self/ns/net)"
+ns="$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)"
 
 # 1. a foreign hash map where the sockarray should be
 g1="$ns/tcp4_127-0-0-1_8095"
@@ -19,7 +19,7 @@ bpftool map create "$g1/state" type array key 4 value 8 entries 1 name foreign2
 start_servers 8095 2
 all_serve 8095 2 100
 assert_eq "$(shim_lines s1)" 1 "shim log lines"
-grep -q "event=fallback .*errno=EPROTO .*path=$g1 .*not a libreuseport v1 group" "$(rp_logfile s1)" ||
+grep -q "event=fallback .*errno=EPROTO .*path=$g1 .*not a libreuseport v2 group" "$(rp_logfile s1)" ||
 	fail "no EPROTO line naming $g1: $(cat "$(rp_logfile s1)")"
 bpftool map show pinned "$g1/socks" | grep -q 'hash' || fail "foreign pin was modified"
 pass_msg "foreign pins reported and left alone"

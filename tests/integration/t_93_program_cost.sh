@@ -9,7 +9,7 @@ need_shim
 need_cli
 need_cmd bpftool
 
-ns=$REUSEPORT_PIN_DIR/v1/$(stat -L -c %i /proc/self/ns/net)
+ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
 cost() { "$PY" "$RP_ITEST_DIR/progcost.py" "$ns/$1/prog" -- "${@:2}"; }
 
 for mode in table plain; do
