@@ -121,6 +121,7 @@ $(BUILD)/unit/test_config_feat: preload/common/config.c preload/common/config_fe
 	preload/common/scope.c preload/common/names.c preload/common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
+$(BUILD)/unit/test_schedule: preload/group/schedule.c
 $(BUILD)/unit/test_spec: preload/cli/spec.c
 $(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
 	preload/common/logfile.c

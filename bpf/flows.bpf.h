@@ -55,7 +55,7 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 	}
 	slot = f->slot < s->n ? slot_at(s->st, f->slot) : 0;
 	if (slot && slot->cookie == f->cookie && usable(s, slot, LVL_LIVE) &&
-	    try_select(md, slot, f->slot, &s->err)) {
+	    try_select(md, s->st, slot, f->slot, &s->err)) {
 		count(s->st, RP_CNT_FLOW_HITS);
 		return (int)f->slot;
 	}
@@ -65,28 +65,29 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 
 /*
  * Stall guard bookkeeping for a TCP selection of slot (sel: its selected
- * count with this one). Fewer than stall_queue selections since the
- * program last read dequeued: fewer wait, nothing to note, and neither
- * the clock nor user space's line is read. Otherwise read dequeued: if it
- * moved (accepts), that is progress and the watch starts again; if at
- * least stall_queue still wait, the watch starts now unless it runs.
+ * count with this one): every stall_queue selections of the slot, read
+ * user space's dequeued. If it moved, that is progress; if not, at least
+ * stall_queue connections wait that nobody took since the last read, and
+ * the watch starts (unless it runs). Between two reads, neither the clock
+ * nor user space's line is touched, busy or not.
  */
 static __always_inline void stall_note(struct rp_state *st,
 				       struct rp_slot *slot, __u64 sel)
 {
-	__u64 seen = slot->stall_seen, d;
-	__s64 q = (__s64)st->hdr.stall_queue;
+	__u64 d;
 
-	if ((__s64)(sel - seen) < q)
+	if ((__s64)(sel - slot->stall_next) < 0)
 		return;
+	slot->stall_next = sel + st->hdr.stall_queue;
 	d = slot->dequeued;
-	if (d != seen) {
+	if (d != slot->stall_seen) {
 		slot->stall_seen = d;
 		if (slot->stall_ns)
 			slot->stall_ns = 0;
-	}
-	if ((__s64)(sel - d) >= q && !slot->stall_ns)
+	} else if ((__s64)(sel - d) >= (__s64)st->hdr.stall_queue &&
+		   !slot->stall_ns) {
 		slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
+	}
 }
 
 #endif

@@ -7,8 +7,10 @@
 #ifndef RP_POLICY_BPF_H
 #define RP_POLICY_BPF_H
 
-/* leastconn: fewest queued (selected - dequeued) + active, ties to the
- * first after start. */
+/*
+ * leastconn over eligible members (least_pick's choice could not be
+ * taken): fewest connections in flight, ties to the first after start.
+ */
 static __always_inline int least_one(__u32 k, struct scan *s)
 {
 	__u32 i = s->start + k;
@@ -22,10 +24,7 @@ static __always_inline int least_one(__u32 k, struct scan *s)
 		return 1;
 	if (!slot->cookie || !usable(s, slot, LVL_PRIMARY))
 		return 0;
-	load = (__s64)(slot->selected - slot->dequeued);
-	if (load < 0)
-		load = 0;
-	load += slot->active;
+	load = s->st->load[i & (RP_MAX_SLOTS - 1)];
 	if (!s->found || load < s->best_load) {
 		s->best_load = load;
 		s->chosen = i;
@@ -142,7 +141,7 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 		slot = slot_at(st, i);
 		if (!slot || !usable(s, slot, LVL_PRIMARY))
 			continue;
-		if (try_select(md, slot, i, err))
+		if (try_select(md, st, slot, i, err))
 			return (int)i;
 	}
 	return -1;
@@ -202,7 +201,7 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		break;
 	case RP_POLICY_LEASTCONN:
 		s.start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
-		if (n > RP_SCAN_MAX)
+		if (n > RP_SCAN_EXACT)
 			pick_two(&s);
 		else
 			bpf_loop((n + RP_UNROLL - 1) / RP_UNROLL, least_some,
@@ -210,7 +209,7 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		*start = s.start;
 		if (s.found) {
 			sl = slot_at(st, s.chosen);
-			if (sl && try_select(md, sl, s.chosen, err))
+			if (sl && try_select(md, st, sl, s.chosen, err))
 				slot = (int)s.chosen;
 			*start = s.chosen;
 		}
@@ -223,7 +222,7 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 			if (sl) {
 				__sync_fetch_and_add(&sl->current,
 						     -s.total_weight);
-				if (try_select(md, sl, s.chosen, err))
+				if (try_select(md, st, sl, s.chosen, err))
 					slot = (int)s.chosen;
 			}
 			*start = s.chosen;

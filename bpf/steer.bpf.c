@@ -171,9 +171,13 @@ static __always_inline int usable(struct scan *s, struct rp_slot *slot,
 	return rp_usable(s->st, slot, s->min_gen, strict, s->stall);
 }
 
-/* Select slot i; on an empty slot remember that its socket is gone. */
+/*
+ * Select slot i; on an empty slot remember that its socket is gone (and
+ * take it out of leastconn's choice until the slot is claimed again).
+ */
 static __always_inline int try_select(struct sk_reuseport_md *md,
-				      struct rp_slot *slot, __u32 i, int *err)
+				      struct rp_state *st, struct rp_slot *slot,
+				      __u32 i, int *err)
 {
 	__u64 cookie = slot->cookie;
 	long ret = bpf_sk_select_reuseport(md, &socks, &i, 0);
@@ -181,8 +185,11 @@ static __always_inline int try_select(struct sk_reuseport_md *md,
 	if (ret == 0)
 		return 1;
 	if (ret == -ENOENT) {
-		if (cookie)
+		if (cookie && slot->dead_cookie != cookie) {
 			slot->dead_cookie = cookie;
+			if (i < RP_MAX_SLOTS)
+				st->load[i] = RP_LOAD_AWAY;
+		}
 	} else {
 		*err = (int)ret;
 	}
@@ -203,7 +210,7 @@ static __always_inline int scan_at(struct scan *s, __u32 k, int strict)
 		return 0;
 	if (s->want_cpu && (!slot->cookie || slot->cpu != s->cpu))
 		return 0;
-	if (try_select(s->md, slot, i, &s->err)) {
+	if (try_select(s->md, s->st, slot, i, &s->err)) {
 		s->chosen = i;
 		s->found = 1;
 		return 1;
@@ -285,9 +292,14 @@ static __always_inline __u32 common_pick(struct sk_reuseport_md *md,
  * that cost ~25 ns a run.
  */
 static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
-				 int migration, int stall)
+				 __u32 i, int migration, int stall)
 {
 	__u64 sel = __sync_fetch_and_add(&sl->selected, 1) + 1;
+
+	/* leastconn's load: TCP, where the stall guard may be on too */
+	if (st->hdr.policy == RP_POLICY_LEASTCONN &&
+	    st->hdr.proto == IPPROTO_TCP && i < RP_MAX_SLOTS)
+		__sync_fetch_and_add(&st->load[i], 1);
 
 	if (migration)
 		__sync_fetch_and_add(&sl->migrated, 1);
@@ -366,7 +378,7 @@ __noinline int steer_general(struct sk_reuseport_md *md, int hint, int err)
 		if (sl &&
 		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY,
 			    stall) &&
-		    try_select(md, sl, start, &err))
+		    try_select(md, st, sl, start, &err))
 			slot = (int)start;
 	} else {
 		struct pick out = { .stall = stall };
@@ -407,7 +419,7 @@ safety_net:
 chosen:
 	sl = slot_at(st, (__u32)slot);
 	if (sl)
-		took(st, sl, msk != 0, stall);
+		took(st, sl, (__u32)slot, msk != 0, stall);
 	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
 	return SK_PASS;
 
@@ -421,17 +433,114 @@ empty:
 }
 
 /*
- * The common case, one straight run of code: roundrobin or hash, a new
- * connection or datagram, every listener registered, no flow table, and
- * the policy's choice can be taken. Anything else is steer_general's.
+ * leastconn's first choice from the loads alone (rp_state.load; a slot
+ * away carries RP_LOAD_AWAY): the least loaded of all up to RP_SCAN_MAX
+ * slots, ties to the first after a rotating start, or the lighter of two
+ * random slots. The caller checks that it may be chosen; if not, the
+ * exact scan over eligible members decides (least_some).
+ */
+static __always_inline int least_pick(struct rp_state *st, __u32 n)
+{
+	__u32 start, best = 0, i, a, b;
+	__s64 bl = 0, l;
+
+	if (n > RP_SCAN_MAX) {
+		a = bpf_get_prandom_u32(); /* one call for both: n < 2^16 */
+		b = (a >> 16) % n;
+		a = (a & 0xffff) % n;
+		asm volatile("" : "+r"(a), "+r"(b)); /* see slot_at */
+		if (a >= RP_MAX_SLOTS || b >= RP_MAX_SLOTS)
+			return -1;
+		return st->load[a] <= st->load[b] ? (int)a : (int)b;
+	}
+	start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+#pragma unroll
+	for (__u32 k = 0; k < RP_SCAN_MAX; k++) {
+		if (k < n) {
+			i = start + k;
+			if (i >= n)
+				i -= n;
+			asm volatile("" : "+r"(i)); /* see slot_at */
+			i &= RP_MAX_SLOTS - 1;
+			l = st->load[i];
+			if (!k || l < bl) {
+				bl = l;
+				best = i;
+			}
+		}
+	}
+	return bl >= RP_LOAD_AWAY ? -1 : (int)best;
+}
+
+/*
+ * The first choice of roundrobin, hash, weighted, sticky or cpu, from a
+ * table where the policy needs one (built by user space, see
+ * preload/group/schedule.c), or -1: the policy needs steer_general.
+ */
+static __always_inline int first_pick(struct sk_reuseport_md *md,
+				      struct rp_state *st, __u32 policy,
+				      __u32 n)
+{
+	__u16 *e;
+	__u32 k, c;
+
+	switch (policy) {
+	case RP_POLICY_ROUNDROBIN:
+	case RP_POLICY_HASH:
+		return (int)common_pick(md, st, policy, n);
+	case RP_POLICY_WEIGHTED:
+		c = st->hdr.wsched_len;
+		if (c - 1 >= RP_WSCHED_SIZE)
+			return -1;
+		k = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % c;
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		return k < RP_WSCHED_SIZE ? st->wsched[k] : -1;
+	case RP_POLICY_STICKY:
+		/* pick_sticky's first probe */
+		k = client_hash(md, 0) % RP_STICKY_SIZE;
+		asm volatile("" : "+r"(k));
+		return k < RP_STICKY_SIZE ? st->sticky[k] : -1;
+	case RP_POLICY_LEASTCONN:
+		return least_pick(st, n);
+	case RP_POLICY_CPU:
+		c = bpf_get_smp_processor_id();
+		k = c;
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		if (k >= RP_CPU_SLOTS)
+			return -1;
+		e = st->cpu_slot[k];
+		if (e[0] == RP_CPU_NONE) /* nobody pinned here: the hash */
+			return (int)(md->hash % n);
+		if (e[0] == RP_CPU_MANY)
+			return -1; /* more than the table holds: scan */
+		/* the hash picks one of the members pinned here */
+		k = e[1] == RP_CPU_NONE ? 1 :
+		    e[2] == RP_CPU_NONE ? 2 :
+		    e[3] == RP_CPU_NONE ? 3 :
+					  4;
+		k = md->hash % k;
+		asm volatile("" : "+r"(k));
+		k = e[k & (RP_CPU_WAYS - 1)];
+		if (k >= n || st->slots[k & (RP_MAX_SLOTS - 1)].cpu != (__s32)c)
+			return -1; /* the table is older than the slot */
+		return (int)k;
+	}
+	return -1;
+}
+
+/*
+ * The common case, one straight run of code: a new connection or
+ * datagram, every listener registered, no flow table, a policy that
+ * needs no scan, and its first choice can be taken. Anything else is
+ * steer_general's.
  */
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
 	struct rp_state *st;
 	struct rp_slot *sl;
-	__u32 zero = 0, n, policy, i;
-	int err = 0, stall;
+	__u32 zero = 0, n, policy;
+	int err = 0, stall, i;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
@@ -440,18 +549,26 @@ int steer(struct sk_reuseport_md *md)
 	n = st->hdr.nslots;
 	policy = st->hdr.policy;
 	if (md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
-	    (policy != RP_POLICY_ROUNDROBIN && policy != RP_POLICY_HASH) ||
 	    (st->hdr.unsteered | st->hdr.unregistered |
 	     (st->hdr.flags & RP_HDR_FLOWS)))
 		return steer_general(md, -1, 0);
-	i = common_pick(md, st, policy, n);
-	sl = slot_at(st, i);
+	i = first_pick(md, st, policy, n);
+	if (i < 0 || (__u32)i >= n)
+		return steer_general(md, -1, 0);
+	sl = slot_at(st, (__u32)i);
 	stall = st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP;
 	if (!sl ||
 	    !slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY, stall) ||
-	    !try_select(md, sl, i, &err))
-		return steer_general(md, (int)i, err);
-	took(st, sl, 0, stall);
+	    !try_select(md, st, sl, (__u32)i, &err))
+		/* roundrobin and hash go on from their choice, the others
+		 * start over */
+		return steer_general(md,
+				     policy == RP_POLICY_ROUNDROBIN ||
+						     policy == RP_POLICY_HASH ?
+					     i :
+					     -1,
+				     err);
+	took(st, sl, (__u32)i, 0, stall);
 	count(st, RP_CNT_STEERED);
 	return SK_PASS;
 }

@@ -17,13 +17,29 @@
 #define RP_DEFAULT_SLOTS 256
 
 /*
- * leastconn scans every slot up to this many (exact, ~12 ns a slot);
- * beyond, it samples two random slots (power of two choices).
+ * leastconn compares the loads of every slot up to this many (exact: one
+ * cache line of rp_state.load); beyond, the lighter of two random slots
+ * (power of two choices).
  */
-#define RP_SCAN_MAX 64
+#define RP_SCAN_MAX 8
+/* when that choice cannot be taken: exact over eligible slots up to this */
+#define RP_SCAN_EXACT 64
+/* rp_state.load of a slot nobody may be given: unused, gone, standby */
+#define RP_LOAD_AWAY (1ll << 40)
 
 /* Maglev lookup table of the sticky policy: a prime well above RP_MAX_SLOTS. */
 #define RP_STICKY_SIZE 65537
+/* The weighted policy's schedule (preload/group/schedule.c): 2 * RP_MAX_SLOTS */
+#define RP_WSCHED_SIZE 8192
+/*
+ * The cpu policy's members per CPU, up to RP_CPU_WAYS each (the hash
+ * picks one); CPUs beyond RP_CPU_SLOTS, or with more members, scan.
+ */
+#define RP_CPU_SLOTS 1024
+#define RP_CPU_WAYS 4
+/* cpu_slot[c][k]: no (further) member; [c][0]: more than RP_CPU_WAYS */
+#define RP_CPU_NONE 0xffffu
+#define RP_CPU_MANY 0xfffeu
 
 /* enum rp_policy and enum rp_counter: the registry generates them. */
 #include "registry.h"
@@ -76,13 +92,15 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u64 migrated; /* of which migrations into this slot */
 	__s64 current; /* smooth weighted round robin state */
 	/*
-	 * Stall guard (TCP): dequeued as the program last read it, and when
-	 * it found at least stall_queue connections waiting with no
-	 * progress since that read (0: not suspect).
+	 * Stall guard (TCP): dequeued as the program last read it, the
+	 * selected count at which it reads it again (every stall_queue
+	 * selections), and when a read found no progress since the last one
+	 * (0: not suspect).
 	 */
 	__u64 stall_seen;
+	__u64 stall_next;
 	__u64 stall_ns;
-	__u64 pad2[3];
+	__u64 pad2[2];
 	/*
 	 * lines 3-4: written by user space (the accept and close hooks, the
 	 * kernel truth), 128 bytes away from line 2: CPUs fetch lines in
@@ -123,7 +141,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 max_generation; /* newest generation that registered */
 	__u32 unsteered; /* members outside the map: nonzero unsteered_pid */
 	__u32 version; /* bumped on membership/config change */
-	__u32 pidns; /* pid namespace of unsteered_pid */
+	__u32 wsched_len; /* entries of wsched (weighted), 0: none built */
 	/*
 	 * Stall guard: a TCP member with at least stall_queue connections
 	 * waiting and no accept for stall_ms gets no new connection while
@@ -147,7 +165,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	/* the group's address, for asking the kernel */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 	__s32 ifindex; /* bound device, 0 for none */
-	__u32 pad2a;
+	__u32 pidns; /* pid namespace of unsteered_pid */
 	__u64 pad2[3];
 	/* lines 4-5: written by the program */
 	__u64 rr; /* round robin cursor */
@@ -175,7 +193,19 @@ struct rp_flow {
 struct rp_state {
 	struct rp_hdr hdr;
 	struct rp_slot slots[RP_MAX_SLOTS];
+	/*
+	 * leastconn: each slot's connections in flight (queued + active),
+	 * side by side so that a scan reads one line for 8 slots. Kept only
+	 * under leastconn: the program adds one for each connection it hands
+	 * a slot, the close hook and the corrections of queued and active
+	 * take off (share.c). RP_LOAD_AWAY on top: a slot not in use, a
+	 * standby member, a member the program found gone.
+	 */
+	__s64 load[RP_MAX_SLOTS];
 	__u16 sticky[RP_STICKY_SIZE]; /* slot per Maglev bucket (sticky policy) */
+	__u16 wsched[RP_WSCHED_SIZE]; /* weighted: a cycle of slots */
+	/* cpu: the slots of the members pinned to each CPU, see RP_CPU_WAYS */
+	__u16 cpu_slot[RP_CPU_SLOTS][RP_CPU_WAYS];
 };
 
 #endif

@@ -78,6 +78,9 @@ static int apply_target(const char *name, const char *dir, struct rp_state *st,
 		       t->action == 1 ? "undrained" :
 					"weight set");
 		t->matched++;
+		/* the weighted policy's schedule follows the weights */
+		if (t->action == 2)
+			rp_group_rebuild_tables(st, socks_fd);
 	}
 	return 0;
 }

@@ -21,13 +21,19 @@ void rp_dec_positive_s32(__s32 *p);
  */
 int64_t rp_slot_queued(const struct rp_slot *s);
 /* The queue is known to hold q (the kernel's number, 0 on EAGAIN). */
-void rp_slot_set_queued(struct rp_slot *s, int64_t q);
-/* An accept took one out of the queue (never more than were selected). */
+void rp_slot_set_queued(struct rp_state *st, struct rp_slot *s, int64_t q);
+/*
+ * k connections of slot s left (closed, or gone from the queue): off its
+ * leastconn load, never below 0 (or RP_LOAD_AWAY for a slot away).
+ */
+void rp_slot_unload(struct rp_state *st, struct rp_slot *s, int64_t k);
+/* An accept took one out of the queue. */
 void rp_slot_dequeue(struct rp_slot *s);
 /*
  * Give back entry k of slot s if it still belongs to pid: its connections
  * leave s->active and the entry is freed.
  */
-void rp_share_take_back(struct rp_slot *s, int k, uint32_t pid);
+void rp_share_take_back(struct rp_state *st, struct rp_slot *s, int k,
+			uint32_t pid);
 
 #endif

@@ -206,7 +206,7 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_members_note_join(cfg, st, (uint32_t)slot);
 
 	rp_group_gc(st);
-	rp_group_rebuild_sticky(st, h->socks_fd);
+	rp_group_rebuild_tables(st, h->socks_fd);
 	/* before attaching: nobody in the kernel group may be left out */
 	rp_group_check_kernel(st, h->socks_fd, key->name);
 

@@ -116,8 +116,8 @@ void rp_group_gc(struct rp_state *st);
  */
 void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on);
 
-/* Rebuild the sticky policy's Maglev table over the live slots. */
-void rp_group_rebuild_sticky(struct rp_state *st, int socks_fd);
+/* Rebuild the tables of sticky, weighted and cpu over the live slots. */
+void rp_group_rebuild_tables(struct rp_state *st, int socks_fd);
 
 /* Entries of the group's UDP flow table (pin dir/flows), -1 without one. */
 long rp_group_flow_entries(const char *dir);

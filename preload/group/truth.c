@@ -69,9 +69,10 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* queued := the kernel's accept queue; the stall guard may trust it now */
-static void fix_slot_queued(struct rp_slot *slot, uint32_t rqueue)
+static void fix_slot_queued(struct rp_state *st, struct rp_slot *slot,
+			    uint32_t rqueue)
 {
-	rp_slot_set_queued(slot, (int64_t)rqueue);
+	rp_slot_set_queued(st, slot, (int64_t)rqueue);
 	if (!(__atomic_load_n(&slot->flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
 		__atomic_fetch_or(&slot->flags, RP_SLOT_KQUEUE,
 				  __ATOMIC_RELAXED);
@@ -110,7 +111,7 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 		    st->slots[i].cookie == mapped[nm])
 			for (int k = 0; k < count && k < MAX_LISTENERS; k++)
 				if (km[k].cookie == mapped[nm])
-					fix_slot_queued(&st->slots[i],
+					fix_slot_queued(st, &st->slots[i],
 							km[k].rqueue);
 		nm++;
 	}

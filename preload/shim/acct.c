@@ -23,6 +23,7 @@
  */
 #define MAX_ACCT 64
 static struct {
+	struct rp_state *state;
 	struct rp_slot *slot;
 	int idx;
 } acct_list[MAX_ACCT];
@@ -35,7 +36,7 @@ void rp_acct_after_fork(void)
 }
 
 /* This process's acct entry in slot s, claimed on first use; -1 if full. */
-static int acct_index(struct rp_slot *s)
+static int acct_index(struct rp_state *st, struct rp_slot *s)
 {
 	uint32_t pid = __atomic_load_n(&rp_my_pid, __ATOMIC_RELAXED);
 	unsigned int n;
@@ -52,6 +53,7 @@ static int acct_index(struct rp_slot *s)
 			continue;
 		n = __atomic_fetch_add(&nacct, 1, __ATOMIC_RELAXED);
 		if (n < MAX_ACCT) {
+			acct_list[n].state = st;
 			acct_list[n].slot = s;
 			acct_list[n].idx = k;
 		}
@@ -67,10 +69,17 @@ int rp_accepted(int lfd, int fd)
 	int idx;
 
 	if (fd < 0) {
-		/* An empty accept queue: nothing is queued on this slot. */
+		/*
+		 * An empty accept queue: nothing is queued on this slot. Said
+		 * once in 16 (an event loop meets EAGAIN at every wakeup):
+		 * it reads the program's line (rp_slot_dequeue).
+		 */
+		static unsigned int eagain;
+
 		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    !(__atomic_fetch_add(&eagain, 1, __ATOMIC_RELAXED) & 15) &&
 		    rp_fd_get(lfd, &l) && (l.flags & RP_FD_MEMBER) && l.slot)
-			rp_slot_set_queued(l.slot, 0);
+			rp_slot_set_queued(l.state, l.slot, 0);
 		return fd;
 	}
 	if (!rp_fd_get(lfd, &l) && !rp_in_shim) {
@@ -83,7 +92,7 @@ int rp_accepted(int lfd, int fd)
 		rp_fd_clear(fd);
 		return fd;
 	}
-	idx = acct_index(l.slot);
+	idx = acct_index(l.state, l.slot);
 	a.flags = RP_FD_ACCEPTED | RP_FD_KNOWN |
 		  (l.flags & (RP_FD_TCP | RP_FD_UDP)) |
 		  (uint32_t)(idx + 1) << RP_FD_ACCT_SHIFT;
@@ -109,7 +118,8 @@ __attribute__((destructor)) static void rp_destructor(void)
 	if (n > MAX_ACCT)
 		n = MAX_ACCT;
 	for (unsigned int i = 0; i < n; i++)
-		rp_share_take_back(acct_list[i].slot, acct_list[i].idx, pid);
+		rp_share_take_back(acct_list[i].state, acct_list[i].slot,
+				   acct_list[i].idx, pid);
 }
 
 /* An fd is going away (close, or replaced by dup2/dup3). */
@@ -128,6 +138,7 @@ static void forget(int fd, const struct rp_fdent *e)
 			  1;
 
 		rp_dec_positive(&e->slot->active);
+		rp_slot_unload(e->state, e->slot, 1);
 		if (idx >= 0)
 			rp_dec_positive_s32(&e->slot->acct_active[idx]);
 	}

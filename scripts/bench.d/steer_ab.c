@@ -20,8 +20,12 @@
  *   unshare --net sh -c 'ip link set lo up; sysctl -qw kernel.bpf_stats_enabled=1;
  *     steer_ab 4 300 60 17000 bare:bare-4.o 1:old.bpf.o 1:new.bpf.o'
  * STALL=QUEUE,MS sets the stall guard as REUSEPORT_STALL does (default
- * 16,1000; STALL=off: none). The state is filled through bpf/steer.h: build the tool with the header
- * of the builds compared (same layout).
+ * 16,1000; STALL=off: none). The state is filled through bpf/steer.h, with
+ * the tables user space builds: build the tool with the header of the
+ * builds compared (same layout),
+ *   cc -D_GNU_SOURCE -O2 -Ibpf -Ipreload/group -o steer_ab \
+ *     scripts/bench.d/steer_ab.c preload/group/schedule.c \
+ *     preload/group/maglev.c -lbpf
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -39,6 +43,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "maglev.h"
+#include "schedule.h"
 #include "steer.h"
 
 #define MAXN 256
@@ -52,6 +58,8 @@
  * accept hook does, so the stall guard sees what it sees in a group.
  */
 static struct rp_slot *slot_of[MAXFD];
+static __s64 *load_of[MAXFD]; /* leastconn: the close hook's decrement */
+static struct rp_state *dump_state; /* DUMP=1: the last variant's slots */
 
 static int listener(int port)
 {
@@ -102,6 +110,26 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 		st->slots[i].weight = 1 + (__u32)(i % 3);
 		st->slots[i].cpu = (__s32)(i % (ncpu > 0 ? ncpu : 1));
 	}
+	{
+		/* the tables user space builds (members.c) */
+		uint32_t live[MAXN], w[MAXN];
+		int32_t cpu[MAXN];
+		int len;
+
+		for (int i = 0; i < n; i++) {
+			live[i] = (uint32_t)i;
+			w[i] = st->slots[i].weight;
+			cpu[i] = st->slots[i].cpu;
+		}
+		rp_maglev_build(live, (uint32_t)n, st->sticky, RP_STICKY_SIZE);
+		len = rp_wsched_build(live, w, (uint32_t)n, st->wsched,
+				      RP_WSCHED_SIZE);
+		st->hdr.wsched_len = len > 0 ? (__u32)len : 0;
+		rp_cpu_table_build(live, cpu, (uint32_t)n, st->cpu_slot,
+				   RP_CPU_SLOTS);
+		for (int i = n; i < RP_MAX_SLOTS; i++)
+			st->load[i] = RP_LOAD_AWAY;
+	}
 	err = bpf_map_update_elem(map_fd, &zero, st, 0);
 	free(st);
 	return err;
@@ -132,9 +160,14 @@ static int load(const char *path, int policy, int n, const int *fds)
 			 bpf_map__fd(state), 0);
 		if (m == MAP_FAILED)
 			return -1;
+		if (getenv("DUMP"))
+			dump_state = m;
 		for (int i = 0; i < n; i++)
-			if (fds[i] < MAXFD)
+			if (fds[i] < MAXFD) {
 				slot_of[fds[i]] = &m->slots[i];
+				if (policy == RP_POLICY_LEASTCONN)
+					load_of[fds[i]] = &m->load[i];
+			}
 	}
 	for (__u32 i = 0; i < (__u32)n; i++) {
 		__u64 v = (__u64)fds[i];
@@ -181,6 +214,8 @@ static void connect_reset(int port, int count)
 
 static _Noreturn void acceptor(int ep)
 {
+	unsigned int eagain = 0;
+
 	struct epoll_event ev[64];
 
 	for (;;) {
@@ -201,9 +236,14 @@ static _Noreturn void acceptor(int ep)
 						   __ATOMIC_RELAXED);
 				__atomic_fetch_add(&sl->dequeued, 1,
 						   __ATOMIC_RELAXED);
+				if (load_of[fd])
+					__atomic_fetch_sub(load_of[fd], 1,
+							   __ATOMIC_RELAXED);
 			}
-			/* EAGAIN: the queue is empty (rp_slot_set_queued) */
-			if (sl && sl->dequeued != sl->selected)
+			/* EAGAIN: the queue is empty (rp_slot_set_queued, once
+			 * in 16 as the shim's hook) */
+			if (sl && !(++eagain & 15) &&
+			    sl->dequeued != sl->selected)
 				__atomic_store_n(&sl->dequeued, sl->selected,
 						 __ATOMIC_RELAXED);
 		}
@@ -303,6 +343,17 @@ int main(int argc, char **argv)
 		       tcnt[v] ? (double)tns[v] / (double)tcnt[v] : 0.0,
 		       rat[v][rounds / 2], rat[v][rounds / 4],
 		       rat[v][3 * rounds / 4], (unsigned long long)tcnt[v]);
+	}
+	for (int i = 0; dump_state && i < n; i++) {
+		struct rp_slot *sl = &dump_state->slots[i];
+
+		printf("slot %d selected %llu dequeued %llu accepted %llu stall_seen %llu stall_next %llu stall_ns %llu\n",
+		       i, (unsigned long long)sl->selected,
+		       (unsigned long long)sl->dequeued,
+		       (unsigned long long)sl->accepted,
+		       (unsigned long long)sl->stall_seen,
+		       (unsigned long long)sl->stall_next,
+		       (unsigned long long)sl->stall_ns);
 	}
 	fflush(stdout);
 	kill(kid, SIGKILL);

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the tables that spare the program a scan
+ * (preload/group/schedule.c): the weighted policy's schedule gives each
+ * member exactly its weight's turns per cycle, spread evenly; weights too
+ * large for the table are scaled, never to 0; the cpu policy's table.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include "schedule.h"
+#include "steer.h"
+#include "unit.h"
+
+static uint16_t out[RP_WSCHED_SIZE];
+
+static uint32_t turns(int len, uint32_t slot)
+{
+	uint32_t c = 0;
+
+	for (int i = 0; i < len; i++)
+		c += out[i] == slot;
+	return c;
+}
+
+/* the longest run of one member's turns back to back */
+static int longest_run(int len)
+{
+	int best = 1, run = 1;
+
+	for (int i = 1; i < len; i++) {
+		run = out[i] == out[i - 1] ? run + 1 : 1;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+static void test_exact_shares(void)
+{
+	uint32_t slot[] = { 0, 3, 7 }, w[] = { 1, 3, 0 };
+	int len = rp_wsched_build(slot, w, 3, out, RP_WSCHED_SIZE);
+
+	CHECK_EQ_INT(len, 5, "1 + 3 + (0 counts as 1) turns");
+	CHECK_EQ_INT((int)turns(len, 0), 1, "weight 1: one turn");
+	CHECK_EQ_INT((int)turns(len, 3), 3, "weight 3: three turns");
+	CHECK_EQ_INT((int)turns(len, 7), 1, "weight 0: one turn");
+	CHECK(longest_run(len) <= 2, "turns of weight 3 in 5 are spread");
+}
+
+static void test_canary(void)
+{
+	/* a canary at 1 of 100 beside three members of 33 */
+	uint32_t slot[] = { 0, 1, 2, 3 }, w[] = { 33, 33, 33, 1 };
+	int len = rp_wsched_build(slot, w, 4, out, RP_WSCHED_SIZE);
+
+	CHECK_EQ_INT(len, 100, "a cycle of 100");
+	CHECK_EQ_INT((int)turns(len, 3), 1, "the canary's one turn");
+	CHECK(longest_run(len) == 1, "no member twice in a row");
+}
+
+static void test_scaled(void)
+{
+	uint32_t slot[] = { 1, 2 }, w[] = { 10000, 1 };
+	int len = rp_wsched_build(slot, w, 2, out, 64);
+
+	CHECK(len > 0 && len <= 64, unit_name("scaled into 64: %d", len));
+	CHECK_EQ_INT((int)turns(len, 2), 1, "a weight of 1 keeps one turn");
+	CHECK(turns(len, 1) >= 61, "the heavy member keeps its share");
+}
+
+static void test_bad_input(void)
+{
+	uint32_t big = 0xffff, one = 1, w = 1;
+
+	CHECK_EQ_INT(rp_wsched_build(&one, &w, 0, out, 8), 0, "no members");
+	CHECK_EQ_INT(rp_wsched_build(&big, &w, 1, out, 8), -EINVAL,
+		     "slot 0xffff");
+	CHECK_EQ_INT(rp_wsched_build(&one, &w, 5, out, 8), -EINVAL,
+		     "more members than half the table");
+}
+
+static void test_cpu_table(void)
+{
+	uint16_t t[4][RP_CPU_WAYS];
+	uint32_t slot[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10 };
+	int32_t cpu[] = { 1, -1, 3, 3, 2, 2, 2, 2, 2 };
+
+	rp_cpu_table_build(slot, cpu, 8, t, 4);
+	CHECK_EQ_INT(t[0][0], RP_CPU_NONE, "cpu 0: nobody pinned");
+	CHECK_EQ_INT(t[1][0], 0, "cpu 1: slot 0");
+	CHECK_EQ_INT(t[1][1], RP_CPU_NONE, "cpu 1: only slot 0");
+	CHECK_EQ_INT(t[3][0], 2, "cpu 3: slot 2");
+	CHECK_EQ_INT(t[3][1], 5, "cpu 3: and slot 5");
+	CHECK_EQ_INT(t[3][2], RP_CPU_NONE, "cpu 3: two members");
+	CHECK_EQ_INT(t[2][3], 9, "cpu 2: four members fit");
+	rp_cpu_table_build(slot, cpu, 9, t, 4);
+	CHECK_EQ_INT(t[2][0], RP_CPU_MANY, "cpu 2: five members do not");
+	CHECK_EQ_INT(t[2][1], RP_CPU_NONE, "cpu 2: and name none");
+}
+
+int main(void)
+{
+	test_exact_shares();
+	test_canary();
+	test_scaled();
+	test_bad_input();
+	test_cpu_table();
+	return unit_done();
+}
