@@ -122,6 +122,7 @@ $(BUILD)/unit/test_config_feat: preload/common/config.c preload/common/config_fe
 $(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
 $(BUILD)/unit/test_maglev: preload/group/maglev.c
 $(BUILD)/unit/test_schedule: preload/group/schedule.c
+$(BUILD)/unit/test_share: preload/common/share.c
 $(BUILD)/unit/test_spec: preload/cli/spec.c
 $(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
 	preload/common/logfile.c

@@ -54,7 +54,9 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 		return -1;
 	}
 	slot = f->slot < s->n ? slot_at(s->st, f->slot) : 0;
-	if (slot && slot->cookie == f->cookie && usable(s, slot, LVL_LIVE) &&
+	/* level "live": only the dead-socket test, inline (no call) */
+	if (slot && slot->cookie == f->cookie &&
+	    slot_ok(s->st, slot, 0, LVL_LIVE, 0) &&
 	    try_select(md, s->st, slot, f->slot, &s->err)) {
 		count(s->st, RP_CNT_FLOW_HITS);
 		return (int)f->slot;

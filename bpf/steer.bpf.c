@@ -420,7 +420,9 @@ chosen:
 	sl = slot_at(st, (__u32)slot);
 	if (sl)
 		took(st, sl, (__u32)slot, msk != 0, stall);
-	count(st, msk ? RP_CNT_MIGRATED : RP_CNT_STEERED);
+	/* steered is not counted: user space sums selected - migrated */
+	if (msk)
+		count(st, RP_CNT_MIGRATED);
 	return SK_PASS;
 
 empty:
@@ -568,7 +570,7 @@ int steer(struct sk_reuseport_md *md)
 					     i :
 					     -1,
 				     err);
+	/* steered is not counted: user space sums selected - migrated */
 	took(st, sl, (__u32)i, 0, stall);
-	count(st, RP_CNT_STEERED);
 	return SK_PASS;
 }

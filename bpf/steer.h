@@ -65,32 +65,29 @@
  * CLI) and counters (written by the program and the accept/close hooks).
  * A slot is live only while the sockarray holds a socket at that index: the
  * kernel empties it when the socket dies, the metadata stays until reused.
+ *
+ * A run of the program is cold in the caches, so its cost follows the
+ * lines it touches: the common path reads and writes line 1 of its slot
+ * only. User space writes lines 3-4, 128 bytes away: CPUs fetch lines in
+ * aligned pairs, so a hook's write would otherwise steal the program's.
  */
 struct __attribute__((aligned(128))) rp_slot {
-	/* line 1: metadata */
+	/*
+	 * line 1: what the program reads at every choice (set when the slot
+	 * is claimed, flags by the CLI) and what it writes then (reset when
+	 * the slot is claimed)
+	 */
 	__u64 cookie; /* SO_COOKIE of the registered socket */
-	__u32 pid; /* process that registered it */
-	__u32 weight; /* REUSEPORT_WEIGHT */
-	__u32 generation; /* REUSEPORT_GENERATION */
-	__u32 flags; /* RP_SLOT_* */
-	__s32 cpu; /* the single CPU the process is pinned to, or -1 */
-	__u32 pidns; /* pid namespace inode of pid (and of acct_pid) */
-	__u64 joined_ns; /* CLOCK_MONOTONIC at registration */
 	/*
 	 * The program found the sockarray slot empty while cookie had this
 	 * value: skip the slot until a new socket (new cookie) claims it.
 	 */
 	__u64 dead_cookie;
-	__u32 instance; /* REUSEPORT_INSTANCE (reuseport run), 0 = none */
-	__u32 pad1[3];
-	/*
-	 * line 2: written by the program only (and reset when the slot is
-	 * claimed), so that a run never waits for a line user space just
-	 * wrote: the accept and close hooks write lines 3-4.
-	 */
+	__u32 flags; /* RP_SLOT_* */
+	__u32 generation; /* REUSEPORT_GENERATION */
+	__s32 cpu; /* the single CPU the process is pinned to, or -1 */
+	__u32 weight; /* REUSEPORT_WEIGHT */
 	__u64 selected; /* program chose this slot (incl. migrations) */
-	__u64 migrated; /* of which migrations into this slot */
-	__s64 current; /* smooth weighted round robin state */
 	/*
 	 * Stall guard (TCP): dequeued as the program last read it, the
 	 * selected count at which it reads it again (every stall_queue
@@ -100,13 +97,19 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u64 stall_seen;
 	__u64 stall_next;
 	__u64 stall_ns;
-	__u64 pad2[2];
+	/* line 2: the rest of the metadata, and the program's rarer writes */
+	__u32 pid; /* process that registered it */
+	__u32 pidns; /* pid namespace inode of pid (and of acct_pid) */
+	__u64 joined_ns; /* CLOCK_MONOTONIC at registration */
+	__u32 instance; /* REUSEPORT_INSTANCE (reuseport run), 0 = none */
+	__u32 pad1;
+	__u64 migrated; /* of the selections, migrations into this slot */
+	__s64 current; /* weighted: smooth weighted round robin state */
+	__u64 pad2[3];
 	/*
 	 * lines 3-4: written by user space (the accept and close hooks, the
-	 * kernel truth), 128 bytes away from line 2: CPUs fetch lines in
-	 * aligned pairs, so a hook's write would steal a line in the same
-	 * pair from the program. TCP: the connections waiting in the accept
-	 * queue (queued) are selected - dequeued, see rp_slot_queued().
+	 * kernel truth). TCP: the connections waiting in the accept queue
+	 * (queued) are selected - dequeued, see rp_slot_queued().
 	 */
 	__u64 dequeued; /* accepts seen, and the kernel truth's corrections */
 	__s64 active; /* accepted, not yet closed */
@@ -124,31 +127,17 @@ struct __attribute__((aligned(128))) rp_slot {
 };
 
 /*
- * The common path of the program reads line 1 and writes line 4 (the
- * round robin cursor and the first counters): a run is cold in the
+ * The common path of the program reads line 1 and nothing else of the
+ * header, and writes the round robin cursor there: a run is cold in the
  * caches, so every line it touches costs.
  */
 struct __attribute__((aligned(128))) rp_hdr {
-	/* line 1: what every run reads */
-	__u32 magic;
-	__u32 layout;
+	/* line 1: what the program reads at every run */
 	__u32 policy; /* enum rp_policy, never AUTO once created */
-	__u32 max_slots; /* sockarray max_entries */
 	__u32 nslots; /* 1 + highest slot index ever claimed */
 	__u32 proto; /* IPPROTO_TCP / IPPROTO_UDP */
-	__u32 family; /* AF_INET / AF_INET6 */
-	__u32 port; /* host order */
 	__u32 max_generation; /* newest generation that registered */
 	__u32 unsteered; /* members outside the map: nonzero unsteered_pid */
-	__u32 version; /* bumped on membership/config change */
-	__u32 wsched_len; /* entries of wsched (weighted), 0: none built */
-	/*
-	 * Stall guard: a TCP member with at least stall_queue connections
-	 * waiting and no accept for stall_ms gets no new connection while
-	 * another is eligible. stall_ms 0: off.
-	 */
-	__u32 stall_ms;
-	__u32 stall_queue;
 	/*
 	 * Listeners the kernel has in this group that are not in the map
 	 * (kernel truth, see preload/group/truth.c): while nonzero the
@@ -156,21 +145,35 @@ struct __attribute__((aligned(128))) rp_hdr {
 	 */
 	__u32 unregistered;
 	__u32 flags; /* RP_HDR_* */
-	/* line 2: processes whose member socket could not be registered */
-	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
-	/* line 3: user space only */
-	__u64 created_ns;
+	/*
+	 * Stall guard: a TCP member with at least stall_queue connections
+	 * waiting and no accept for stall_ms gets no new connection while
+	 * another is eligible. stall_ms 0: off.
+	 */
+	__u32 stall_ms;
+	__u32 stall_queue;
+	__u32 wsched_len; /* entries of wsched (weighted), 0: none built */
+	__u64 rr; /* round robin cursor (roundrobin, weighted, leastconn) */
+	__u64 pad1[2];
+	/* line 2: user space's */
+	__u32 magic;
+	__u32 layout;
+	__u32 max_slots; /* sockarray max_entries */
+	__u32 family; /* AF_INET / AF_INET6 */
+	__u32 port; /* host order */
+	__u32 version; /* bumped on membership/config change */
+	__u32 pidns; /* pid namespace of unsteered_pid */
 	__u32 flow_max; /* max_entries of the flows map (RP_HDR_FLOWS) */
-	__u32 addr_flags; /* RP_ADDR_* */
+	__u64 created_ns;
 	/* the group's address, for asking the kernel */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
 	__s32 ifindex; /* bound device, 0 for none */
-	__u32 pidns; /* pid namespace of unsteered_pid */
-	__u64 pad2[3];
-	/* lines 4-5: written by the program */
-	__u64 rr; /* round robin cursor */
+	__u32 addr_flags; /* RP_ADDR_* */
+	/* line 3: processes whose member socket could not be registered */
+	__u32 unsteered_pid[RP_UNSTEERED_PIDS];
+	/* lines 4-5: written by the program, at rarer events */
 	__u64 counters[RP_CNT_MAX];
-	__u64 pad3[15 - RP_CNT_MAX];
+	__u64 pad3[16 - RP_CNT_MAX];
 };
 
 /* UDP flow table (LRU): the client's address and port -> member */

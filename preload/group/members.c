@@ -240,7 +240,15 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	}
 	__atomic_store_n(&s->pidns, rp_pidns(), __ATOMIC_RELAXED);
 
-	/* The previous occupant's numbers must not be charged to us. */
+	/*
+	 * The previous occupant's numbers must not be charged to us; its
+	 * selections stay in the group's steered count (rp_group_counter).
+	 */
+	__atomic_fetch_add(&st->hdr.counters[RP_CNT_STEERED],
+			   __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
+				   __atomic_load_n(&s->migrated,
+						   __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
@@ -323,11 +331,26 @@ uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
 
 	if ((unsigned int)c >= RP_CNT_MAX)
 		return 0;
+	if (c == RP_CNT_STEERED) {
+		/*
+		 * The program does not count it (an atomic less a run): the
+		 * slots' selections that were no migration, and those of
+		 * slots claimed again since (counters[STEERED]).
+		 */
+		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+
+		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+			sum += __atomic_load_n(&st->slots[i].selected,
+					       __ATOMIC_RELAXED) -
+			       __atomic_load_n(&st->slots[i].migrated,
+					       __ATOMIC_RELAXED);
+		return sum;
+	}
 	if (c != RP_CNT_RUNS)
 		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-		sum += __atomic_load_n(&st->hdr.counters[outcomes[i]],
-				       __ATOMIC_RELAXED);
+		sum += rp_group_counter(st, outcomes[i]);
 	return sum;
 }
 

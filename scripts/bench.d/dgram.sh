@@ -2,14 +2,17 @@
 # 9. Datagram rate, the program run per packet: k = 2 udpflood servers
 # (recvmmsg, 64 a call) on one UDP port, one udpflood client (sendmmsg, 64
 # a call) from 16 flows for a few seconds. native: the servers set
-# SO_REUSEPORT (kernel hash); shim-POLICY: plain binds under the shim.
-# Received datagrams a second (the client sends as fast as it can; what the
-# receivers' buffers cannot hold is dropped), ratio to native.
+# SO_REUSEPORT (kernel hash); shim-POLICY: plain binds under the shim;
+# shim-hash-flows: with the flow table (REUSEPORT_UDP_FLOWS=on). Received
+# datagrams a second (the client sends as fast as it can; what the
+# receivers' buffers cannot hold is dropped), ratio to native; and the
+# program's ns a run (bpf_stats) of the shim variants.
 t0=$(date +%s.%N)
 if need dgram cc; then
 	gdur=3 gflows=16 gk=2 greps=$reps
 	[ $quick = 1 ] && gdur=1 greps=1
-	gvariants="native shim-roundrobin shim-hash"
+	gvariants="native shim-roundrobin shim-hash shim-hash-flows"
+	sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || note dgram "no ns a run: cannot set kernel.bpf_stats_enabled=1"
 	rec dgram - - duration "$gdur"
 	rec dgram - - flows "$gflows"
 	rec dgram - - instances "$gk"
@@ -21,6 +24,9 @@ if need dgram cc; then
 			for i in $(seq $gk); do
 				if [ $v = native ]; then
 					spawn "dgram-$v-$r-$i" "$out/run/udpflood" serve $port reuseport
+				elif [ $v = shim-hash-flows ]; then
+	# shellcheck disable=SC2046 # word splitting wanted
+					spawn "dgram-$v-$r-$i" env $(shim_env hash) REUSEPORT_UDP_FLOWS=on "$out/run/udpflood" serve $port plain
 				else
 	# shellcheck disable=SC2046 # word splitting wanted
 					spawn "dgram-$v-$r-$i" env $(shim_env "${v#shim-}") "$out/run/udpflood" serve $port plain
@@ -29,7 +35,18 @@ if need dgram cc; then
 			if wait_listen $port $gk u; then
 				sent=$("$out/run/udpflood" send $port "$gdur" $gflows | awk '{print $2}')
 				sleep 0.2
-				[ $v = native ] || group_rec dgram "$v" "$r" $port udp
+				if [ $v != native ]; then
+					group_rec dgram "$v" "$r" $port udp
+					j=$out/raw/prog-dgram-$v-$r.json
+					bpftool prog show pinned "$REUSEPORT_PIN_DIR/v2/$NS/udp4_127-0-0-1_$port/prog" --json > "$j" 2>&1 || true
+					python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+print(p.get("run_time_ns", "-"), p.get("run_cnt", "-"))' "$j" 2>/dev/null | {
+						read -r ns cnt || true
+						rec dgram "$v" "$r" run_time_ns "${ns:--}"
+						rec dgram "$v" "$r" run_cnt "${cnt:--}"
+					}
+				fi
 				stop_all
 				got=$(cat "$out/logs/dgram-$v-$r-"*.log | awk '/^received/ {print $2}' | paste -sd, -)
 				rec dgram "$v" "$r" sent "${sent:-0}"
@@ -42,4 +59,5 @@ if need dgram cc; then
 		done
 	done
 fi
+[ -n "$old_stats" ] && sysctl -qw kernel.bpf_stats_enabled="$old_stats" 2>/dev/null
 section_time dgram "$t0"

@@ -220,24 +220,33 @@ if "dns" in M:
 if "dgram" in M:
     sec = "dgram"
     d_ = f(M[sec].get("duration")) or 1
-    vs = [v for v in ("native", "shim-roundrobin", "shim-hash") if v in V[sec]]
+    vs = [v for v in ("native", "shim-roundrobin", "shim-hash", "shim-hash-flows") if v in V[sec]]
     L += ["## 9. Datagram rate, the program run per packet", "",
           "%s `udpflood` servers (recvmmsg, 64 a call) on one port, one client (sendmmsg, 64 a call) from "
           "%s flows for %s s. native: SO_REUSEPORT set by the servers (kernel hash); shim-*: plain binds "
-          "under the shim, the steering program runs for every datagram." % (
+          "under the shim, the steering program runs for every datagram; shim-hash-flows: with the flow table "
+          "(`REUSEPORT_UDP_FLOWS=on`). ns a run: the program's bpf_stats over the run." % (
               M[sec].get("instances", "?"), M[sec].get("flows", "?"), M[sec].get("duration", "?")), ""]
     notes(sec, L)
-    L += ["| variant | received/s | ratio to native | sent/s | lost | share max/mean |", "|---|---|---|---|---|---|"]
+    L += ["| variant | received/s | ratio to native | sent/s | lost | share max/mean | ns a run |",
+          "|---|---|---|---|---|---|---|"]
+    nsrun = lambda d: (f(d.get("run_time_ns")) / f(d.get("run_cnt"))
+                       if f(d.get("run_time_ns")) is not None and f(d.get("run_cnt")) else None)
     got = lambda d: sum(counts(d.get("received"), 0) or [0])
     base = [got(d) for d in reps(sec, "native")]
     for v in vs:
         rs = reps(sec, v)
-        L.append("| %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             v, mmm([got(d) / d_ for d in rs], "%.0f"),
             mmm([got(d) / b if b else None for d, b in zip(rs, base)]),
             mmm([f(d.get("sent")) / d_ for d in rs if f(d.get("sent"))], "%.0f"),
             mmm([1 - got(d) / f(d.get("sent")) for d in rs if f(d.get("sent"))], "%.3f"),
-            mmm([maxmean(counts(d.get("received"), 0)) for d in rs])))
+            mmm([maxmean(counts(d.get("received"), 0)) for d in rs]),
+            "-" if v == "native" else mmm([nsrun(d) for d in rs], "%.0f")))
+    fl, hs = reps(sec, "shim-hash-flows"), reps(sec, "shim-hash")
+    if fl and hs:
+        L += ["", "Flow table cost: shim-hash-flows / shim-hash ns a run, per repetition: %s." % mmm(
+            [nsrun(a) / nsrun(b) if nsrun(a) and nsrun(b) else None for a, b in zip(fl, hs)])]
     L += ["", "On loopback the sender and the receivers share the machine's CPUs: received/s is the figure, "
           "lost is what the receive buffers could not hold.", ""]
 

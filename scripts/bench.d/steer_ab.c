@@ -10,6 +10,9 @@
  *                            number of enum rp_policy; weights 1, 2, 3, ...;
  *                            member i pinned to CPU i mod ncpu)
  *
+ *            uVARIANT        the same for UDP: N sockets, datagrams from
+ *                            FLOWS client sockets (env, default 64) in turn
+ *            VARIANT+flows   (UDP) with the flow table (REUSEPORT_UDP_FLOWS)
  * Each variant gets its own N listeners on 127.0.0.1:PORT+v with its
  * program attached; one child accepts on all of them. Then ROUNDS times,
  * for each variant in turn, CHUNK connections (reset at once) and the
@@ -61,16 +64,22 @@ static struct rp_slot *slot_of[MAXFD];
 static __s64 *load_of[MAXFD]; /* leastconn: the close hook's decrement */
 static struct rp_state *dump_state; /* DUMP=1: the last variant's slots */
 
+static int udp_mode, flows_mode; /* of the variant being set up */
+
 static int listener(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons((unsigned short)port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int one = 1,
+	    fd = socket(AF_INET,
+			(udp_mode ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK,
+			0);
 
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4096)) {
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (!udp_mode && listen(fd, 4096))) {
 		perror("steer_ab: listener");
 		exit(1);
 	}
@@ -92,7 +101,11 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 	st->hdr.policy = (__u32)policy;
 	st->hdr.max_slots = (__u32)n;
 	st->hdr.nslots = (__u32)n;
-	st->hdr.proto = IPPROTO_TCP;
+	st->hdr.proto = udp_mode ? IPPROTO_UDP : IPPROTO_TCP;
+	if (flows_mode) {
+		st->hdr.flags |= RP_HDR_FLOWS;
+		st->hdr.flow_max = RP_FLOWS_DEFAULT;
+	}
 	st->hdr.family = AF_INET;
 	/* REUSEPORT_STALL=QUEUE,MS as the shim reads it (default 16,1000) */
 	st->hdr.stall_queue = 16;
@@ -147,6 +160,12 @@ static int load(const char *path, int policy, int n, const int *fds)
 		return -1;
 	socks = bpf_object__find_map_by_name(obj, "socks");
 	prog = bpf_object__next_program(obj, NULL);
+	if (flows_mode) {
+		struct bpf_map *fl = bpf_object__find_map_by_name(obj, "flows");
+
+		if (!fl || bpf_map__set_max_entries(fl, RP_FLOWS_DEFAULT))
+			return -1;
+	}
 	if (!socks || !prog || bpf_map__set_max_entries(socks, (__u32)n) ||
 	    bpf_object__load(obj))
 		return -1;
@@ -212,6 +231,21 @@ static void connect_reset(int port, int count)
 	}
 }
 
+/* UDP: count datagrams, from nflows client sockets in turn */
+static int nflows, flowfd[1024];
+static char is_udp[MAXFD];
+
+static void send_flows(int port, int count)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((unsigned short)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int k = 0; k < count; k++)
+		sendto(flowfd[k % nflows], "x", 1, MSG_DONTWAIT,
+		       (struct sockaddr *)&a, sizeof(a));
+}
+
 static _Noreturn void acceptor(int ep)
 {
 	unsigned int eagain = 0;
@@ -227,6 +261,14 @@ static _Noreturn void acceptor(int ep)
 			int fd = ev[j].data.fd;
 			struct rp_slot *sl = fd < MAXFD ? slot_of[fd] : NULL;
 
+			if (fd < MAXFD && is_udp[fd]) {
+				char b[64];
+
+				while (recv(fd, b, sizeof(b), MSG_DONTWAIT) >=
+				       0)
+					;
+				continue;
+			}
 			while ((c = accept(fd, NULL, NULL)) >= 0) {
 				close(c);
 				if (!sl)
@@ -273,6 +315,7 @@ int main(int argc, char **argv)
 	static int fds[MAXV][MAXN];
 	static double rat[MAXV][MAXR];
 	int n, chunk, rounds, port, nv = argc - 5, prog[MAXV], ep;
+	char udp[MAXV] = { 0 };
 	__u64 tns[MAXV] = { 0 }, tcnt[MAXV] = { 0 };
 	pid_t kid;
 
@@ -290,17 +333,24 @@ int main(int argc, char **argv)
 		return 2;
 	ep = epoll_create1(0);
 	for (int v = 0; v < nv; v++) {
-		const char *obj = strchr(argv[5 + v], ':');
+		const char *spec = argv[5 + v], *obj;
 		int policy = -1;
 
-		if (!obj)
+		udp_mode = spec[0] == 'u';
+		spec += udp_mode;
+		flows_mode = strstr(spec, "+flows:") != NULL;
+		udp[v] = (char)udp_mode;
+		obj = strchr(spec, ':');
+		if (!obj || (flows_mode && !udp_mode))
 			return 2;
-		if (strncmp(argv[5 + v], "bare:", 5))
-			policy = atoi(argv[5 + v]);
+		if (strncmp(spec, "bare:", 5))
+			policy = atoi(spec);
 		for (int i = 0; i < n; i++) {
 			struct epoll_event e = { .events = EPOLLIN };
 
 			fds[v][i] = listener(port + v);
+			if (fds[v][i] < MAXFD)
+				is_udp[fds[v][i]] = (char)udp_mode;
 			e.data.fd = fds[v][i];
 			epoll_ctl(ep, EPOLL_CTL_ADD, fds[v][i], &e);
 		}
@@ -310,6 +360,14 @@ int main(int argc, char **argv)
 				argv[5 + v]);
 			return 1;
 		}
+	}
+	nflows = getenv("FLOWS") ? atoi(getenv("FLOWS")) : 64;
+	if (nflows < 1 || nflows > 1024)
+		return 2;
+	for (int k = 0; k < nflows; k++) {
+		flowfd[k] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (flowfd[k] < 0)
+			return 1;
 	}
 	kid = fork();
 	if (kid < 0)
@@ -327,7 +385,10 @@ int main(int argc, char **argv)
 			__u64 a, b, c, d;
 
 			stats(prog[v], &a, &b);
-			connect_reset(port + v, chunk);
+			if (udp[v])
+				send_flows(port + v, chunk);
+			else
+				connect_reset(port + v, chunk);
 			stats(prog[v], &c, &d);
 			tns[v] += c - a;
 			tcnt[v] += d - b;
