@@ -27,7 +27,7 @@ UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 INCS     := -Ibpf -Ipreload/common -Ipreload/shim -Ipreload/group -Ipreload/cli -I$(BUILD)
 # the one version number: reuseport --version
-VERSION  := 0.9.0
+VERSION  := 0.10.0
 CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' $(INCS)
 BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -67,11 +67,10 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 
 /*
  * Stall guard bookkeeping for a TCP selection of slot (sel: its selected
- * count with this one): every stall_queue selections of the slot, read
- * user space's dequeued. If it moved, that is progress; if not, at least
- * stall_queue connections wait that nobody took since the last read, and
- * the watch starts (unless it runs). Between two reads, neither the clock
- * nor user space's line is touched, busy or not.
+ * count with this one): every stall_queue selections of the slot, look at
+ * user space's dequeued; if it moved since the last look, note it and
+ * when (stalled() measures from there). Between two looks neither the
+ * clock nor user space's line is touched, busy or not.
  */
 static __always_inline void stall_note(struct rp_state *st,
 				       struct rp_slot *slot, __u64 sel)
@@ -82,12 +81,8 @@ static __always_inline void stall_note(struct rp_state *st,
 		return;
 	slot->stall_next = sel + st->hdr.stall_queue;
 	d = slot->dequeued;
-	if (d != slot->stall_seen) {
+	if (d != slot->stall_seen || !slot->stall_ns) {
 		slot->stall_seen = d;
-		if (slot->stall_ns)
-			slot->stall_ns = 0;
-	} else if ((__s64)(sel - d) >= (__s64)st->hdr.stall_queue &&
-		   !slot->stall_ns) {
 		slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
 	}
 }

@@ -113,24 +113,27 @@ enum level {
 };
 
 /*
- * Stall guard: at selection the program found at least stall_queue
- * connections waiting with no progress since it last read dequeued
- * (stall_note, flows.bpf.h), nothing was taken since, for stall_ms. Only
- * for members whose accepts are seen (the shim's hooks, or the kernel
- * truth's correction); a server that bypasses both would otherwise look
- * stalled. A member that is not suspect costs one read of the program's
- * own line: the clock and user space's line are read only for a suspect.
+ * Stall guard: at least stall_queue connections wait that nobody took
+ * since the program last looked at the accepts (stall_note), and that
+ * look is stall_ms old. Only for members whose accepts are seen (the
+ * shim's hooks, or the kernel truth's correction); a server that bypasses
+ * both would otherwise look stalled. A member with fewer selections than
+ * stall_queue since that look costs one read of its line 1: user space's
+ * line and the clock are read only beyond.
  */
 static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
 {
-	__u64 since = slot->stall_ns;
+	__u64 seen = slot->stall_seen, since;
 
-	if (!since || slot->dequeued != slot->stall_seen)
+	if ((__s64)(slot->selected - seen) < (__s64)st->hdr.stall_queue)
+		return 0;
+	if (slot->dequeued != seen) /* accepts since the look */
 		return 0;
 	if (!slot->accepted && !(slot->flags & RP_SLOT_KQUEUE))
 		return 0;
-	return bpf_ktime_get_coarse_ns() - since >=
-	       (__u64)st->hdr.stall_ms * 1000000;
+	since = slot->stall_ns;
+	return since && bpf_ktime_get_coarse_ns() - since >=
+				(__u64)st->hdr.stall_ms * 1000000;
 }
 
 static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
@@ -483,7 +486,7 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 				      struct rp_state *st, __u32 policy,
 				      __u32 n)
 {
-	__u16 *e;
+	struct rp_cpu_members *e;
 	__u32 k, c;
 
 	switch (policy) {
@@ -510,19 +513,17 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 		asm volatile("" : "+r"(k)); /* see slot_at */
 		if (k >= RP_CPU_SLOTS)
 			return -1;
-		e = st->cpu_slot[k];
-		if (e[0] == RP_CPU_NONE) /* nobody pinned here: the hash */
+		e = &st->cpu_slot[k];
+		if (!e->n) /* nobody pinned here: the hash */
 			return (int)(md->hash % n);
-		if (e[0] == RP_CPU_MANY)
+		if (e->n > RP_CPU_WAYS)
 			return -1; /* more than the table holds: scan */
 		/* the hash picks one of the members pinned here */
-		k = e[1] == RP_CPU_NONE ? 1 :
-		    e[2] == RP_CPU_NONE ? 2 :
-		    e[3] == RP_CPU_NONE ? 3 :
-					  4;
-		k = md->hash % k;
-		asm volatile("" : "+r"(k));
-		k = e[k & (RP_CPU_WAYS - 1)];
+		k = md->hash % e->n;
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		if (k >= RP_CPU_WAYS)
+			return -1;
+		k = e->slot[k];
 		if (k >= n || st->slots[k & (RP_MAX_SLOTS - 1)].cpu != (__s32)c)
 			return -1; /* the table is older than the slot */
 		return (int)k;

@@ -33,13 +33,13 @@
 #define RP_WSCHED_SIZE 8192
 /*
  * The cpu policy's members per CPU, up to RP_CPU_WAYS each (the hash
- * picks one); CPUs beyond RP_CPU_SLOTS, or with more members, scan.
+ * picks one; a cache line a CPU); CPUs beyond RP_CPU_SLOTS, or with more
+ * members, scan.
  */
 #define RP_CPU_SLOTS 1024
-#define RP_CPU_WAYS 4
-/* cpu_slot[c][k]: no (further) member; [c][0]: more than RP_CPU_WAYS */
-#define RP_CPU_NONE 0xffffu
-#define RP_CPU_MANY 0xfffeu
+#define RP_CPU_WAYS 31
+/* struct rp_cpu_members.n of a CPU with more than RP_CPU_WAYS members */
+#define RP_CPU_MANY 0xffffu
 
 /* enum rp_policy and enum rp_counter: the registry generates them. */
 #include "registry.h"
@@ -89,10 +89,9 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u32 weight; /* REUSEPORT_WEIGHT */
 	__u64 selected; /* program chose this slot (incl. migrations) */
 	/*
-	 * Stall guard (TCP): dequeued as the program last read it, the
-	 * selected count at which it reads it again (every stall_queue
-	 * selections), and when a read found no progress since the last one
-	 * (0: not suspect).
+	 * Stall guard (TCP): dequeued at the program's last look (every
+	 * stall_queue selections: stall_next), and when that look saw it
+	 * move (or the first look).
 	 */
 	__u64 stall_seen;
 	__u64 stall_next;
@@ -193,6 +192,11 @@ struct rp_flow {
 #define RP_FLOWS_MIN 64
 #define RP_FLOWS_MAX 4194304
 
+struct __attribute__((aligned(64))) rp_cpu_members {
+	__u16 n; /* members pinned to this CPU, 0 for none, or RP_CPU_MANY */
+	__u16 slot[RP_CPU_WAYS];
+};
+
 struct rp_state {
 	struct rp_hdr hdr;
 	struct rp_slot slots[RP_MAX_SLOTS];
@@ -207,8 +211,8 @@ struct rp_state {
 	__s64 load[RP_MAX_SLOTS];
 	__u16 sticky[RP_STICKY_SIZE]; /* slot per Maglev bucket (sticky policy) */
 	__u16 wsched[RP_WSCHED_SIZE]; /* weighted: a cycle of slots */
-	/* cpu: the slots of the members pinned to each CPU, see RP_CPU_WAYS */
-	__u16 cpu_slot[RP_CPU_SLOTS][RP_CPU_WAYS];
+	/* cpu: the members pinned to each CPU */
+	struct rp_cpu_members cpu_slot[RP_CPU_SLOTS];
 };
 
 #endif

@@ -181,7 +181,6 @@ static int pins_create(const struct rp_config *cfg,
 	/* no slot is in use yet: nothing for leastconn or cpu to choose */
 	for (uint32_t i = 0; i < RP_MAX_SLOTS; i++)
 		st->load[i] = RP_LOAD_AWAY;
-	memset(st->cpu_slot, 0xff, sizeof(st->cpu_slot)); /* RP_CPU_NONE */
 	rp_group_unmap(st);
 
 	slash = strrchr(dir, '/');

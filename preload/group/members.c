@@ -219,9 +219,7 @@ void rp_group_rebuild_tables(struct rp_state *st, int socks_fd)
 		__atomic_store_n(&st->hdr.wsched_len, (uint32_t)len,
 				 __ATOMIC_RELEASE);
 	}
-	rp_cpu_table_build(live, cpu, nlive, (uint16_t(*)[RP_CPU_WAYS])table,
-			   RP_CPU_SLOTS);
-	memcpy(st->cpu_slot, table, sizeof(st->cpu_slot));
+	rp_cpu_table_build(live, cpu, nlive, st->cpu_slot, RP_CPU_SLOTS);
 out:
 	free(live);
 	free(weight);

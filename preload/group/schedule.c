@@ -58,28 +58,19 @@ int rp_wsched_build(const uint32_t *slot, const uint32_t *weight, uint32_t n,
 }
 
 void rp_cpu_table_build(const uint32_t *slot, const int32_t *cpu, uint32_t n,
-			uint16_t (*out)[RP_CPU_WAYS], uint32_t ncpu)
+			struct rp_cpu_members *out, uint32_t ncpu)
 {
 	for (uint32_t c = 0; c < ncpu; c++)
-		for (int k = 0; k < RP_CPU_WAYS; k++)
-			out[c][k] = RP_CPU_NONE;
+		out[c].n = 0;
 	for (uint32_t j = 0; j < n; j++) {
-		uint16_t *e;
-		int k = 0;
+		struct rp_cpu_members *e;
 
-		if (cpu[j] < 0 || (uint32_t)cpu[j] >= ncpu || slot[j] >= 0xfffe)
+		if (cpu[j] < 0 || (uint32_t)cpu[j] >= ncpu || slot[j] >= 0xffff)
 			continue;
-		e = out[cpu[j]];
-		if (e[0] == RP_CPU_MANY)
-			continue;
-		while (k < RP_CPU_WAYS && e[k] != RP_CPU_NONE)
-			k++;
-		if (k == RP_CPU_WAYS) {
-			for (k = 1; k < RP_CPU_WAYS; k++)
-				e[k] = RP_CPU_NONE;
-			e[0] = RP_CPU_MANY;
-		} else {
-			e[k] = (uint16_t)slot[j];
-		}
+		e = &out[cpu[j]];
+		if (e->n < RP_CPU_WAYS)
+			e->slot[e->n++] = (uint16_t)slot[j];
+		else
+			e->n = RP_CPU_MANY;
 	}
 }

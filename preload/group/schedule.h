@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "steer.h" /* RP_CPU_NONE, RP_CPU_MANY */
+#include "steer.h" /* struct rp_cpu_members */
 
 /*
  * Fill out[0..len) with slot[j] weight[j] times each (a weight of 0
@@ -25,11 +25,10 @@ int rp_wsched_build(const uint32_t *slot, const uint32_t *weight, uint32_t n,
 		    uint16_t *out, uint32_t cap);
 
 /*
- * out[c][0..RP_CPU_WAYS) for c < ncpu: the slots of the members pinned to
- * CPU c (cpu[j], -1 for none), then RP_CPU_NONE; out[c][0] is
- * RP_CPU_MANY when more than RP_CPU_WAYS are.
+ * out[c] for c < ncpu: the slots of the members pinned to CPU c (cpu[j],
+ * -1 for none), n = RP_CPU_MANY when more than RP_CPU_WAYS are.
  */
 void rp_cpu_table_build(const uint32_t *slot, const int32_t *cpu, uint32_t n,
-			uint16_t (*out)[RP_CPU_WAYS], uint32_t ncpu);
+			struct rp_cpu_members *out, uint32_t ncpu);
 
 #endif

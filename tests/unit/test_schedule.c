@@ -82,21 +82,30 @@ static void test_bad_input(void)
 
 static void test_cpu_table(void)
 {
-	uint16_t t[4][RP_CPU_WAYS];
-	uint32_t slot[] = { 0, 1, 2, 5, 6, 7, 8, 9, 10 };
-	int32_t cpu[] = { 1, -1, 3, 3, 2, 2, 2, 2, 2 };
+	static struct rp_cpu_members t[4];
+	uint32_t slot[RP_CPU_WAYS + 5];
+	int32_t cpu[RP_CPU_WAYS + 5];
 
-	rp_cpu_table_build(slot, cpu, 8, t, 4);
-	CHECK_EQ_INT(t[0][0], RP_CPU_NONE, "cpu 0: nobody pinned");
-	CHECK_EQ_INT(t[1][0], 0, "cpu 1: slot 0");
-	CHECK_EQ_INT(t[1][1], RP_CPU_NONE, "cpu 1: only slot 0");
-	CHECK_EQ_INT(t[3][0], 2, "cpu 3: slot 2");
-	CHECK_EQ_INT(t[3][1], 5, "cpu 3: and slot 5");
-	CHECK_EQ_INT(t[3][2], RP_CPU_NONE, "cpu 3: two members");
-	CHECK_EQ_INT(t[2][3], 9, "cpu 2: four members fit");
-	rp_cpu_table_build(slot, cpu, 9, t, 4);
-	CHECK_EQ_INT(t[2][0], RP_CPU_MANY, "cpu 2: five members do not");
-	CHECK_EQ_INT(t[2][1], RP_CPU_NONE, "cpu 2: and name none");
+	for (int j = 0; j < RP_CPU_WAYS + 5; j++) {
+		slot[j] = (uint32_t)j;
+		cpu[j] = 2; /* all on CPU 2 from j = 4 on */
+	}
+	cpu[0] = 1;
+	cpu[1] = -1;
+	cpu[2] = 3;
+	cpu[3] = 3;
+	rp_cpu_table_build(slot, cpu, 4 + RP_CPU_WAYS, t, 4);
+	CHECK_EQ_INT(t[0].n, 0, "cpu 0: nobody pinned");
+	CHECK_EQ_INT(t[1].n, 1, "cpu 1: one member");
+	CHECK_EQ_INT(t[1].slot[0], 0, "cpu 1: slot 0");
+	CHECK_EQ_INT(t[3].n, 2, "cpu 3: two members");
+	CHECK_EQ_INT(t[3].slot[1], 3, "cpu 3: slots 2 and 3");
+	CHECK_EQ_INT(t[2].n, RP_CPU_WAYS, "cpu 2: a full line of members");
+	CHECK_EQ_INT(t[2].slot[RP_CPU_WAYS - 1], 3 + RP_CPU_WAYS,
+		     "cpu 2: the last that fits");
+	rp_cpu_table_build(slot, cpu, 5 + RP_CPU_WAYS, t, 4);
+	CHECK_EQ_INT(t[2].n, RP_CPU_MANY, "cpu 2: one more does not fit");
+	CHECK(sizeof(struct rp_cpu_members) == 64, "a cache line a CPU");
 }
 
 int main(void)
