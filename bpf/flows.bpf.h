@@ -8,34 +8,47 @@
 #define RP_FLOWS_BPF_H
 
 /*
- * The flow of a UDP datagram: source address and port. v4-mapped sources
- * of a dual-stack group are keyed as IPv4. 0, or -1 when unreadable.
+ * The flow of a UDP datagram: the kernel's hash of its 4-tuple and its
+ * source port, read in place (md->data starts at the UDP header, which
+ * the kernel has pulled). 0, or -1 when unreadable.
  */
 static __always_inline int flow_key(struct sk_reuseport_md *md,
 				    struct rp_flow_key *k)
 {
-	__u16 port;
+	void *data = (void *)(long)md->data;
+	__u16 *sport = data;
 
-	__builtin_memset(k, 0, sizeof(*k));
-	/* the source port is the first field of the UDP header */
-	if (bpf_skb_load_bytes(md, 0, &port, 2))
+	if ((void *)(sport + 1) > (void *)(long)md->data_end)
 		return -1;
-	k->port = port;
-	if (md->eth_protocol == bpf_htons(ETH_P_IP))
-		return bpf_skb_load_bytes_relative(
-			       md, offsetof(struct iphdr, saddr), k->addr, 4,
-			       BPF_HDR_START_NET) ?
-			       -1 :
-			       0;
-	if (bpf_skb_load_bytes_relative(md, offsetof(struct ipv6hdr, saddr),
-					k->addr, 16, BPF_HDR_START_NET))
-		return -1;
-	if (!k->addr[0] && !k->addr[1] && k->addr[2] == bpf_htonl(0xffff)) {
-		k->addr[0] = k->addr[3];
-		k->addr[2] = 0;
-		k->addr[3] = 0;
-	}
+	k->hash = md->hash;
+	k->port = *sport;
 	return 0;
+}
+
+/*
+ * The common case of a flow table: a datagram of a known flow whose
+ * member is still there (same socket in the slot): that member, selected,
+ * or -1 for steer_general (unknown flow, member gone, no room to read).
+ */
+static __always_inline int flow_hit(struct sk_reuseport_md *md,
+				    struct rp_state *st, __u32 n)
+{
+	struct rp_flow_key k;
+	struct rp_flow *f;
+	struct rp_slot *slot;
+	int err = 0;
+
+	if (flow_key(md, &k))
+		return -1;
+	f = bpf_map_lookup_elem(&flows, &k);
+	if (!f || f->slot >= n)
+		return -1;
+	slot = slot_at(st, f->slot);
+	if (slot && slot->cookie == f->cookie &&
+	    slot_ok(st, slot, 0, LVL_LIVE, 0) &&
+	    try_select(md, st, slot, f->slot, &err))
+		return (int)f->slot;
+	return -1;
 }
 
 /*

@@ -552,9 +552,22 @@ int steer(struct sk_reuseport_md *md)
 	n = st->hdr.nslots;
 	policy = st->hdr.policy;
 	if (md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
-	    (st->hdr.unsteered | st->hdr.unregistered |
-	     (st->hdr.flags & RP_HDR_FLOWS)))
+	    (st->hdr.unsteered | st->hdr.unregistered))
 		return steer_general(md, -1, 0);
+	if (st->hdr.flags & RP_HDR_FLOWS) {
+		/* UDP flow table: a datagram of a known flow, to its member */
+		if (st->hdr.proto == IPPROTO_UDP) {
+			i = flow_hit(md, st, n);
+			sl = i >= 0 ? slot_at(st, (__u32)i) : 0;
+			if (sl) {
+				/* counters[] is another line: this one is read */
+				__sync_fetch_and_add(&st->hdr.flow_hits, 1);
+				took(st, sl, (__u32)i, 0, 0);
+				return SK_PASS;
+			}
+		}
+		return steer_general(md, -1, 0);
+	}
 	i = first_pick(md, st, policy, n);
 	if (i < 0 || (__u32)i >= n)
 		return steer_general(md, -1, 0);

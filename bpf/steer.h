@@ -33,11 +33,11 @@
 #define RP_WSCHED_SIZE 8192
 /*
  * The cpu policy's members per CPU, up to RP_CPU_WAYS each (the hash
- * picks one; a cache line a CPU); CPUs beyond RP_CPU_SLOTS, or with more
+ * picks one; two cache lines a CPU); CPUs beyond RP_CPU_SLOTS, or with more
  * members, scan.
  */
 #define RP_CPU_SLOTS 1024
-#define RP_CPU_WAYS 31
+#define RP_CPU_WAYS 63
 /* struct rp_cpu_members.n of a CPU with more than RP_CPU_WAYS members */
 #define RP_CPU_MANY 0xffffu
 
@@ -153,7 +153,9 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 stall_queue;
 	__u32 wsched_len; /* entries of wsched (weighted), 0: none built */
 	__u64 rr; /* round robin cursor (roundrobin, weighted, leastconn) */
-	__u64 pad1[2];
+	/* flow_hits of the common path, on this line (see rp_group_counter) */
+	__u64 flow_hits;
+	__u64 pad1;
 	/* line 2: user space's */
 	__u32 magic;
 	__u32 layout;
@@ -175,9 +177,14 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u64 pad3[16 - RP_CNT_MAX];
 };
 
-/* UDP flow table (LRU): the client's address and port -> member */
+/*
+ * UDP flow table (LRU): a flow -> its member. The key is the kernel's
+ * hash of the datagram's 4-tuple (md->hash) and the source port: no
+ * helper call to read the address, and two flows share an entry only if
+ * both their 32-bit hashes and their ports are equal.
+ */
 struct rp_flow_key {
-	__u32 addr[4]; /* network order; IPv4 (also v4-mapped) in addr[0] */
+	__u32 hash; /* md->hash */
 	__u32 port; /* network order, in the low 16 bits */
 };
 

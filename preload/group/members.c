@@ -345,6 +345,9 @@ uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
 					       __ATOMIC_RELAXED);
 		return sum;
 	}
+	if (c == RP_CNT_FLOW_HITS) /* the program's common path counts apart */
+		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED) +
+		       __atomic_load_n(&st->hdr.flow_hits, __ATOMIC_RELAXED);
 	if (c != RP_CNT_RUNS)
 		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)

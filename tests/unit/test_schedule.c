@@ -105,7 +105,7 @@ static void test_cpu_table(void)
 		     "cpu 2: the last that fits");
 	rp_cpu_table_build(slot, cpu, 5 + RP_CPU_WAYS, t, 4);
 	CHECK_EQ_INT(t[2].n, RP_CPU_MANY, "cpu 2: one more does not fit");
-	CHECK(sizeof(struct rp_cpu_members) == 64, "a cache line a CPU");
+	CHECK(sizeof(struct rp_cpu_members) == 128, "two cache lines a CPU");
 }
 
 int main(void)
