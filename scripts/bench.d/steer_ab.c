@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * steer_ab: builds of the steering program side by side, for work on its
- * cost (not part of make bench, which measures real groups of the shim).
+ * cost (not part of make bench, which measures real groups of the shim;
+ * steer_ab.sh builds it and loads each variant several times).
  *
  *   steer_ab N CHUNK ROUNDS PORT VARIANT...
  *   VARIANT: bare:OBJ        scripts/bench.d/bare.bpf.c built for N members
