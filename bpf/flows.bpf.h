@@ -26,56 +26,58 @@ static __always_inline int flow_key(struct sk_reuseport_md *md,
 }
 
 /*
+ * The member of flow entry f, selected, if it is still there (same
+ * socket in the slot), even draining or of an older generation (level
+ * "live": only the dead-socket test); -1 if it is gone.
+ */
+static __always_inline int flow_member(struct sk_reuseport_md *md,
+				       struct rp_state *st, __u32 n,
+				       struct rp_flow *f, int *err)
+{
+	struct rp_slot *slot = f->slot < n ? slot_at(st, f->slot) : 0;
+
+	if (slot && slot->cookie == f->cookie &&
+	    slot_ok(st, slot, 0, LVL_LIVE, 0) &&
+	    try_select(md, st, slot, f->slot, err))
+		return (int)f->slot;
+	return -1;
+}
+
+/*
  * The common case of a flow table: a datagram of a known flow whose
- * member is still there (same socket in the slot): that member, selected,
- * or -1 for steer_general (unknown flow, member gone, no room to read).
+ * member is still there: that member, selected, or -1 for steer_general
+ * (unknown flow, member gone, no room to read).
  */
 static __always_inline int flow_hit(struct sk_reuseport_md *md,
 				    struct rp_state *st, __u32 n)
 {
 	struct rp_flow_key k;
 	struct rp_flow *f;
-	struct rp_slot *slot;
 	int err = 0;
 
 	if (flow_key(md, &k))
 		return -1;
 	f = bpf_map_lookup_elem(&flows, &k);
-	if (!f || f->slot >= n)
-		return -1;
-	slot = slot_at(st, f->slot);
-	if (slot && slot->cookie == f->cookie &&
-	    slot_ok(st, slot, 0, LVL_LIVE, 0) &&
-	    try_select(md, st, slot, f->slot, &err))
-		return (int)f->slot;
-	return -1;
+	return f ? flow_member(md, st, n, f, &err) : -1;
 }
 
 /*
- * A datagram of a known flow: its member if that member is still there
- * (same socket in the slot), even draining or of an older generation.
- * The slot, or -1 (unknown flow, or its member is gone).
+ * steer_general's look at the table, counted: the flow's member (a hit),
+ * or -1 (a new flow, or one whose member is gone).
  */
 static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 				       struct scan *s, struct rp_flow_key *k)
 {
 	struct rp_flow *f = bpf_map_lookup_elem(&flows, k);
-	struct rp_slot *slot;
+	int slot;
 
 	if (!f) {
 		count(s->st, RP_CNT_FLOW_NEW);
 		return -1;
 	}
-	slot = f->slot < s->n ? slot_at(s->st, f->slot) : 0;
-	/* level "live": only the dead-socket test, inline (no call) */
-	if (slot && slot->cookie == f->cookie &&
-	    slot_ok(s->st, slot, 0, LVL_LIVE, 0) &&
-	    try_select(md, s->st, slot, f->slot, &s->err)) {
-		count(s->st, RP_CNT_FLOW_HITS);
-		return (int)f->slot;
-	}
-	count(s->st, RP_CNT_FLOW_STALE);
-	return -1;
+	slot = flow_member(md, s->st, s->n, f, &s->err);
+	count(s->st, slot >= 0 ? RP_CNT_FLOW_HITS : RP_CNT_FLOW_STALE);
+	return slot;
 }
 
 /*
