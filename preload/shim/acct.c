@@ -74,11 +74,12 @@ int rp_accepted(int lfd, int fd)
 		 * once in 16 (an event loop meets EAGAIN at every wakeup):
 		 * it reads the program's line (rp_slot_dequeue).
 		 */
-		static unsigned int eagain;
+		static __thread unsigned int eagain
+			__attribute__((tls_model("initial-exec")));
 
 		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    !(__atomic_fetch_add(&eagain, 1, __ATOMIC_RELAXED) & 15) &&
-		    rp_fd_get(lfd, &l) && (l.flags & RP_FD_MEMBER) && l.slot)
+		    !(eagain++ & 15) && rp_fd_get(lfd, &l) &&
+		    (l.flags & RP_FD_MEMBER) && l.slot)
 			rp_slot_set_queued(l.state, l.slot, 0);
 		return fd;
 	}
