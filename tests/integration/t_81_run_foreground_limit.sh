@@ -13,14 +13,7 @@ need_shim
 need_cli
 need_cmd lighttpd
 
-mkdir -p "$RP_TMP/www"
-echo ok >"$RP_TMP/www/index.html"
-cat >"$RP_TMP/lighttpd.conf" <<CONF
-server.document-root = "$RP_TMP/www"
-server.port = 8481
-server.bind = "127.0.0.1"
-server.errorlog = "$RP_TMP/lighttpd-error.log"
-CONF
+lighttpd_conf 8481
 out=$RP_TMP/bg.out
 rc=0
 timeout 30 "$RP_CLI" run -n 2 --grace 2 -- lighttpd -f "$RP_TMP/lighttpd.conf" >"$out" 2>&1 || rc=$?

@@ -11,15 +11,7 @@ need_shim
 need_cli
 need_cmd lighttpd
 
-mkdir -p "$RP_TMP/www"
-echo ok >"$RP_TMP/www/index.html"
-cat >"$RP_TMP/lighttpd.conf" <<CONF
-server.document-root = "$RP_TMP/www"
-server.port = 8486
-server.bind = "127.0.0.1"
-server.errorlog = "$RP_TMP/lighttpd-error.log"
-index-file.names = ("index.html")
-CONF
+lighttpd_conf 8486 'index-file.names = ("index.html")'
 spawn_plain sup "$RP_CLI" run -n 2 --adopt --grace 3 -- lighttpd -f "$RP_TMP/lighttpd.conf"
 wait_live_slots 8486 2 20 || fail "2 lighttpd expected: $(cat "$(rp_logfile sup)")"
 adopted() { [[ $(grep -c "event=adopt instance=[12] generation=$1 " "$(rp_logfile sup)") -ge 2 ]]; }
