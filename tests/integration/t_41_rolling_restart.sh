@@ -46,6 +46,9 @@ info "shim: $shim"
 "$RP_CLI" status
 assert_eq "$(jeval "$(status_json)" 'sorted(set(s["generation"] for s in d["groups"][0]["slots"]))')" "[$rounds]" "generations live after $rounds rounds"
 assert_eq "$(jget "$(status_json)" groups.0.counters.migrate_empty)" 0 "migrations that found no live slot"
+# every request was a connection the program placed, and the rounds claimed
+# the slots of finished instances again: their counts must stay counted
+assert_ge "$(jget "$(status_json)" groups.0.counters.runs)" "$(jget "$shim" ok)" "program runs counted across $rounds rounds of reclaimed slots"
 
 # --- one more round with instance 1 frozen and connections in its queue
 r=$((rounds + 1))

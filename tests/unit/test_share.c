@@ -46,7 +46,10 @@ static void test_load(struct rp_state *st)
 	st->load[5] = RP_LOAD_AWAY + 1;
 	rp_slot_unload(st, s, 4);
 	CHECK(st->load[5] == RP_LOAD_AWAY, "a slot away stays away");
-	rp_slot_unload(st, &st->slots[RP_MAX_SLOTS - 1] + 1, 1); /* no crash */
+	st->load[RP_MAX_SLOTS - 1] = 3;
+	rp_slot_unload(st, &st->slots[RP_MAX_SLOTS - 1] + 1, 1);
+	CHECK_EQ_INT((int)st->load[RP_MAX_SLOTS - 1], 3,
+		     "a slot pointer outside the state touches no load");
 	st->hdr.policy = RP_POLICY_ROUNDROBIN;
 	st->load[6] = 0;
 	st->slots[6].selected = 4;
