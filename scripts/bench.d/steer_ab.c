@@ -24,7 +24,8 @@
  *   unshare --net sh -c 'ip link set lo up; sysctl -qw kernel.bpf_stats_enabled=1;
  *     steer_ab 4 300 60 17000 bare:bare-4.o 1:old.bpf.o 1:new.bpf.o'
  * STALL=QUEUE,MS sets the stall guard as REUSEPORT_STALL does (default
- * 16,1000; STALL=off: none). The state is filled through bpf/steer.h, with
+ * 16,1000; STALL=off: none); DUMP=1 prints the last variant's slots
+ * (selected, dequeued, the stall guard's fields) at the end. The state is filled through bpf/steer.h, with
  * the tables user space builds: build the tool with the header of the
  * builds compared (same layout),
  *   cc -D_GNU_SOURCE -O2 -Ibpf -Ipreload/group -o steer_ab \
