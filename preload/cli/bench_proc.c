@@ -266,24 +266,16 @@ int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n,
 
 static uint64_t ticks_of(pid_t pid, pid_t *ppid)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024];
+	const char *f = rp_proc_stat_fields(pid, buf, sizeof(buf), NULL, 0);
 	unsigned long long ut = 0, stt = 0;
 	int pp = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
-	/* after "comm)": state ppid pgrp session tty tpgid flags minflt
-	 * cminflt majflt cmajflt utime stime */
-	if (sscanf(p + 2,
-		   "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &pp,
-		   &ut, &stt) != 3)
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime */
+	if (!f ||
+	    sscanf(f, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		   &pp, &ut, &stt) != 3)
 		return 0;
 	*ppid = pp;
 	return ut + stt;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "run_impl.h"
+#include "sys.h"
 
 #define FOREGROUND_FLAGS                                                  \
 	"lighttpd -D, apache2 -DFOREGROUND, nginx -g 'daemon off;', "     \
@@ -62,27 +63,12 @@ static bool start_ms(pid_t pid, pid_t *ppid, uint64_t *ms, char *comm,
 {
 	unsigned long long ticks;
 	struct timespec boot, mono;
-	char buf[1024], *close_paren, *open_paren;
-	ssize_t n;
-	int fd;
+	char buf[1024];
+	const char *f = rp_proc_stat_fields(pid, buf, sizeof(buf), comm, len);
 
-	snprintf(buf, sizeof(buf), "/proc/%d/stat", (int)pid);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren)
-		return false;
-	*close_paren = '\0';
-	snprintf(comm, len, "%s", open_paren + 1);
 	/* state ppid ... starttime is the 20th field after the ')' */
-	if (sscanf(close_paren + 2,
+	if (!f ||
+	    sscanf(f,
 		   "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 		   ppid, &ticks) != 2)
 		return false;

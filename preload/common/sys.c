@@ -34,32 +34,41 @@ int rp_netns(uint64_t *ino)
 }
 
 /* /proc/PID/stat read with raw syscalls: no stdio, no hooked close. */
-static bool read_stat(pid_t pid, char *buf, size_t len)
+const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
+				size_t clen)
 {
-	char path[64];
+	char path[64], *open_paren, *close_paren;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return NULL;
 	n = read(fd, buf, len - 1);
 	syscall(SYS_close, fd);
 	if (n <= 0)
-		return false;
+		return NULL;
 	buf[n] = '\0';
-	return true;
+	/* comm may contain anything, even ')': the last one ends it */
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren ||
+	    close_paren[1] != ' ')
+		return NULL;
+	if (comm)
+		snprintf(comm, clen, "%.*s",
+			 (int)(close_paren - open_paren - 1), open_paren + 1);
+	return close_paren + 2;
 }
 
 bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state)
 {
-	char buf[512], *p;
+	char buf[512];
+	const char *f = rp_proc_stat_fields(pid, buf, sizeof(buf), NULL, 0);
 	int pp, pg;
 
-	/* comm may contain anything, even ')': the last one ends it */
-	if (!read_stat(pid, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) ||
-	    sscanf(p + 1, " %c %d %d", state, &pp, &pg) != 3)
+	if (!f || sscanf(f, "%c %d %d", state, &pp, &pg) != 3)
 		return false;
 	*ppid = pp;
 	*pgrp = pg;

@@ -16,6 +16,13 @@ uint32_t rp_pidns(void);
 int rp_netns(uint64_t *ino);
 /* Exited, or a zombie its parent has not reaped yet. */
 bool rp_pid_gone(pid_t pid);
+/*
+ * /proc/PID/stat into buf: the fields after the command name (from the
+ * state letter on), NULL if pid is gone or the line is cut; the name in
+ * comm if comm is given.
+ */
+const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
+				size_t clen);
 /* ppid, process group and state letter of pid; false if it is gone. */
 bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state);
 /* Is path on a bpf filesystem? -errno of statfs, 0 no, 1 yes. */
