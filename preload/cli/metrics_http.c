@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -165,6 +166,38 @@ static void readable(struct rp_metrics_srv *m, struct client *c)
 			"text/plain", "request too long\n", 17, false);
 }
 
+/*
+ * A slot for a new client when all are taken. Requests already waiting in a
+ * client's socket are answered first (that frees their slots). Then the
+ * oldest client that has sent nothing makes room: a flood of idle
+ * connections evicts its own, never a scrape whose request has arrived.
+ * Only when every client is mid-request does the oldest of all go.
+ */
+static struct client *make_room(struct rp_metrics_srv *m)
+{
+	struct client *c = NULL, *quiet = NULL;
+	int pending;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (m->c[i].fd >= 0 && !m->c[i].out &&
+		    ioctl(m->c[i].fd, FIONREAD, &pending) == 0 && pending > 0)
+			readable(m, &m->c[i]);
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *k = &m->c[i];
+
+		if (k->fd < 0)
+			return k;
+		if (!c || k->since_ns < c->since_ns)
+			c = k;
+		if (!k->in_len && !k->out &&
+		    (!quiet || k->since_ns < quiet->since_ns))
+			quiet = k;
+	}
+	c = quiet ? quiet : c;
+	drop(m, c);
+	return c;
+}
+
 static void accept_all(struct rp_metrics_srv *m)
 {
 	for (;;) {
@@ -174,13 +207,11 @@ static void accept_all(struct rp_metrics_srv *m)
 
 		if (fd < 0)
 			return; /* EAGAIN, or an aborted connection */
-		/* full: the oldest client makes room (idle ones block nobody) */
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (m->c[i].fd < 0 || !c ||
-			    (c->fd >= 0 && m->c[i].since_ns < c->since_ns))
+		for (int i = 0; i < MAX_CLIENTS && !c; i++)
+			if (m->c[i].fd < 0)
 				c = &m->c[i];
-		if (c->fd >= 0)
-			drop(m, c);
+		if (!c)
+			c = make_room(m);
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
 		c->fd = fd;
