@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The UDP flow table (REUSEPORT_UDP_FLOWS) and the stall guard's
- * bookkeeping (REUSEPORT_STALL). Part of steer.bpf.c (one translation
+ * The UDP flow table (REUSEPORT_UDP_FLOWS). Part of steer.bpf.c (one translation
  * unit): included after the scan helpers it uses.
  */
 #ifndef RP_FLOWS_BPF_H
@@ -78,28 +77,6 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
 	slot = flow_member(md, s->st, s->n, f, &s->err);
 	count(s->st, slot >= 0 ? RP_CNT_FLOW_HITS : RP_CNT_FLOW_STALE);
 	return slot;
-}
-
-/*
- * Stall guard bookkeeping for a TCP selection of slot (sel: its selected
- * count with this one): every stall_queue selections of the slot, look at
- * user space's dequeued; if it moved since the last look, note it and
- * when (stalled() measures from there). Between two looks neither the
- * clock nor user space's line is touched, busy or not.
- */
-static __always_inline void stall_note(struct rp_state *st,
-				       struct rp_slot *slot, __u64 sel)
-{
-	__u64 d;
-
-	if ((__s64)(sel - slot->stall_next) < 0)
-		return;
-	slot->stall_next = sel + st->hdr.stall_queue;
-	d = slot->dequeued;
-	if (d != slot->stall_seen || !slot->stall_ns) {
-		slot->stall_seen = d;
-		slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
-	}
 }
 
 #endif

@@ -85,9 +85,11 @@ UNROLLED(weight_some, weight_one)
 
 /*
  * The client's address, hashed: the packet's source for a new flow, the
- * remote end of the connection being migrated otherwise.
+ * remote end of the connection being migrated otherwise. An AF_INET
+ * group only gets IPv4: no need to read the packet's protocol.
  */
 static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
+					 struct rp_state *st,
 					 struct bpf_sock *msk)
 {
 	__u32 a[4] = { 0 };
@@ -99,7 +101,8 @@ static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
 		a[1] = msk->dst_ip6[1];
 		a[2] = msk->dst_ip6[2];
 		a[3] = msk->dst_ip6[3];
-	} else if (md->eth_protocol == bpf_htons(ETH_P_IP)) {
+	} else if (st->hdr.family == 2 /* AF_INET */ ||
+		   md->eth_protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes_relative(md,
 						offsetof(struct iphdr, saddr),
 						a, 4, BPF_HDR_START_NET))
@@ -184,20 +187,20 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 
 	switch (policy) {
 	case RP_POLICY_STICKY:
-		h = client_hash(md, msk);
+		h = client_hash(md, st, msk);
 		slot = pick_sticky(md, &s, h, n, err);
-		*start = h % n;
+		*start = scale32(h, n);
 		break;
 	case RP_POLICY_CPU:
 		s.cpu = (__s32)bpf_get_smp_processor_id();
-		s.start = md->hash % n;
+		s.start = scale32(md->hash, n);
 		s.strict = LVL_PRIMARY;
 		s.want_cpu = 1;
 		bpf_loop(n, scan_one, &s, 0);
 		if (s.found)
 			slot = (int)s.chosen;
 		*err = s.err;
-		*start = md->hash % n;
+		*start = scale32(md->hash, n);
 		break;
 	case RP_POLICY_LEASTCONN:
 		s.start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;

@@ -75,6 +75,15 @@ static __always_inline __u32 mix32(__u32 h)
 	return h;
 }
 
+/*
+ * A uniform 32-bit value (a hash) scaled into [0, n): one multiply where
+ * h % n is a division (the kernel's reciprocal_scale()).
+ */
+static __always_inline __u32 scale32(__u32 h, __u32 n)
+{
+	return (__u32)(((__u64)h * n) >> 32);
+}
+
 /* Shared with the bpf_loop() callbacks. */
 struct scan {
 	struct sk_reuseport_md *md;
@@ -113,27 +122,55 @@ enum level {
 };
 
 /*
- * Stall guard: at least stall_queue connections wait that nobody took
- * since the program last looked at the accepts (stall_note), and that
- * look is stall_ms old. Only for members whose accepts are seen (the
- * shim's hooks, or the kernel truth's correction); a server that bypasses
- * both would otherwise look stalled. A member with fewer selections than
- * stall_queue since that look costs one read of its line 1: user space's
- * line and the clock are read only beyond.
+ * Stall guard (TCP): a member with stall_limit (stall_queue) selections
+ * since the program's last note of its accepts (stall_seen: user space's
+ * dequeued then) gets this closer look. Its accepts moved: a note, not
+ * stalled; the note has the time at most every stall_queue selections
+ * (stall_next), else no time (0). They did not move: at least that many
+ * connections wait that nobody took; the time when that was first seen is
+ * noted, and the member is stalled once that is stall_ms old. A member
+ * whose accepts are not seen (neither the shim's hooks nor the kernel
+ * truth's correction: a server that bypasses both) is never stalled: its
+ * note is its selections, so it is looked at again stall_queue later.
+ * A healthy member costs one look (a call and a clock read) every
+ * stall_queue selections.
  */
+static __noinline int stall_look(struct rp_state *st, struct rp_slot *slot)
+{
+	__u64 d, sel, now;
+
+	if (!st || !slot)
+		return 0;
+	d = slot->dequeued;
+	sel = slot->selected;
+	if (!slot->accepted && !(slot->flags & RP_SLOT_KQUEUE)) {
+		slot->stall_seen = sel;
+		slot->stall_ns = 0;
+		return 0;
+	}
+	if (d != slot->stall_seen) {
+		slot->stall_seen = d;
+		slot->stall_ns = 0;
+		if ((__s64)(sel - slot->stall_next) >= 0) {
+			slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
+			slot->stall_next = sel + st->hdr.stall_queue;
+		}
+		return 0;
+	}
+	now = bpf_ktime_get_coarse_ns();
+	if (!slot->stall_ns) {
+		slot->stall_ns = now | 1;
+		return 0;
+	}
+	return now - slot->stall_ns >= (__u64)st->hdr.stall_ms * 1000000;
+}
+
+/* The stall guard's test: one comparison on the program's own line. */
 static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
 {
-	__u64 seen = slot->stall_seen, since;
-
-	if ((__s64)(slot->selected - seen) < (__s64)st->hdr.stall_queue)
+	if ((__s64)(slot->selected - slot->stall_seen) < st->hdr.stall_limit)
 		return 0;
-	if (slot->dequeued != seen) /* accepts since the look */
-		return 0;
-	if (!slot->accepted && !(slot->flags & RP_SLOT_KQUEUE))
-		return 0;
-	since = slot->stall_ns;
-	return since && bpf_ktime_get_coarse_ns() - since >=
-				(__u64)st->hdr.stall_ms * 1000000;
+	return stall_look(st, slot);
 }
 
 static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
@@ -285,8 +322,11 @@ static __always_inline __u32 common_pick(struct sk_reuseport_md *md,
 {
 	if (policy == RP_POLICY_ROUNDROBIN)
 		return (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
-	return md->hash % n;
+	return scale32(md->hash, n);
 }
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 
 /*
  * The program took slot sl. TCP: the connection now waits in its accept
@@ -295,19 +335,16 @@ static __always_inline __u32 common_pick(struct sk_reuseport_md *md,
  * that cost ~25 ns a run.
  */
 static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
-				 __u32 i, int migration, int stall)
+				 __u32 i, int migration)
 {
-	__u64 sel = __sync_fetch_and_add(&sl->selected, 1) + 1;
+	__sync_fetch_and_add(&sl->selected, 1);
 
 	/* leastconn's load: TCP, where the stall guard may be on too */
-	if (st->hdr.policy == RP_POLICY_LEASTCONN &&
+	if (unlikely(st->hdr.policy == RP_POLICY_LEASTCONN) &&
 	    st->hdr.proto == IPPROTO_TCP && i < RP_MAX_SLOTS)
 		__sync_fetch_and_add(&st->load[i], 1);
-
 	if (migration)
 		__sync_fetch_and_add(&sl->migrated, 1);
-	if (stall)
-		stall_note(st, sl, sel);
 }
 
 /*
@@ -319,29 +356,29 @@ static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
  * connection's kernel path lies between two runs), so its cost follows
  * the cache lines of code and data it touches.
  */
-__noinline int steer_general(struct sk_reuseport_md *md, int hint, int err)
+__noinline int steer_general(struct sk_reuseport_md *md, int hint)
 {
 	struct bpf_sock *msk = md->migrating_sk;
 	struct rp_flow_key fk;
 	struct rp_state *st;
 	struct rp_slot *sl;
 	__u32 zero = 0, n, start = 0, policy;
-	int slot = -1, flow = 0, stall;
+	int slot = -1, flow = 0, stall, err = 0;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
 		return SK_PASS;
 	n = st->hdr.nslots;
 	policy = st->hdr.policy;
-	stall = st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP;
+	stall = st->hdr.stall_limit < RP_STALL_NEVER;
 	if (n > RP_MAX_SLOTS)
 		n = RP_MAX_SLOTS;
 	if (hint >= 0 && !msk) {
-		/* the common case's choice could not be taken */
+		/* the common case's choice could not be taken: the net
+		 * starts with it (a select error is counted there) */
 		start = (__u32)hint;
 		goto safety_net;
 	}
-	err = 0;
 
 	/*
 	 * A member that could not be registered gets nothing from a map
@@ -422,7 +459,7 @@ safety_net:
 chosen:
 	sl = slot_at(st, (__u32)slot);
 	if (sl)
-		took(st, sl, (__u32)slot, msk != 0, stall);
+		took(st, sl, (__u32)slot, msk != 0);
 	/* steered is not counted: user space sums selected - migrated */
 	if (msk)
 		count(st, RP_CNT_MIGRATED);
@@ -444,15 +481,21 @@ empty:
  * random slots. The caller checks that it may be chosen; if not, the
  * exact scan over eligible members decides (least_some).
  */
-static __always_inline int least_pick(struct rp_state *st, __u32 n)
+static __always_inline int least_pick(struct sk_reuseport_md *md,
+				      struct rp_state *st, __u32 n)
 {
 	__u32 start, best = 0, i, a, b;
 	__s64 bl = 0, l;
 
 	if (n > RP_SCAN_MAX) {
-		a = bpf_get_prandom_u32(); /* one call for both: n < 2^16 */
-		b = (a >> 16) % n;
-		a = (a & 0xffff) % n;
+		/*
+		 * Two slots from the flow's hash and the clock, both for
+		 * both: a helper call (bpf_get_prandom_u32) costs more than
+		 * the whole choice (bpf_jiffies64 is inlined). n < 2^16.
+		 */
+		a = mix32(md->hash ^ (__u32)bpf_jiffies64());
+		b = ((a >> 16) * n) >> 16;
+		a = ((a & 0xffff) * n) >> 16;
 		asm volatile("" : "+r"(a), "+r"(b)); /* see slot_at */
 		if (a >= RP_MAX_SLOTS || b >= RP_MAX_SLOTS)
 			return -1;
@@ -502,11 +545,11 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 		return k < RP_WSCHED_SIZE ? st->wsched[k] : -1;
 	case RP_POLICY_STICKY:
 		/* pick_sticky's first probe */
-		k = client_hash(md, 0) % RP_STICKY_SIZE;
+		k = client_hash(md, st, 0) % RP_STICKY_SIZE;
 		asm volatile("" : "+r"(k));
 		return k < RP_STICKY_SIZE ? st->sticky[k] : -1;
 	case RP_POLICY_LEASTCONN:
-		return least_pick(st, n);
+		return least_pick(md, st, n);
 	case RP_POLICY_CPU:
 		c = bpf_get_smp_processor_id();
 		k = c;
@@ -515,11 +558,11 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 			return -1;
 		e = &st->cpu_slot[k];
 		if (!e->n) /* nobody pinned here: the hash */
-			return (int)(md->hash % n);
+			return (int)scale32(md->hash, n);
 		if (e->n > RP_CPU_WAYS)
 			return -1; /* more than the table holds: scan */
 		/* the hash picks one of the members pinned here */
-		k = md->hash % e->n;
+		k = scale32(md->hash, e->n);
 		asm volatile("" : "+r"(k)); /* see slot_at */
 		if (k >= RP_CPU_WAYS)
 			return -1;
@@ -532,18 +575,33 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 }
 
 /*
+ * slot_ok() at LVL_PRIMARY for the common path: a draining, standby or
+ * stalled slot, an older generation or a slot found gone leaves the
+ * choice to steer_general (which counts the stall guard's skips).
+ */
+static __always_inline int first_ok(struct rp_state *st, struct rp_slot *sl)
+{
+	return !(sl->flags & (RP_SLOT_DRAINING | RP_SLOT_STANDBY)) &&
+	       sl->generation >= st->hdr.max_generation &&
+	       !stalled(st, sl) &&
+	       !(sl->cookie && sl->dead_cookie == sl->cookie);
+}
+
+/*
  * The common case, one straight run of code: a new connection or
  * datagram, every listener registered, no flow table, a policy that
- * needs no scan, and its first choice can be taken. Anything else is
- * steer_general's.
+ * needs no scan, and its first choice can be taken. A run is cold in the
+ * caches, so its cost follows the code it runs: roundrobin and hash come
+ * first and straight, everything else is placed out of their way
+ * (unlikely) or is steer_general's.
  */
 SEC("sk_reuseport/migrate")
 int steer(struct sk_reuseport_md *md)
 {
 	struct rp_state *st;
 	struct rp_slot *sl;
-	__u32 zero = 0, n, policy;
-	int err = 0, stall, i;
+	__u32 zero = 0, n, policy, i;
+	int k;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
@@ -551,40 +609,50 @@ int steer(struct sk_reuseport_md *md)
 	/* runs is not counted: user space sums the outcomes (one atomic less) */
 	n = st->hdr.nslots;
 	policy = st->hdr.policy;
-	if (md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
-	    (st->hdr.unsteered | st->hdr.unregistered))
-		return steer_general(md, -1, 0);
-	if (st->hdr.flags & RP_HDR_FLOWS) {
+	if (unlikely(md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
+		     (st->hdr.unsteered | st->hdr.unregistered |
+		      (st->hdr.flags & RP_HDR_FLOWS)))) {
 		/* UDP flow table: a datagram of a known flow, to its member */
-		if (st->hdr.proto == IPPROTO_UDP) {
-			i = flow_hit(md, st, n);
-			sl = i >= 0 ? slot_at(st, (__u32)i) : 0;
+		if (!md->migrating_sk && n - 1 < RP_MAX_SLOTS &&
+		    !(st->hdr.unsteered | st->hdr.unregistered) &&
+		    st->hdr.proto == IPPROTO_UDP) {
+			k = flow_hit(md, st, n);
+			sl = k >= 0 ? slot_at(st, (__u32)k) : 0;
 			if (sl) {
 				/* counters[] is another line: this one is read */
 				__sync_fetch_and_add(&st->hdr.flow_hits, 1);
-				took(st, sl, (__u32)i, 0, 0);
+				took(st, sl, (__u32)k, 0);
 				return SK_PASS;
 			}
 		}
-		return steer_general(md, -1, 0);
+		return steer_general(md, -1);
 	}
-	i = first_pick(md, st, policy, n);
-	if (i < 0 || (__u32)i >= n)
-		return steer_general(md, -1, 0);
-	sl = slot_at(st, (__u32)i);
-	stall = st->hdr.stall_ms && st->hdr.proto == IPPROTO_TCP;
-	if (!sl ||
-	    !slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY, stall) ||
-	    !try_select(md, st, sl, (__u32)i, &err))
+	if (likely(policy == RP_POLICY_ROUNDROBIN)) {
+		i = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+	} else if (likely(policy == RP_POLICY_HASH)) {
+		i = scale32(md->hash, n);
+	} else {
+		k = first_pick(md, st, policy, n);
+		if (k < 0 || (__u32)k >= n)
+			return steer_general(md, -1);
+		i = (__u32)k;
+	}
+	sl = slot_at(st, i);
+	/*
+	 * Not taken: steer_general decides, and tries this slot again (the
+	 * net counts a select error and notes a slot found gone), so that
+	 * this path keeps nothing across the helper call.
+	 */
+	if (unlikely(!sl || !first_ok(st, sl) ||
+		     bpf_sk_select_reuseport(md, &socks, &i, 0)))
 		/* roundrobin and hash go on from their choice, the others
 		 * start over */
 		return steer_general(md,
 				     policy == RP_POLICY_ROUNDROBIN ||
 						     policy == RP_POLICY_HASH ?
-					     i :
-					     -1,
-				     err);
+					     (int)i :
+					     -1);
 	/* steered is not counted: user space sums selected - migrated */
-	took(st, sl, (__u32)i, 0, stall);
+	took(st, sl, i, 0);
 	return SK_PASS;
 }

@@ -59,6 +59,7 @@
 
 /* Processes whose accepted connections are counted per slot (leastconn). */
 #define RP_ACCT_PIDS 16
+#define RP_STALL_NEVER (1ll << 62)
 
 /*
  * Per-slot metadata (written by the process that claimed the slot and by the
@@ -86,12 +87,12 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u32 flags; /* RP_SLOT_* */
 	__u32 generation; /* REUSEPORT_GENERATION */
 	__s32 cpu; /* the single CPU the process is pinned to, or -1 */
-	__u32 weight; /* REUSEPORT_WEIGHT */
+	__u32 pad0;
 	__u64 selected; /* program chose this slot (incl. migrations) */
 	/*
-	 * Stall guard (TCP): dequeued at the program's last look (every
-	 * stall_queue selections: stall_next), and when that look saw it
-	 * move (or the first look).
+	 * Stall guard (TCP), the program's: dequeued at its last note
+	 * (stall_seen, a note at most every stall_queue selections:
+	 * stall_next) and when (stall_ns). See stall_look().
 	 */
 	__u64 stall_seen;
 	__u64 stall_next;
@@ -101,7 +102,7 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u32 pidns; /* pid namespace inode of pid (and of acct_pid) */
 	__u64 joined_ns; /* CLOCK_MONOTONIC at registration */
 	__u32 instance; /* REUSEPORT_INSTANCE (reuseport run), 0 = none */
-	__u32 pad1;
+	__u32 weight; /* REUSEPORT_WEIGHT */
 	__u64 migrated; /* of the selections, migrations into this slot */
 	__s64 current; /* weighted: smooth weighted round robin state */
 	__u64 pad2[3];
@@ -155,7 +156,11 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u64 rr; /* round robin cursor (roundrobin, weighted, leastconn) */
 	/* flow_hits of the common path, on this line (see rp_group_counter) */
 	__u64 flow_hits;
-	__u64 pad1;
+	/*
+	 * stall_queue while the guard is on (TCP, stall_ms), else
+	 * RP_STALL_NEVER: the common path's one comparison (first_ok()).
+	 */
+	__s64 stall_limit;
 	/* line 2: user space's */
 	__u32 magic;
 	__u32 layout;

@@ -178,6 +178,9 @@ static int pins_create(const struct rp_config *cfg,
 	st->hdr.flags = flows ? RP_HDR_FLOWS : 0;
 	st->hdr.stall_queue = cfg->stall_queue;
 	st->hdr.stall_ms = cfg->stall_ms;
+	st->hdr.stall_limit = cfg->stall_ms && key->proto == IPPROTO_TCP ?
+				      (int64_t)cfg->stall_queue :
+				      RP_STALL_NEVER;
 	/* no slot is in use yet: nothing for leastconn or cpu to choose */
 	for (uint32_t i = 0; i < RP_MAX_SLOTS; i++)
 		st->load[i] = RP_LOAD_AWAY;

@@ -37,12 +37,13 @@ bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s)
 	uint64_t seen = __atomic_load_n(&s->stall_seen, __ATOMIC_RELAXED);
 	uint64_t since = __atomic_load_n(&s->stall_ns, __ATOMIC_RELAXED);
 
+	/* a look saw it stand still (since), and nothing moved after it */
 	if (!h->stall_ms || h->proto != IPPROTO_TCP || !since)
+		return false;
+	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) != seen)
 		return false;
 	if ((int64_t)(__atomic_load_n(&s->selected, __ATOMIC_RELAXED) - seen) <
 	    (int64_t)h->stall_queue)
-		return false;
-	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) != seen)
 		return false;
 	if (!s->accepted && !(s->flags & RP_SLOT_KQUEUE))
 		return false;

@@ -116,6 +116,10 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 	    sscanf(getenv("STALL"), "%u,%u", &st->hdr.stall_queue,
 		   &st->hdr.stall_ms) != 2)
 		st->hdr.stall_ms = 0;
+	/* as create.c sets it */
+	st->hdr.stall_limit = st->hdr.stall_ms && !udp_mode ?
+				      (__s64)st->hdr.stall_queue :
+				      RP_STALL_NEVER;
 	for (int i = 0; i < n; i++) {
 		socklen_t l = sizeof(st->slots[i].cookie);
 
