@@ -50,14 +50,16 @@ struct {
 
 /*
  * UDP flow table (REUSEPORT_UDP_FLOWS): flow -> member, so that a flow
- * stays on a draining or older member until that member is gone.
- * max_entries is set per group before load (1 when off).
+ * stays on a draining or older member until that member is gone. Sets
+ * of entries (struct rp_flow_set); max_entries, the number of sets, is
+ * set per group before load (1 when off).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
-	__type(key, struct rp_flow_key);
-	__type(value, struct rp_flow);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct rp_flow_set);
 } flows SEC(".maps");
 
 static __always_inline void count(struct rp_state *st, enum rp_counter c)
@@ -359,7 +361,7 @@ static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
 __noinline int steer_general(struct sk_reuseport_md *md, int hint)
 {
 	struct bpf_sock *msk = md->migrating_sk;
-	struct rp_flow_key fk;
+	struct rp_flow_key fk = { 0 };
 	struct rp_state *st;
 	struct rp_slot *sl;
 	__u32 zero = 0, n, start = 0, policy;
@@ -450,12 +452,8 @@ safety_net:
 	}
 
 	sl = slot_at(st, (__u32)slot);
-	if (sl && flow) {
-		struct rp_flow f = { .cookie = sl->cookie,
-				     .slot = (__u32)slot };
-
-		bpf_map_update_elem(&flows, &fk, &f, BPF_ANY);
-	}
+	if (sl && flow)
+		flow_place(st, &fk, (__u32)slot, sl->cookie);
 chosen:
 	sl = slot_at(st, (__u32)slot);
 	if (sl)
@@ -619,8 +617,9 @@ int steer(struct sk_reuseport_md *md)
 			k = flow_hit(md, st, n);
 			sl = k >= 0 ? slot_at(st, (__u32)k) : 0;
 			if (sl) {
-				/* counters[] is another line: this one is read */
-				__sync_fetch_and_add(&st->hdr.flow_hits, 1);
+				/* counted per slot: the header's lines are
+				 * read by every run, on every CPU */
+				__sync_fetch_and_add(&sl->flow_hits, 1);
 				took(st, sl, (__u32)k, 0);
 				return SK_PASS;
 			}

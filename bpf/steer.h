@@ -105,7 +105,8 @@ struct __attribute__((aligned(128))) rp_slot {
 	__u32 weight; /* REUSEPORT_WEIGHT */
 	__u64 migrated; /* of the selections, migrations into this slot */
 	__s64 current; /* weighted: smooth weighted round robin state */
-	__u64 pad2[3];
+	__u64 flow_hits; /* UDP datagrams of known flows, common path */
+	__u64 pad2[2];
 	/*
 	 * lines 3-4: written by user space (the accept and close hooks, the
 	 * kernel truth). TCP: the connections waiting in the accept queue
@@ -154,8 +155,8 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 stall_queue;
 	__u32 wsched_len; /* entries of wsched (weighted), 0: none built */
 	__u64 rr; /* round robin cursor (roundrobin, weighted, leastconn) */
-	/* flow_hits of the common path, on this line (see rp_group_counter) */
-	__u64 flow_hits;
+	__u32 flow_sets; /* sets of the flows map (RP_HDR_FLOWS) */
+	__u32 pad1;
 	/*
 	 * stall_queue while the guard is on (TCP, stall_ms), else
 	 * RP_STALL_NEVER: the common path's one comparison (first_ok()).
@@ -169,7 +170,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 port; /* host order */
 	__u32 version; /* bumped on membership/config change */
 	__u32 pidns; /* pid namespace of unsteered_pid */
-	__u32 flow_max; /* max_entries of the flows map (RP_HDR_FLOWS) */
+	__u32 flow_max; /* entries of the flows map: flow_sets * RP_FLOW_WAYS */
 	__u64 created_ns;
 	/* the group's address, for asking the kernel */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */
@@ -183,23 +184,38 @@ struct __attribute__((aligned(128))) rp_hdr {
 };
 
 /*
- * UDP flow table (LRU): a flow -> its member. The key is the kernel's
- * hash of the datagram's 4-tuple (md->hash) and the source port: no
- * helper call to read the address, and two flows share an entry only if
- * both their 32-bit hashes and their ports are equal.
+ * UDP flow table: a flow -> its member. A flow is the kernel's hash of
+ * the datagram's 4-tuple (md->hash) and its source port: no helper call
+ * to read the address, and two flows share an entry only if both their
+ * 32-bit hashes and their ports are equal. The table is an array of sets
+ * of RP_FLOW_WAYS entries, 128 bytes each (a pair of lines): the hash
+ * picks the set, a new flow takes a free entry or the one used longest
+ * ago (used: jiffies), so a flow is displaced only when RP_FLOW_WAYS
+ * newer flows share its set. No call: an array lookup is inlined.
  */
+#define RP_FLOW_WAYS 8
+
 struct rp_flow_key {
 	__u32 hash; /* md->hash */
 	__u32 port; /* network order, in the low 16 bits */
 };
 
 struct rp_flow {
-	__u64 cookie; /* the member's SO_COOKIE when the flow was placed */
-	__u32 slot;
-	__u32 pad;
+	__u32 hash; /* md->hash */
+	__u16 port; /* source port, network order */
+	__u16 slot;
+	__u32 cookie; /* low 32 bits of the member's SO_COOKIE when placed */
+	__u32 used; /* jiffies | 1 when placed or last refreshed; 0: free */
 };
 
-/* REUSEPORT_UDP_FLOWS=1: entries of the table; the bounds of a number */
+struct __attribute__((aligned(128))) rp_flow_set {
+	struct rp_flow e[RP_FLOW_WAYS];
+};
+
+/*
+ * REUSEPORT_UDP_FLOWS=1: entries of the table; the bounds of a number
+ * (rounded up to whole sets)
+ */
 #define RP_FLOWS_DEFAULT 65536
 #define RP_FLOWS_MIN 64
 #define RP_FLOWS_MAX 4194304

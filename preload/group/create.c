@@ -123,6 +123,8 @@ static int pins_create(const struct rp_config *cfg,
 	struct steer_bpf *skel;
 	/* the creator decides, as for the policy: see docs/DESIGN.md */
 	uint32_t flows = key->proto == IPPROTO_UDP ? cfg->udp_flows : 0;
+	/* whole sets of entries (see struct rp_flow_set) */
+	uint32_t sets = (flows + RP_FLOW_WAYS - 1) / RP_FLOW_WAYS;
 	struct rp_state *st;
 	const char *slash;
 	int err;
@@ -136,7 +138,7 @@ static int pins_create(const struct rp_config *cfg,
 		return err;
 	}
 	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
-	bpf_map__set_max_entries(skel->maps.flows, flows ? flows : 1);
+	bpf_map__set_max_entries(skel->maps.flows, sets ? sets : 1);
 	err = steer_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES) {
@@ -174,7 +176,8 @@ static int pins_create(const struct rp_config *cfg,
 	st->hdr.addr_flags = RP_ADDR_KNOWN | (key->v6only ? RP_ADDR_V6ONLY : 0);
 	st->hdr.max_generation = cfg->generation;
 	st->hdr.created_ns = rp_now_ns();
-	st->hdr.flow_max = flows;
+	st->hdr.flow_sets = sets;
+	st->hdr.flow_max = sets * RP_FLOW_WAYS;
 	st->hdr.flags = flows ? RP_HDR_FLOWS : 0;
 	st->hdr.stall_queue = cfg->stall_queue;
 	st->hdr.stall_ms = cfg->stall_ms;
@@ -254,7 +257,7 @@ static int pins_create(const struct rp_config *cfg,
 	pr_info("event=create group=%s policy=%s slots=%u udp_flows=%u stall=%u,%u",
 		key->name,
 		rp_policy_name(rp_policy_resolve(cfg->policy, key->proto)),
-		cfg->max_slots, flows, cfg->stall_queue, cfg->stall_ms);
+		cfg->max_slots, sets * RP_FLOW_WAYS, cfg->stall_queue, cfg->stall_ms);
 	err = 0;
 out:
 	steer_bpf__destroy(skel);

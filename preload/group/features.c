@@ -4,6 +4,8 @@
  * (bpf/steer.bpf.c decides; this only reads).
  */
 #include <netinet/in.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,20 +14,40 @@
 #include "group_impl.h"
 #include "sys.h"
 
+/*
+ * Entries in use in the UDP flow table of the group in dir, counted in a
+ * read-only mapping of the pinned map (one pass, no syscall per entry);
+ * -1 if it is missing or not the table this layout makes.
+ */
 long rp_group_flow_entries(const char *dir)
 {
-	struct rp_flow_key k, next;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
 	int fd = rp_pins_get(dir, "flows");
-	long n = 0;
+	const struct rp_flow_set *fs;
+	size_t size;
+	long n = -1;
 
 	if (fd < 0)
 		return -1;
-	if (bpf_map_get_next_key(fd, NULL, &next) == 0) {
-		do {
-			k = next;
-			n++;
-		} while (bpf_map_get_next_key(fd, &k, &next) == 0);
-	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 ||
+	    info.value_size != sizeof(*fs) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries ||
+	    info.max_entries > RP_FLOWS_MAX / RP_FLOW_WAYS)
+		goto out;
+	size = (size_t)info.max_entries * sizeof(*fs);
+	fs = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (fs == MAP_FAILED)
+		goto out;
+	n = 0;
+	for (__u32 i = 0; i < info.max_entries; i++)
+		for (int w = 0; w < RP_FLOW_WAYS; w++)
+			n += __atomic_load_n(&fs[i].e[w].used,
+					     __ATOMIC_RELAXED) != 0;
+	munmap((void *)fs, size);
+out:
 	syscall(SYS_close, fd);
 	return n;
 }

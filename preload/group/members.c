@@ -247,6 +247,10 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 				   __atomic_load_n(&s->migrated,
 						   __ATOMIC_RELAXED),
 			   __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->hdr.counters[RP_CNT_FLOW_HITS],
+			   __atomic_exchange_n(&s->flow_hits, 0,
+					       __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
@@ -345,9 +349,16 @@ uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
 					       __ATOMIC_RELAXED);
 		return sum;
 	}
-	if (c == RP_CNT_FLOW_HITS) /* the program's common path counts apart */
-		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED) +
-		       __atomic_load_n(&st->hdr.flow_hits, __ATOMIC_RELAXED);
+	if (c == RP_CNT_FLOW_HITS) {
+		/* the program's common path counts them per slot */
+		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+
+		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+			sum += __atomic_load_n(&st->slots[i].flow_hits,
+					       __ATOMIC_RELAXED);
+		return sum;
+	}
 	if (c != RP_CNT_RUNS)
 		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)

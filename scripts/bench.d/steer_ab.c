@@ -106,6 +106,7 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 	st->hdr.proto = udp_mode ? IPPROTO_UDP : IPPROTO_TCP;
 	if (flows_mode) {
 		st->hdr.flags |= RP_HDR_FLOWS;
+		st->hdr.flow_sets = RP_FLOWS_DEFAULT / RP_FLOW_WAYS;
 		st->hdr.flow_max = RP_FLOWS_DEFAULT;
 	}
 	st->hdr.family = AF_INET;
@@ -169,7 +170,8 @@ static int load(const char *path, int policy, int n, const int *fds)
 	if (flows_mode) {
 		struct bpf_map *fl = bpf_object__find_map_by_name(obj, "flows");
 
-		if (!fl || bpf_map__set_max_entries(fl, RP_FLOWS_DEFAULT))
+		if (!fl || bpf_map__set_max_entries(
+				   fl, RP_FLOWS_DEFAULT / RP_FLOW_WAYS))
 			return -1;
 	}
 	if (!socks || !prog || bpf_map__set_max_entries(socks, (__u32)n) ||
