@@ -114,9 +114,8 @@ static __always_inline int flow_lookup(struct sk_reuseport_md *md,
  * flows in one set at once may overwrite each other's entry: that flow
  * is placed again at its next datagram.
  */
-static __always_inline void flow_place(struct rp_state *st,
-				       struct rp_flow_key *k, __u32 slot,
-				       __u64 cookie)
+static __always_inline void
+flow_place(struct rp_state *st, struct rp_flow_key *k, __u32 slot, __u64 cookie)
 {
 	struct rp_flow_set *fs = flow_set(st, k);
 	__u32 now = (__u32)bpf_jiffies64() | 1, w = 0;

@@ -580,8 +580,7 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 static __always_inline int first_ok(struct rp_state *st, struct rp_slot *sl)
 {
 	return !(sl->flags & (RP_SLOT_DRAINING | RP_SLOT_STANDBY)) &&
-	       sl->generation >= st->hdr.max_generation &&
-	       !stalled(st, sl) &&
+	       sl->generation >= st->hdr.max_generation && !stalled(st, sl) &&
 	       !(sl->cookie && sl->dead_cookie == sl->cookie);
 }
 

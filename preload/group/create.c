@@ -257,7 +257,8 @@ static int pins_create(const struct rp_config *cfg,
 	pr_info("event=create group=%s policy=%s slots=%u udp_flows=%u stall=%u,%u",
 		key->name,
 		rp_policy_name(rp_policy_resolve(cfg->policy, key->proto)),
-		cfg->max_slots, sets * RP_FLOW_WAYS, cfg->stall_queue, cfg->stall_ms);
+		cfg->max_slots, sets * RP_FLOW_WAYS, cfg->stall_queue,
+		cfg->stall_ms);
 	err = 0;
 out:
 	steer_bpf__destroy(skel);

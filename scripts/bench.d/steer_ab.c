@@ -170,8 +170,8 @@ static int load(const char *path, int policy, int n, const int *fds)
 	if (flows_mode) {
 		struct bpf_map *fl = bpf_object__find_map_by_name(obj, "flows");
 
-		if (!fl || bpf_map__set_max_entries(
-				   fl, RP_FLOWS_DEFAULT / RP_FLOW_WAYS))
+		if (!fl || bpf_map__set_max_entries(fl, RP_FLOWS_DEFAULT /
+								RP_FLOW_WAYS))
 			return -1;
 	}
 	if (!socks || !prog || bpf_map__set_max_entries(socks, (__u32)n) ||
