@@ -625,10 +625,13 @@ int steer(struct sk_reuseport_md *md)
 		}
 		return steer_general(md, -1);
 	}
-	if (likely(policy == RP_POLICY_ROUNDROBIN)) {
-		i = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
-	} else if (likely(policy == RP_POLICY_HASH)) {
-		i = scale32(md->hash, n);
+	if (likely(policy - RP_POLICY_ROUNDROBIN <=
+		   RP_POLICY_HASH - RP_POLICY_ROUNDROBIN)) {
+		/* side by side: either way the code stays in one place */
+		if (policy == RP_POLICY_HASH)
+			i = scale32(md->hash, n);
+		else
+			i = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
 	} else {
 		k = first_pick(md, st, policy, n);
 		if (k < 0 || (__u32)k >= n)
