@@ -259,7 +259,7 @@ if "restart" in M:
           "every second. plain: nginx x2 with `reuseport`, start a new one then SIGQUIT the oldest; migrate: "
           "the same with `net.ipv4.tcp_migrate_req=1`; shim-roll: `reuseport run -n 2` and SIGHUP every 2 s "
           "(each HUP restarts both, one at a time); shim-kill9: `reuseport run -n 2`, kill -9 of one "
-          "instance a second; haproxy: HAProxy -W with `expose-fd listeners`, USR2 reload each second "
+          "instance a second while both listen (restarts: the kills); haproxy: HAProxy -W with `expose-fd listeners`, USR2 reload each second "
           "(the zero-loss reference). nginx runs `master_process off` (one process an instance). A dropped "
           "SYN shows as a latency >= 1 s." % (M[sec].get("rate", "?"), M[sec].get("duration", "?")), ""]
     notes(sec, L)

@@ -10,7 +10,7 @@
 #   shim-roll  `reuseport run -n 2` and SIGHUP every 2 s (a rolling restart
 #              of both instances, one at a time)
 #   shim-kill9 `reuseport run -n 2`, kill -9 of one instance a second (run
-#              restarts it)
+#              restarts it), only while both listen
 #   haproxy    HAProxy master-worker (-W), `expose-fd listeners`, answering
 #              itself (http-request return), reloaded with USR2 every second:
 #              the zero-loss reference
@@ -90,7 +90,7 @@ CFG
 			sleep 0.5
 			while alive $lg; do
 				k=$((k + 1))
-				date +%s.%N >> "$f.restarts"
+				now=$(date +%s.%N) acted=1
 				case $v in
 				plain | migrate)
 					gen=$((gen + 1))
@@ -102,11 +102,19 @@ CFG
 					;;
 				shim-roll) [ $((k % 2)) = 1 ] && kill -HUP "$runpid" ;;
 				shim-kill9)
+					# only while both instances listen: killing the last
+					# one measures the supervisor's crash backoff (it
+					# doubles for instances that keep dying), not the shim
 					victim=$(pgrep -P "$runpid" | sed -n "$(((k % 2) + 1))p")
-					[ -n "$victim" ] && kill -KILL "$victim"
+					if [ -n "$victim" ] && [ "$(ss -Hltn "sport = :$port" | wc -l)" -ge 2 ]; then
+						kill -KILL "$victim"
+					else
+						acted=0
+					fi
 					;;
 				haproxy) kill -USR2 "$runpid" ;;
 				esac
+				[ $acted = 1 ] && echo "$now" >> "$f.restarts"
 				for _ in $(seq 10); do alive $lg || break; sleep 0.1; done
 			done
 			wait $lg || note restart "$v rep $r: loadgen failed: $(tail -1 "$f.err")"
