@@ -243,4 +243,22 @@ struct rp_state {
 	struct rp_cpu_members cpu_slot[RP_CPU_SLOTS];
 };
 
+/*
+ * The lines a run touches (docs/DESIGN.md 4.2): a change that moves a
+ * field across them fails to build, here and in the program.
+ */
+#define RP_OFF(t, f) __builtin_offsetof(struct t, f)
+_Static_assert(sizeof(struct rp_slot) == 384, "a slot is 3 line pairs");
+_Static_assert(RP_OFF(rp_slot, stall_ns) + 8 <= 64,
+	       "slot line 1: all a run reads and writes");
+_Static_assert(RP_OFF(rp_slot, pid) == 64, "slot line 2: metadata");
+_Static_assert(RP_OFF(rp_slot, dequeued) == 128,
+	       "user space's lines start a pair of their own");
+_Static_assert(RP_OFF(rp_hdr, stall_limit) + 8 <= 64,
+	       "header line 1: all a run reads");
+_Static_assert(RP_OFF(rp_hdr, magic) == 64, "header line 2: user space's");
+_Static_assert(sizeof(struct rp_flow_set) == 128,
+	       "a flow set is one line pair");
+#undef RP_OFF
+
 #endif
