@@ -59,7 +59,7 @@ static __always_inline int flow_member(struct sk_reuseport_md *md,
 	struct rp_slot *slot = i < n ? slot_at(st, i) : 0;
 
 	if (!slot || (__u32)slot->cookie != f->cookie ||
-	    !slot_ok(st, slot, 0, LVL_LIVE, 0) ||
+	    !slot_ok(st, slot, 0, LVL_LIVE) ||
 	    !try_select(md, st, slot, i, err))
 		return -1;
 	now = (__u32)bpf_jiffies64() | 1;

@@ -152,7 +152,6 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 
 /* What pick_policy is given and hands back besides the slot. */
 struct pick {
-	int stall; /* in: the stall guard is on */
 	__u32 start; /* out: where the safety net begins */
 	int err; /* out: last error of a select other than -ENOENT */
 };
@@ -181,7 +180,6 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		return -1;
 	s.st = st;
 	s.min_gen = st->hdr.max_generation;
-	s.stall = out->stall;
 	start = &out->start;
 	err = &out->err;
 

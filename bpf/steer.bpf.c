@@ -97,7 +97,6 @@ struct scan {
 	int found;
 	int strict; /* enum level */
 	int err; /* last error other than -ENOENT */
-	int stall; /* the stall guard is on (TCP, REUSEPORT_STALL) */
 	/* policy scans */
 	__s64 best_load;
 	__s64 total_weight;
@@ -167,7 +166,10 @@ static __noinline int stall_look(struct rp_state *st, struct rp_slot *slot)
 	return now - slot->stall_ns >= (__u64)st->hdr.stall_ms * 1000000;
 }
 
-/* The stall guard's test: one comparison on the program's own line. */
+/*
+ * The stall guard's test: one comparison on the program's own line. With
+ * the guard off (or UDP) stall_limit is RP_STALL_NEVER: it never passes.
+ */
 static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
 {
 	if ((__s64)(slot->selected - slot->stall_seen) < st->hdr.stall_limit)
@@ -176,7 +178,7 @@ static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
 }
 
 static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
-				   __u32 min_gen, int strict, int stall)
+				   __u32 min_gen, int strict)
 {
 	if (slot->cookie && slot->dead_cookie == slot->cookie)
 		return 0;
@@ -186,7 +188,7 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
 		return 0;
 	if (strict >= LVL_PRIMARY && (slot->flags & RP_SLOT_STANDBY))
 		return 0;
-	if (strict >= LVL_RUNNING && stall && stalled(st, slot)) {
+	if (strict >= LVL_RUNNING && stalled(st, slot)) {
 		if (strict == LVL_PRIMARY)
 			count(st, RP_CNT_STALL_SKIPS);
 		return 0;
@@ -200,17 +202,17 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
  * load time). The common path inlines slot_ok instead (a call costs).
  */
 __noinline int rp_usable(struct rp_state *st, struct rp_slot *slot,
-			 __u32 min_gen, int strict, int stall)
+			 __u32 min_gen, int strict)
 {
 	if (!st || !slot)
 		return 0;
-	return slot_ok(st, slot, min_gen, strict, stall);
+	return slot_ok(st, slot, min_gen, strict);
 }
 
 static __always_inline int usable(struct scan *s, struct rp_slot *slot,
 				  int strict)
 {
-	return rp_usable(s->st, slot, s->min_gen, strict, s->stall);
+	return rp_usable(s->st, slot, s->min_gen, strict);
 }
 
 /*
@@ -279,8 +281,7 @@ static int scan_levels(__u32 k, struct scan *s)
  * flat). Returns the slot index or -1. A global subprogram: off the
  * common path, verified once.
  */
-__noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
-			 int stall)
+__noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n)
 {
 	__u32 zero = 0;
 	struct rp_state *st = bpf_map_lookup_elem(&state, &zero);
@@ -294,7 +295,6 @@ __noinline int pick_from(struct sk_reuseport_md *md, __u32 start, __u32 n,
 		.start = start,
 		.n = n,
 		.min_gen = st->hdr.max_generation,
-		.stall = stall,
 	};
 
 	/*
@@ -341,7 +341,7 @@ static __always_inline void took(struct rp_state *st, struct rp_slot *sl,
 {
 	__sync_fetch_and_add(&sl->selected, 1);
 
-	/* leastconn's load: TCP, where the stall guard may be on too */
+	/* leastconn's load: TCP only */
 	if (unlikely(st->hdr.policy == RP_POLICY_LEASTCONN) &&
 	    st->hdr.proto == IPPROTO_TCP && i < RP_MAX_SLOTS)
 		__sync_fetch_and_add(&st->load[i], 1);
@@ -365,14 +365,13 @@ __noinline int steer_general(struct sk_reuseport_md *md, int hint)
 	struct rp_state *st;
 	struct rp_slot *sl;
 	__u32 zero = 0, n, start = 0, policy;
-	int slot = -1, flow = 0, stall, err = 0;
+	int slot = -1, flow = 0, err = 0;
 
 	st = bpf_map_lookup_elem(&state, &zero);
 	if (!st)
 		return SK_PASS;
 	n = st->hdr.nslots;
 	policy = st->hdr.policy;
-	stall = st->hdr.stall_limit < RP_STALL_NEVER;
 	if (n > RP_MAX_SLOTS)
 		n = RP_MAX_SLOTS;
 	if (hint >= 0 && !msk) {
@@ -418,12 +417,11 @@ __noinline int steer_general(struct sk_reuseport_md *md, int hint)
 		start = common_pick(md, st, policy, n);
 		sl = slot_at(st, start);
 		if (sl &&
-		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY,
-			    stall) &&
+		    slot_ok(st, sl, st->hdr.max_generation, LVL_PRIMARY) &&
 		    try_select(md, st, sl, start, &err))
 			slot = (int)start;
 	} else {
-		struct pick out = { .stall = stall };
+		struct pick out = { 0 };
 
 		slot = pick_policy(md, policy, n, &out);
 		start = out.start;
@@ -436,7 +434,7 @@ safety_net:
 	if (slot < 0) {
 		if (n == 0)
 			goto empty;
-		slot = pick_from(md, start, n, stall);
+		slot = pick_from(md, start, n);
 		if (slot < 0)
 			goto empty;
 		/*
