@@ -33,14 +33,19 @@ static __always_inline struct rp_flow_set *flow_set(struct rp_state *st,
 	return bpf_map_lookup_elem(&flows, &i);
 }
 
+/* Entry f is (or was, if not used) flow k's. */
+static __always_inline int flow_is(struct rp_flow *f, struct rp_flow_key *k)
+{
+	return f->hash == k->hash && f->port == k->port;
+}
+
 /* The entry of flow k in its set, or 0. */
 static __always_inline struct rp_flow *flow_find(struct rp_flow_set *fs,
 						 struct rp_flow_key *k)
 {
 #pragma unroll
 	for (int w = 0; w < RP_FLOW_WAYS; w++)
-		if (fs->e[w].hash == k->hash && fs->e[w].port == k->port &&
-		    fs->e[w].used)
+		if (flow_is(&fs->e[w], k) && fs->e[w].used)
 			return &fs->e[w];
 	return 0;
 }
@@ -127,7 +132,7 @@ flow_place(struct rp_state *st, struct rp_flow_key *k, __u32 slot, __u64 cookie)
 #pragma unroll
 	for (__u32 v = 0; v < RP_FLOW_WAYS; v++) {
 		f = &fs->e[v];
-		if (!f->used || (f->hash == k->hash && f->port == k->port)) {
+		if (!f->used || flow_is(f, k)) {
 			w = v;
 			break;
 		}

@@ -170,7 +170,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 port; /* host order */
 	__u32 version; /* bumped on membership/config change */
 	__u32 pidns; /* pid namespace of unsteered_pid */
-	__u32 flow_max; /* entries of the flows map: flow_sets * RP_FLOW_WAYS */
+	__u32 pad2;
 	__u64 created_ns;
 	/* the group's address, for asking the kernel */
 	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes */

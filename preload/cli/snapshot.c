@@ -150,7 +150,7 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 	g->max_generation = h->max_generation;
 	g->unsteered = unsteered(h, pidns);
 	g->flows = h->flags & RP_HDR_FLOWS;
-	g->flow_max = h->flow_max;
+	g->flow_max = h->flow_sets * RP_FLOW_WAYS;
 	g->stall_queue = h->stall_queue;
 	g->stall_ms = h->stall_ms;
 	for (int c = 0; c < RP_CNT_MAX; c++)

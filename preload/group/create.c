@@ -177,7 +177,6 @@ static int pins_create(const struct rp_config *cfg,
 	st->hdr.max_generation = cfg->generation;
 	st->hdr.created_ns = rp_now_ns();
 	st->hdr.flow_sets = sets;
-	st->hdr.flow_max = sets * RP_FLOW_WAYS;
 	st->hdr.flags = flows ? RP_HDR_FLOWS : 0;
 	st->hdr.stall_queue = cfg->stall_queue;
 	st->hdr.stall_ms = cfg->stall_ms;

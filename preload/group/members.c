@@ -227,6 +227,23 @@ out:
 	free(table);
 }
 
+/*
+ * The counters the program keeps on the slots, not in the header's
+ * counters[] (a run writes no header line): a slot's share of each.
+ * Handed over to counters[] when the slot is claimed again.
+ */
+static const enum rp_counter slot_counters[] = { RP_CNT_STEERED,
+						 RP_CNT_FLOW_HITS };
+
+static uint64_t slot_count(const struct rp_slot *s, enum rp_counter c)
+{
+	if (c == RP_CNT_FLOW_HITS)
+		return __atomic_load_n(&s->flow_hits, __ATOMIC_RELAXED);
+	/* steered: the selections that were no migration */
+	return __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
+}
+
 void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t i, uint64_t cookie)
 {
@@ -240,17 +257,14 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 
 	/*
 	 * The previous occupant's numbers must not be charged to us; its
-	 * selections stay in the group's steered count (rp_group_counter).
+	 * share of the group's counters stays in them (rp_group_counter).
 	 */
-	__atomic_fetch_add(&st->hdr.counters[RP_CNT_STEERED],
-			   __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
-				   __atomic_load_n(&s->migrated,
-						   __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
-	__atomic_fetch_add(&st->hdr.counters[RP_CNT_FLOW_HITS],
-			   __atomic_exchange_n(&s->flow_hits, 0,
-					       __ATOMIC_RELAXED),
-			   __ATOMIC_RELAXED);
+	for (size_t k = 0; k < sizeof(slot_counters) / sizeof(slot_counters[0]);
+	     k++)
+		__atomic_fetch_add(&st->hdr.counters[slot_counters[k]],
+				   slot_count(s, slot_counters[k]),
+				   __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flow_hits, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
@@ -333,30 +347,13 @@ uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
 
 	if ((unsigned int)c >= RP_CNT_MAX)
 		return 0;
-	if (c == RP_CNT_STEERED) {
-		/*
-		 * The program does not count it (an atomic less a run): the
-		 * slots' selections that were no migration, and those of
-		 * slots claimed again since (counters[STEERED]).
-		 */
+	if (c == RP_CNT_STEERED || c == RP_CNT_FLOW_HITS) {
+		/* the slots' shares, and those of slots claimed again */
 		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
 
 		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
 		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
-			sum += __atomic_load_n(&st->slots[i].selected,
-					       __ATOMIC_RELAXED) -
-			       __atomic_load_n(&st->slots[i].migrated,
-					       __ATOMIC_RELAXED);
-		return sum;
-	}
-	if (c == RP_CNT_FLOW_HITS) {
-		/* the program's common path counts them per slot */
-		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
-
-		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
-			sum += __atomic_load_n(&st->slots[i].flow_hits,
-					       __ATOMIC_RELAXED);
+			sum += slot_count(&st->slots[i], c);
 		return sum;
 	}
 	if (c != RP_CNT_RUNS)

@@ -107,7 +107,6 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 	if (flows_mode) {
 		st->hdr.flags |= RP_HDR_FLOWS;
 		st->hdr.flow_sets = RP_FLOWS_DEFAULT / RP_FLOW_WAYS;
-		st->hdr.flow_max = RP_FLOWS_DEFAULT;
 	}
 	st->hdr.family = AF_INET;
 	/* REUSEPORT_STALL=QUEUE,MS as the shim reads it (default 16,1000) */
