@@ -5,18 +5,28 @@
 # times). With the table no flow changes instance before its instance is
 # stopped and none comes back to an instance it left; without it (control)
 # the flows move to the new generation at once. One-shot (DNS-style)
-# queries keep working and spread over the new instances.
+# queries keep working and spread over the new instances. The group's flow
+# hits never go down when a new instance claims a stopped one's slot (the
+# slot's count is handed over to the group, as steered is: t_41).
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
 need_cli
 
 FLOWS_PY=$RP_ITEST_DIR/udpflows.py
 
+# flow_hits PORT: the group's flow hits counter (status)
+flow_hits() {
+	status_json | "$PY" -c "import json,sys; print([g for g in json.load(sys.stdin)['groups'] if g['name'] == 'udp4_0-0-0-0_$1'][0]['counters']['flow_hits'])"
+}
+
 # roll MODE PORT FLOWS: MODE names the instances; FLOWS is REUSEPORT_UDP_FLOWS;
-# the flows' verdict goes to $RP_TMP/MODE.result.
+# the flows' verdict goes to $RP_TMP/MODE.result; the group's flow hits
+# before and after each new instance claims a slot (a stopped one's, from
+# the second on) to $RP_TMP/MODE.hits.
 roll() {
 	local mode=$1 port=$2 flows=$3 i old new
 	: >"$RP_TMP/$mode.kills"
+	: >"$RP_TMP/$mode.hits"
 	for i in 1 2 3; do
 		REUSEPORT_UDP_FLOWS=$flows REUSEPORT_GENERATION=1 \
 			rp_spawn "$mode-o$i" "$PY" "$UDP_SERVER" --port "$port" --id "o$i"
@@ -27,9 +37,11 @@ roll() {
 	sleep 1.5
 	for i in 1 2 3; do
 		old=$mode-o$i new=$mode-n$i
+		echo "before-n$i $(flow_hits "$port")" >>"$RP_TMP/$mode.hits"
 		REUSEPORT_UDP_FLOWS=$flows REUSEPORT_GENERATION=2 \
 			rp_spawn "$new" "$PY" "$UDP_SERVER" --port "$port" --id "n$i"
 		wait_live_slots "$port" 4 || fail "$mode: $new did not register"
+		echo "after-n$i $(flow_hits "$port")" >>"$RP_TMP/$mode.hits"
 		# one-shot queries in the middle of the roll: to the new generation
 		[ "$i" = 2 ] && rpclient udp --port "$port" --flows 30 --per-flow 1 >"$RP_TMP/$mode.oneshot"
 		sleep 1
@@ -56,6 +68,12 @@ assert_eq "$(jeval "$g" 'd["udp_flows"]["enabled"]')" true "status: udp_flows en
 assert_eq "$(jeval "$g" 'd["udp_flows"]["max"]')" 65536 "status: flow table size"
 assert_ge "$(jeval "$g" 'd["udp_flows"]["entries"]')" 200 "status: flow table entries"
 assert_ge "$(jeval "$g" 'd["counters"]["flow_hits"]')" 10000 "status: flow hits"
+# A new instance that claims a stopped one's slot takes over none of its
+# hits and the group's counter keeps them (the hand-over at reclaim).
+info "flow hits through the roll: $(tr '\n' ' ' <"$RP_TMP/table.hits")"
+assert_eq "$(awk 'NR > 1 && $2 < last { bad++ } { last = $2 } END { print bad + 0 }' "$RP_TMP/table.hits")" 0 \
+	"times the group's flow hits went down while instances claimed slots"
+assert_ge "$(awk 'END { print $2 }' "$RP_TMP/table.hits")" 1000 "flow hits counted before the last claim"
 assert_ge "$(jeval "$g" 'd["counters"]["flow_stale"]')" 150 "status: flows whose member was gone"
 "$RP_CLI" metrics | grep -q '^reuseport_group_udp_flows{group="udp4_0-0-0-0_5390"} [0-9]' ||
 	fail "metrics: no flow table gauge: $("$RP_CLI" metrics | grep udp_flows)"
