@@ -60,6 +60,13 @@
 /* Processes whose accepted connections are counted per slot (leastconn). */
 #define RP_ACCT_PIDS 16
 #define RP_STALL_NEVER (1ll << 62)
+/*
+ * Sockets between their listen() (UDP: bind()) and their registration
+ * that the kernel truth does not call unregistered (rp_hdr.joining), and
+ * how long such a note holds.
+ */
+#define RP_JOINING 8
+#define RP_JOINING_SECS 5
 
 /*
  * Per-slot metadata (written by the process that claimed the slot and by the
@@ -181,6 +188,16 @@ struct __attribute__((aligned(128))) rp_hdr {
 	/* lines 4-5: written by the program, at rarer events */
 	__u64 counters[RP_CNT_MAX];
 	__u64 pad3[16 - RP_CNT_MAX];
+	/*
+	 * line 6: members that start together are in the kernel group from
+	 * their listen() on, before their registration; each shim notes its
+	 * socket here first (preload/group/truth.c rp_group_joining), so
+	 * that the kernel truth does not call it unregistered meanwhile. An
+	 * entry: the low 32 bits of the socket's cookie << 32 | the
+	 * CLOCK_MONOTONIC second of the note + 1; 0, or older than
+	 * RP_JOINING_SECS (its process died in between): free.
+	 */
+	__u64 joining[RP_JOINING];
 };
 
 /*
@@ -257,6 +274,8 @@ _Static_assert(RP_OFF(rp_slot, dequeued) == 128,
 _Static_assert(RP_OFF(rp_hdr, stall_limit) + 8 <= 64,
 	       "header line 1: all a run reads");
 _Static_assert(RP_OFF(rp_hdr, magic) == 64, "header line 2: user space's");
+_Static_assert(sizeof(struct rp_hdr) == 384,
+	       "the header keeps its size: the slots stay where layout 2 has them");
 _Static_assert(sizeof(struct rp_flow_set) == 128,
 	       "a flow set is one line pair");
 #undef RP_OFF

@@ -102,7 +102,7 @@ int rp_group_prepare(const struct rp_config *cfg,
 }
 
 /* The kernel's cookie of socket fd: 0 or -errno. */
-static int socket_cookie(int fd, uint64_t *cookie)
+int rp_socket_cookie(int fd, uint64_t *cookie)
 {
 	socklen_t len = sizeof(*cookie);
 
@@ -193,12 +193,14 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 			"reason=\"the group's pins opened at bind were closed by the application before listen\"");
 		return -EBADF;
 	}
-	err = socket_cookie(fd, &cookie);
+	err = rp_socket_cookie(fd, &cookie);
 	if (err)
 		return err;
 
 	rp_members_reconcile(cfg, key, st, h->socks_fd);
 	slot = rp_members_claim(st, h->socks_fd, fd, cookie, &out->already);
+	/* registered (or failed): no longer a member on its way in */
+	rp_group_joined_cookie(st, cookie);
 	if (slot < 0)
 		return slot;
 	if (!out->already)
@@ -255,7 +257,7 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_group_unmap(st);
 	err = rp_group_open(cfg, key, &h);
 	if (!err)
-		err = socket_cookie(fd, &cookie);
+		err = rp_socket_cookie(fd, &cookie);
 	if (!err) {
 		slot = rp_members_find_own(h.socks_fd, h.st, cookie);
 		if (slot < 0) {

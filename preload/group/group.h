@@ -202,6 +202,22 @@ int rp_group_unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 
 /*
+ * Around the listen() (UDP: bind()) of a socket that joins the group:
+ * rp_group_joining() notes it in hdr.joining, so that the kernel truth of
+ * a member starting at the same time does not call it unregistered before
+ * it registers; the entry index, or -1 (no room: every entry is fresh, or
+ * no cookie), with *entry its value; rp_group_joined() takes the note back
+ * (if nobody has taken the entry meanwhile). errno is kept.
+ */
+int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry);
+void rp_group_joined(struct rp_state *st, int k, uint64_t entry);
+/* the same for the socket of cookie, once it has claimed its slot */
+void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie);
+
+/* The kernel's cookie of socket fd: 0 or -errno. */
+int rp_socket_cookie(int fd, uint64_t *cookie);
+
+/*
  * The listeners the kernel would put in the group's kernel reuseport group
  * (kdiag.h rp_kernel_listeners() on the group's address): their count (may
  * exceed max), out[0..max-1] filled; -ENODATA if the group does not know
@@ -215,7 +231,7 @@ int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 3
+#define RP_STEER_ABI 4
 struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size;
@@ -231,6 +247,8 @@ struct rp_steer_api {
 	void (*at_exit)(void);
 	int (*find)(const struct rp_config *cfg, const struct rp_group_key *key,
 		    int fd, struct rp_member *out);
+	int (*joining)(struct rp_state *st, int fd, uint64_t *entry);
+	void (*joined)(struct rp_state *st, int k, uint64_t entry);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api_v1"
 

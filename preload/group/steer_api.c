@@ -14,4 +14,6 @@ const struct rp_steer_api rp_steer_api_v1 = {
 	.unsteered = rp_group_unsteered,
 	.at_exit = rp_group_at_exit,
 	.find = rp_group_find,
+	.joining = rp_group_joining,
+	.joined = rp_group_joined,
 };

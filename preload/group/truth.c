@@ -78,13 +78,90 @@ static void fix_slot_queued(struct rp_state *st, struct rp_slot *slot,
 				  __ATOMIC_RELAXED);
 }
 
+/* CLOCK_MONOTONIC seconds + 1 (never 0: a free entry) */
+static uint32_t joining_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_sec + 1;
+}
+
+static bool joining_fresh(uint64_t e, uint32_t now)
+{
+	return e && now - (uint32_t)e <= RP_JOINING_SECS;
+}
+
+/* entry e notes the socket of cookie */
+static bool joining_is(uint64_t e, uint64_t cookie)
+{
+	return e && e >> 32 == (uint32_t)cookie;
+}
+
+int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry)
+{
+	int saved = errno;
+	uint32_t now = joining_now();
+	uint64_t cookie, e;
+
+	if (!st || rp_socket_cookie(fd, &cookie)) {
+		errno = saved;
+		return -1;
+	}
+	*entry = cookie << 32 | now;
+	for (int k = 0; k < RP_JOINING; k++) {
+		e = __atomic_load_n(&st->hdr.joining[k], __ATOMIC_RELAXED);
+		if (!joining_fresh(e, now) &&
+		    __atomic_compare_exchange_n(&st->hdr.joining[k], &e, *entry,
+						false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			errno = saved;
+			return k;
+		}
+	}
+	errno = saved;
+	return -1;
+}
+
+void rp_group_joined(struct rp_state *st, int k, uint64_t entry)
+{
+	if (st && k >= 0 && k < RP_JOINING)
+		__atomic_compare_exchange_n(&st->hdr.joining[k], &entry, 0,
+					    false, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED);
+}
+
+void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
+{
+	for (int k = 0; k < RP_JOINING; k++) {
+		uint64_t e = __atomic_load_n(&st->hdr.joining[k],
+					     __ATOMIC_RELAXED);
+
+		if (joining_is(e, cookie))
+			rp_group_joined(st, k, e);
+	}
+}
+
+/* a listener that a member starting now noted (rp_group_joining) */
+static bool joining(const struct rp_state *st, uint64_t cookie, uint32_t now)
+{
+	for (int k = 0; k < RP_JOINING; k++) {
+		uint64_t e = __atomic_load_n(&st->hdr.joining[k],
+					     __ATOMIC_ACQUIRE);
+
+		if (joining_fresh(e, now) && joining_is(e, cookie))
+			return true;
+	}
+	return false;
+}
+
 static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 			int max_inodes, bool fix_queued)
 {
 	const struct rp_hdr *h = &st->hdr;
 	struct rp_kmember *km;
 	uint64_t *mapped;
-	uint32_t n = h->nslots, nm = 0;
+	uint32_t n = h->nslots, nm = 0, now;
 	int count, unreg = 0;
 
 	if (n > RP_MAX_SLOTS)
@@ -116,9 +193,11 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 		nm++;
 	}
 	qsort(mapped, nm, sizeof(*mapped), cmp_u64);
+	now = joining_now();
 	for (int k = 0; k < count && k < MAX_LISTENERS; k++) {
 		if (bsearch(&km[k].cookie, mapped, nm, sizeof(*mapped),
-			    cmp_u64))
+			    cmp_u64) ||
+		    joining(st, km[k].cookie, now))
 			continue;
 		if (unreg < max_inodes)
 			inodes[unreg] = km[k].inode;
@@ -146,8 +225,10 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 
 	/*
 	 * Members that start together are in the kernel group for the
-	 * moment between their listen() and their registration: look again
-	 * before calling anyone unregistered.
+	 * moment between their listen() and their registration: their shims
+	 * note them (rp_group_joining), but an older shim does not and the
+	 * notes may all be taken: look again before calling anyone
+	 * unregistered.
 	 */
 	if (n > 0 && (uint32_t)n != st->hdr.unregistered) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };

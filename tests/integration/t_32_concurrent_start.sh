@@ -1,17 +1,19 @@
 #!/bin/bash
-# 16 servers start at the same instant on one port (first start of the
+# 64 servers start at the same instant on one port (first start of the
 # group included): a barrier holds every racer, its shim already
-# initialised, until all 16 wait on it; then all bind and listen at once.
+# initialised, until all 64 wait on it; then all bind and listen at once.
 # The kernel and the pins must show one group: one group directory with
-# one program pin, 16 distinct live slots, every listening socket of the
+# one program pin, 64 distinct live slots, every listening socket of the
 # port in that group's sockarray, no other sk_reuseport program holding
 # any of them, and the pinned program run for every connection. Exactly
-# one process logs that it created the group; none falls back.
+# one process logs that it created the group; none falls back, and none
+# takes a sibling between its listen() and its registration for an
+# unregistered listener (2 CPUs: many are in that moment at once).
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_shim
 need_cli
 need_cmd bpftool ss
-n=16
+n=64
 port=8220
 group=tcp4_127-0-0-1_$port
 
@@ -109,7 +111,9 @@ assert_eq "$holders" "$prog_id " "sk_reuseport programs whose sockarray holds th
 
 assert_eq "$(cat "$RP_TMP"/r*.log | grep -c 'event=create ')" 1 "processes that created the group"
 assert_eq "$(cat "$RP_TMP"/r*.log | grep -c 'event=attach ')" $n "processes that attached"
-assert_eq "$(cat "$RP_TMP"/r*.log | grep -c 'level=warn\|level=error')" 0 "warnings"
+warnings=$(cat "$RP_TMP"/r*.log | grep 'level=warn\|level=error' || true)
+[ -z "$warnings" ] || info "warnings: $warnings"
+assert_eq "$(grep -c . <<<"$warnings")" 0 "warnings"
 
 # Every connection ran the pinned program (its counters are in the pinned
 # state map) and was steered round robin over the 16 sockets.
