@@ -214,40 +214,55 @@ if "cost" in meta or "cost" in notes:
 # -------------------------------------------------------------- progcost
 if "progcost" in meta or "progcost" in notes:
     sec = "progcost"
+    m = meta[sec]
     L += ["## 2b. Steering program cost against a bare sockarray select", ""]
-    desc(sec, L, "`scripts/bench --only progcost`: N member processes (one listener each, accept + close) "
-             "on 127.0.0.1, a new group per run; the driver (scripts/bench.d/progcost.c) connects and resets "
-             "for %s s; `run_time_ns / run_cnt` of the program over that window "
-             "(`kernel.bpf_stats_enabled=1`, so two clock reads per run are included). Baseline `bare`: a "
-             "program that only does one `bpf_sk_select_reuseport()` with an index from one shared round robin "
-             "counter (scripts/bench.d/bare.bpf.c, member count a constant); `bare-hash`: index = hash %% N, "
-             "no map. Ratios are to `bare` of the same member count in the same repetition." % meta[sec].get("duration", "2"))
+    desc(sec, L, "`scripts/bench --only progcost`: for each variant N member processes (one listener each, "
+             "accept + close) on a port of their own, every variant up at once; the driver "
+             "(scripts/bench.d/progcost.c) takes turns between the variants, %s connections (reset at once) "
+             "a turn, and reads `run_time_ns / run_cnt` of each program before and after its turn "
+             "(`kernel.bpf_stats_enabled=1`, so two clock reads per run are included). A repetition is %s "
+             "turns of every variant; its figure is the sum over them. Baseline `bare`: a program that only does "
+             "one `bpf_sk_select_reuseport()` with an index from one shared round robin counter "
+             "(scripts/bench.d/bare.bpf.c, member count a constant); `bare-hash`: index = hash %% N, no map. "
+             "Ratios are to `bare` of the same member count in the same repetition."
+             % (m.get("chunk", "32"), m.get("rounds", "25")))
+    if m.get("before"):
+        L.append("Before: `%s` (`--before`), its groups taking the same turns." % m["before"])
+        L.append("")
     section_notes(sec, L)
     if D[sec]:
         nsrun = lambda d: num(d.get("ns_run"))
         steered = lambda d: div(num(d.get("prog_steered")), num(d.get("prog_runs")))
-        for nm in meta[sec].get("members", "4 64").split():
-            L += ["### %s members" % nm, "",
-                  "| program | ns per run | ratio to bare, per repetition | runs measured, median "
-                  "| steered / runs of the group |",
-                  "|---|---|---|---|---|"]
-            for v in ["bare", "bare-hash", "roundrobin", "hash", "leastconn", "weighted", "sticky", "cpu"]:
+        pols = ["roundrobin", "hash", "leastconn", "weighted", "sticky", "cpu"]
+        for nm in m.get("members", "4 64").split():
+            before = any("before-%s-%s" % (v, nm) in D[sec] for v in pols)
+            L += ["### %s members" % nm, ""]
+            head = "| program | ns per run | ratio to bare, per repetition |"
+            if before:
+                head += " before: ratio to bare |"
+            head += " runs measured, median | steered / runs of the group |"
+            L += [head, "|---" * (head.count("|") - 1) + "|"]
+            for v in ["bare", "bare-hash"] + pols:
                 var = "%s-%s" % (v, nm)
                 if var not in D[sec]:
                     continue
                 reps = D[sec][var]
                 label = v
                 if not v.startswith("bare"):
-                    got = sorted({d.get("policy", "-") for d in reps.values()})
+                    got = sorted({d["policy"] for d in reps.values() if "policy" in d})
                     if got != [v]:
-                        label = "%s (group reports %s!)" % (v, "/".join(got))
+                        label = "%s (group reports %s!)" % (v, "/".join(got) or "nothing")
                     if v == "cpu":
                         label += " (member i pinned to CPU i mod ncpu)"
-                L.append("| %s | %s | %s | %s | %s |" % (
-                    label, mmm(series(sec, var, nsrun)),
-                    mmm(paired(sec, var, "bare-" + nm, nsrun), lambda x: "%.3f" % x),
-                    fmt(med(series(sec, var, lambda d: num(d.get("runs"))))),
-                    "-" if v.startswith("bare") else mmm(series(sec, var, steered), lambda x: "%.3f" % x)))
+                row = [label, mmm(series(sec, var, nsrun)),
+                       mmm(paired(sec, var, "bare-" + nm, nsrun), lambda x: "%.3f" % x)]
+                if before:
+                    row.append("-" if v.startswith("bare") else
+                               mmm(paired(sec, "before-" + var, "bare-" + nm, nsrun), lambda x: "%.3f" % x))
+                row += [fmt(med(series(sec, var, lambda d: num(d.get("runs"))))),
+                        "-" if v.startswith("bare") else
+                        mmm(series(sec, var, steered), lambda x: "%.3f" % x)]
+                L.append("| " + " | ".join(row) + " |")
             L.append("")
 
 # ------------------------------------------------------------------ rate
