@@ -274,8 +274,9 @@ _Static_assert(RP_OFF(rp_slot, dequeued) == 128,
 _Static_assert(RP_OFF(rp_hdr, stall_limit) + 8 <= 64,
 	       "header line 1: all a run reads");
 _Static_assert(RP_OFF(rp_hdr, magic) == 64, "header line 2: user space's");
-_Static_assert(sizeof(struct rp_hdr) == 384,
-	       "the header keeps its size: the slots stay where layout 2 has them");
+_Static_assert(
+	sizeof(struct rp_hdr) == 384,
+	"the header keeps its size: the slots stay where layout 2 has them");
 _Static_assert(sizeof(struct rp_flow_set) == 128,
 	       "a flow set is one line pair");
 #undef RP_OFF

@@ -134,8 +134,8 @@ void rp_group_joined(struct rp_state *st, int k, uint64_t entry)
 void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
 {
 	for (int k = 0; k < RP_JOINING; k++) {
-		uint64_t e = __atomic_load_n(&st->hdr.joining[k],
-					     __ATOMIC_RELAXED);
+		uint64_t e =
+			__atomic_load_n(&st->hdr.joining[k], __ATOMIC_RELAXED);
 
 		if (joining_is(e, cookie))
 			rp_group_joined(st, k, e);
@@ -146,8 +146,8 @@ void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
 static bool joining(const struct rp_state *st, uint64_t cookie, uint32_t now)
 {
 	for (int k = 0; k < RP_JOINING; k++) {
-		uint64_t e = __atomic_load_n(&st->hdr.joining[k],
-					     __ATOMIC_ACQUIRE);
+		uint64_t e =
+			__atomic_load_n(&st->hdr.joining[k], __ATOMIC_ACQUIRE);
 
 		if (joining_fresh(e, now) && joining_is(e, cookie))
 			return true;
