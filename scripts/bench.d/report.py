@@ -214,7 +214,7 @@ if "cost" in meta or "cost" in notes:
 # -------------------------------------------------------------- progcost
 if "progcost" in meta or "progcost" in notes:
     sec = "progcost"
-    m = meta[sec]
+    pm = meta[sec]
     L += ["## 2b. Steering program cost against a bare sockarray select", ""]
     desc(sec, L, "`scripts/bench --only progcost`: for each variant N member processes (one listener each, "
              "accept + close) on a port of their own, every variant up at once; the driver "
@@ -225,16 +225,16 @@ if "progcost" in meta or "progcost" in notes:
              "one `bpf_sk_select_reuseport()` with an index from one shared round robin counter "
              "(scripts/bench.d/bare.bpf.c, member count a constant); `bare-hash`: index = hash %% N, no map. "
              "Ratios are to `bare` of the same member count in the same repetition."
-             % (m.get("chunk", "32"), m.get("rounds", "25")))
-    if m.get("before"):
-        L.append("Before: `%s` (`--before`), its groups taking the same turns." % m["before"])
+             % (pm.get("chunk", "32"), pm.get("rounds", "25")))
+    if pm.get("before"):
+        L.append("Before: `%s` (`--before`), its groups taking the same turns." % pm["before"])
         L.append("")
     section_notes(sec, L)
     if D[sec]:
         nsrun = lambda d: num(d.get("ns_run"))
         steered = lambda d: div(num(d.get("prog_steered")), num(d.get("prog_runs")))
         pols = ["roundrobin", "hash", "leastconn", "weighted", "sticky", "cpu"]
-        for nm in m.get("members", "4 64").split():
+        for nm in pm.get("members", "4 64").split():
             before = any("before-%s-%s" % (v, nm) in D[sec] for v in pols)
             L += ["### %s members" % nm, ""]
             head = "| program | ns per run | ratio to bare, per repetition |"
