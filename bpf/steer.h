@@ -61,9 +61,9 @@
 #define RP_ACCT_PIDS 16
 #define RP_STALL_NEVER (1ll << 62)
 /*
- * Sockets between their listen() (UDP: bind()) and their registration
- * that the kernel truth does not call unregistered (rp_hdr.joining), and
- * how long such a note holds.
+ * Notes of sockets between their listen() (UDP: bind()) and their
+ * registration, that the kernel truth does not call unregistered: a
+ * bucket's entries (rp_slot.joining) and how long a note holds.
  */
 #define RP_JOINING 8
 #define RP_JOINING_SECS 5
@@ -127,11 +127,22 @@ struct __attribute__((aligned(128))) rp_slot {
 	 * each process's share of active, so the share of a process that
 	 * died without closing (kill -9, a forked worker) can be taken back
 	 * (group.c rp_group_gc, and the shim's exit handler); line 5 holds
-	 * the owners, written once per process, line 6 is free.
+	 * the owners, written once per process.
 	 */
 	__s32 acct_active[RP_ACCT_PIDS];
 	__u32 acct_pid[RP_ACCT_PIDS];
-	__u64 pad4[8];
+	/*
+	 * line 6, not this slot's own: a bucket of the group's notes of
+	 * sockets on their way in. Members that start together are in the
+	 * kernel group from their listen() on, before their registration;
+	 * each shim notes its socket first, in the bucket of slot (cookie %
+	 * max_slots) (preload/group/truth.c rp_group_joining), so that the
+	 * kernel truth does not call it unregistered meanwhile. An entry:
+	 * the low 32 bits of the socket's cookie << 32 | the CLOCK_MONOTONIC
+	 * second of the note + 1; 0, or older than RP_JOINING_SECS (its
+	 * process died in between): free.
+	 */
+	__u64 joining[RP_JOINING];
 };
 
 /*
@@ -188,16 +199,6 @@ struct __attribute__((aligned(128))) rp_hdr {
 	/* lines 4-5: written by the program, at rarer events */
 	__u64 counters[RP_CNT_MAX];
 	__u64 pad3[16 - RP_CNT_MAX];
-	/*
-	 * line 6: members that start together are in the kernel group from
-	 * their listen() on, before their registration; each shim notes its
-	 * socket here first (preload/group/truth.c rp_group_joining), so
-	 * that the kernel truth does not call it unregistered meanwhile. An
-	 * entry: the low 32 bits of the socket's cookie << 32 | the
-	 * CLOCK_MONOTONIC second of the note + 1; 0, or older than
-	 * RP_JOINING_SECS (its process died in between): free.
-	 */
-	__u64 joining[RP_JOINING];
 };
 
 /*
@@ -274,9 +275,8 @@ _Static_assert(RP_OFF(rp_slot, dequeued) == 128,
 _Static_assert(RP_OFF(rp_hdr, stall_limit) + 8 <= 64,
 	       "header line 1: all a run reads");
 _Static_assert(RP_OFF(rp_hdr, magic) == 64, "header line 2: user space's");
-_Static_assert(
-	sizeof(struct rp_hdr) == 384,
-	"the header keeps its size: the slots stay where layout 2 has them");
+_Static_assert(RP_OFF(rp_slot, joining) == 320 && sizeof(struct rp_slot) == 384,
+	       "the notes take the slot's free line 6: layout 2 unchanged");
 _Static_assert(sizeof(struct rp_flow_set) == 128,
 	       "a flow set is one line pair");
 #undef RP_OFF

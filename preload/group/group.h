@@ -203,7 +203,7 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
 
 /*
  * Around the listen() (UDP: bind()) of a socket that joins the group:
- * rp_group_joining() notes it in hdr.joining, so that the kernel truth of
+ * rp_group_joining() notes it (rp_slot.joining), so that the kernel truth of
  * a member starting at the same time does not call it unregistered before
  * it registers; the entry index, or -1 (no room: every entry is fresh, or
  * no cookie), with *entry its value; rp_group_joined() takes the note back

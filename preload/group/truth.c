@@ -98,22 +98,34 @@ static bool joining_is(uint64_t e, uint64_t cookie)
 	return e && e >> 32 == (uint32_t)cookie;
 }
 
+/* the bucket of notes of the socket whose cookie's low 32 bits are c */
+static __u64 *joining_bucket(struct rp_state *st, uint32_t c)
+{
+	uint32_t max = __atomic_load_n(&st->hdr.max_slots, __ATOMIC_RELAXED);
+
+	if (max == 0 || max > RP_MAX_SLOTS)
+		max = RP_MAX_SLOTS;
+	return st->slots[c % max].joining;
+}
+
 int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry)
 {
 	int saved = errno;
 	uint32_t now = joining_now();
-	uint64_t cookie, e;
+	uint64_t cookie;
+	__u64 e, *b;
 
 	if (!st || rp_socket_cookie(fd, &cookie)) {
 		errno = saved;
 		return -1;
 	}
 	*entry = cookie << 32 | now;
+	b = joining_bucket(st, (uint32_t)cookie);
 	for (int k = 0; k < RP_JOINING; k++) {
-		e = __atomic_load_n(&st->hdr.joining[k], __ATOMIC_RELAXED);
+		e = __atomic_load_n(&b[k], __ATOMIC_RELAXED);
 		if (!joining_fresh(e, now) &&
-		    __atomic_compare_exchange_n(&st->hdr.joining[k], &e, *entry,
-						false, __ATOMIC_RELEASE,
+		    __atomic_compare_exchange_n(&b[k], &e, *entry, false,
+						__ATOMIC_RELEASE,
 						__ATOMIC_RELAXED)) {
 			errno = saved;
 			return k;
@@ -126,16 +138,17 @@ int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry)
 void rp_group_joined(struct rp_state *st, int k, uint64_t entry)
 {
 	if (st && k >= 0 && k < RP_JOINING)
-		__atomic_compare_exchange_n(&st->hdr.joining[k], &entry, 0,
-					    false, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED);
+		__atomic_compare_exchange_n(
+			&joining_bucket(st, (uint32_t)(entry >> 32))[k], &entry,
+			0, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
 {
+	__u64 *b = joining_bucket(st, (uint32_t)cookie);
+
 	for (int k = 0; k < RP_JOINING; k++) {
-		uint64_t e =
-			__atomic_load_n(&st->hdr.joining[k], __ATOMIC_RELAXED);
+		uint64_t e = __atomic_load_n(&b[k], __ATOMIC_RELAXED);
 
 		if (joining_is(e, cookie))
 			rp_group_joined(st, k, e);
@@ -143,11 +156,12 @@ void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
 }
 
 /* a listener that a member starting now noted (rp_group_joining) */
-static bool joining(const struct rp_state *st, uint64_t cookie, uint32_t now)
+static bool joining(struct rp_state *st, uint64_t cookie, uint32_t now)
 {
+	__u64 *b = joining_bucket(st, (uint32_t)cookie);
+
 	for (int k = 0; k < RP_JOINING; k++) {
-		uint64_t e =
-			__atomic_load_n(&st->hdr.joining[k], __ATOMIC_ACQUIRE);
+		uint64_t e = __atomic_load_n(&b[k], __ATOMIC_ACQUIRE);
 
 		if (joining_fresh(e, now) && joining_is(e, cookie))
 			return true;
