@@ -200,7 +200,7 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_members_reconcile(cfg, key, st, h->socks_fd);
 	slot = rp_members_claim(st, h->socks_fd, fd, cookie, &out->already);
 	/* registered (or failed): no longer a member on its way in */
-	rp_group_joined_cookie(st, cookie);
+	rp_group_joined(st, cookie);
 	if (slot < 0)
 		return slot;
 	if (!out->already)

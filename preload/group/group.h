@@ -205,14 +205,13 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name);
  * Around the listen() (UDP: bind()) of a socket that joins the group:
  * rp_group_joining() notes it (rp_slot.joining), so that the kernel truth of
  * a member starting at the same time does not call it unregistered before
- * it registers; the entry index, or -1 (no room: every entry is fresh, or
- * no cookie), with *entry its value; rp_group_joined() takes the note back
- * (if nobody has taken the entry meanwhile). errno is kept.
+ * it registers; the socket's cookie, or 0 (no room: every entry of its
+ * bucket is fresh, or no cookie). rp_group_joined() takes the note of the
+ * socket of cookie back (at its slot claim, and after a call that failed).
+ * errno is kept.
  */
-int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry);
-void rp_group_joined(struct rp_state *st, int k, uint64_t entry);
-/* the same for the socket of cookie, once it has claimed its slot */
-void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie);
+uint64_t rp_group_joining(struct rp_state *st, int fd);
+void rp_group_joined(struct rp_state *st, uint64_t cookie);
 
 /* The kernel's cookie of socket fd: 0 or -errno. */
 int rp_socket_cookie(int fd, uint64_t *cookie);
@@ -247,8 +246,8 @@ struct rp_steer_api {
 	void (*at_exit)(void);
 	int (*find)(const struct rp_config *cfg, const struct rp_group_key *key,
 		    int fd, struct rp_member *out);
-	int (*joining)(struct rp_state *st, int fd, uint64_t *entry);
-	void (*joined)(struct rp_state *st, int k, uint64_t entry);
+	uint64_t (*joining)(struct rp_state *st, int fd);
+	void (*joined)(struct rp_state *st, uint64_t cookie);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api_v1"
 

@@ -108,7 +108,7 @@ static __u64 *joining_bucket(struct rp_state *st, uint32_t c)
 	return st->slots[c % max].joining;
 }
 
-int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry)
+uint64_t rp_group_joining(struct rp_state *st, int fd)
 {
 	int saved = errno;
 	uint32_t now = joining_now();
@@ -117,41 +117,34 @@ int rp_group_joining(struct rp_state *st, int fd, uint64_t *entry)
 
 	if (!st || rp_socket_cookie(fd, &cookie)) {
 		errno = saved;
-		return -1;
+		return 0;
 	}
-	*entry = cookie << 32 | now;
 	b = joining_bucket(st, (uint32_t)cookie);
 	for (int k = 0; k < RP_JOINING; k++) {
 		e = __atomic_load_n(&b[k], __ATOMIC_RELAXED);
 		if (!joining_fresh(e, now) &&
-		    __atomic_compare_exchange_n(&b[k], &e, *entry, false,
-						__ATOMIC_RELEASE,
+		    __atomic_compare_exchange_n(&b[k], &e, cookie << 32 | now,
+						false, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED)) {
 			errno = saved;
-			return k;
+			return cookie;
 		}
 	}
 	errno = saved;
-	return -1;
+	return 0;
 }
 
-void rp_group_joined(struct rp_state *st, int k, uint64_t entry)
-{
-	if (st && k >= 0 && k < RP_JOINING)
-		__atomic_compare_exchange_n(
-			&joining_bucket(st, (uint32_t)(entry >> 32))[k], &entry,
-			0, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-}
-
-void rp_group_joined_cookie(struct rp_state *st, uint64_t cookie)
+void rp_group_joined(struct rp_state *st, uint64_t cookie)
 {
 	__u64 *b = joining_bucket(st, (uint32_t)cookie);
 
 	for (int k = 0; k < RP_JOINING; k++) {
-		uint64_t e = __atomic_load_n(&b[k], __ATOMIC_RELAXED);
+		__u64 e = __atomic_load_n(&b[k], __ATOMIC_RELAXED);
 
 		if (joining_is(e, cookie))
-			rp_group_joined(st, k, e);
+			__atomic_compare_exchange_n(&b[k], &e, 0, false,
+						    __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED);
 	}
 }
 

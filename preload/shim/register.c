@@ -155,8 +155,8 @@ int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 {
 	struct rp_handle h = { .socks_fd = -1, .prog_fd = -1 };
 	struct rp_group_key key;
-	int ret, saved, err, jk = -1;
-	uint64_t jentry = 0;
+	int ret, saved, err;
+	uint64_t joining = 0;
 
 	pthread_mutex_lock(&rp_reg_lock);
 	err = rp_make_key(fd, kind, sa, &key);
@@ -179,7 +179,7 @@ int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 	}
 	/* from the call on the socket is in the kernel group: say so first */
 	if (!err && h.st)
-		jk = rp_steer->joining(h.st, fd, &jentry);
+		joining = rp_steer->joining(h.st, fd);
 	ret = kernel_call(fd, c);
 	saved = errno;
 	if (ret == 0) {
@@ -206,8 +206,8 @@ int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 		}
 	}
 out:
-	if (jk >= 0)
-		rp_steer->joined(h.st, jk, jentry);
+	if (joining)
+		rp_steer->joined(h.st, joining);
 	if (h.st)
 		rp_hold_release(&h);
 	pthread_mutex_unlock(&rp_reg_lock);

@@ -116,7 +116,7 @@ warnings=$(cat "$RP_TMP"/r*.log | grep 'level=warn\|level=error' || true)
 assert_eq "$(grep -c . <<<"$warnings")" 0 "warnings"
 
 # Every connection ran the pinned program (its counters are in the pinned
-# state map) and was steered round robin over the 16 sockets.
+# state map) and was steered round robin over the 64 sockets.
 out=$(rpclient http --port $port --path / -n $((n * 5)))
 assert_eq "$(jeval "$out" 'sorted(set(d["ids"].values()))')" "[5]" "requests per server (roundrobin)"
 status=$(status_json)
