@@ -225,7 +225,7 @@ if "progcost" in meta or "progcost" in notes:
              "one `bpf_sk_select_reuseport()` with an index from one shared round robin counter "
              "(scripts/bench.d/bare.bpf.c, member count a constant); `bare-hash`: index = hash %% N, no map. "
              "Ratios are to `bare` of the same member count in the same repetition."
-             % (pm.get("chunk", "32"), pm.get("rounds", "25")))
+             % (pm.get("chunk", "32"), pm.get("rounds", "100")))
     if pm.get("before"):
         L.append("Before: `%s` (`--before`), its groups taking the same turns." % pm["before"])
         L.append("")
