@@ -1,12 +1,15 @@
 # libreuseport: make | make test | make check | make demo | make bench | make install | make deb
 # Quiet by default; V=1 shows the commands.
 #
-# Three products, one folder each under preload/, plus what they share:
-#   preload/shim/    libreuseport.so        the interposer (libc only)
-#   preload/group/   libreuseport-steer.so  the group library (libbpf),
-#                                           dlopen'ed on the first registration
-#   preload/cli/     reuseport              the command (links the group library)
-#   preload/common/  configuration, logging, names, kernel facts (libc only)
+# Three products, a folder each, over what they share (lower rooms never
+# include or call a higher one):
+#   preload/   libreuseport.so        the interposer (libc only)
+#   cli/       reuseport              the command (links the group library);
+#                                     cli/run/ the supervisor, cli/bench/ bench
+#   group/     libreuseport-steer.so  the group library (libbpf): dlopen'ed by
+#                                     the interposer, linked into the command
+#   common/    configuration, logging, names, raw system calls (libc only)
+#   bpf/       the steering program and the layout it shares with user space
 # Every source is compiled once into build/obj/ (-fPIC serves the shared
 # objects and the PIE command alike); headers are tracked with -MMD.
 
@@ -25,7 +28,7 @@ ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
 WARN     := -Wall -Wextra -Werror
 UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-INCS     := -Ibpf -Ipreload/common -Ipreload/shim -Ipreload/group -Ipreload/cli -I$(BUILD)
+INCS     := -Ibpf -Icommon -Igroup -Ipreload -Icli -I$(BUILD)
 # the one version number: reuseport --version
 VERSION  := 0.10.0
 CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' $(INCS)
@@ -44,14 +47,14 @@ endif
 .PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
 	clean format check-format shellcheck deps products deb
 
-COMMON_SRCS := $(wildcard preload/common/*.c)
-SHIM_SRCS   := $(wildcard preload/shim/*.c)
-GROUP_SRCS  := $(filter-out preload/group/steer_api.c,$(wildcard preload/group/*.c))
-CLI_SRCS    := $(wildcard preload/cli/*.c)
+COMMON_SRCS := $(wildcard common/*.c)
+SHIM_SRCS   := $(wildcard preload/*.c)
+GROUP_SRCS  := $(filter-out group/steer_api.c,$(wildcard group/*.c))
+CLI_SRCS    := $(wildcard cli/*.c cli/*/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 PRELOAD_OBJS := $(call obj,$(SHIM_SRCS) $(COMMON_SRCS))
-STEER_OBJS   := $(call obj,$(GROUP_SRCS) preload/group/steer_api.c $(COMMON_SRCS))
+STEER_OBJS   := $(call obj,$(GROUP_SRCS) group/steer_api.c $(COMMON_SRCS))
 CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
 HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
@@ -87,14 +90,14 @@ $(BUILD)/obj/%.o: %.c
 $(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
 
 # The interposer links only libc: processes that never listen pay no libbpf.
-$(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/shim/libreuseport.map
+$(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/libreuseport.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/shim/libreuseport.map \
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/libreuseport.map \
 		-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-soname,libreuseport.so $(LDFLAGS) -o $@ $(PRELOAD_OBJS) -ldl -lpthread
 
-$(BUILD)/libreuseport-steer.so: $(STEER_OBJS) preload/group/libreuseport-steer.map
+$(BUILD)/libreuseport-steer.so: $(STEER_OBJS) group/libreuseport-steer.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=preload/group/libreuseport-steer.map \
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,--version-script=group/libreuseport-steer.map \
 		-Wl,-z,now -Wl,-soname,libreuseport-steer.so $(LDFLAGS) -o $@ $(STEER_OBJS) -lbpf
 
 $(BUILD)/reuseport: $(CLI_OBJS)
@@ -102,9 +105,9 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
 # helpers that test a module link it
-HELPER_LINK_kdiag_check := preload/group/kdiag.c
-HELPER_LINK_pintrust_cli := preload/common/pintrust.c preload/common/pinremove.c \
-	preload/common/logfile.c
+HELPER_LINK_kdiag_check := group/kdiag.c
+HELPER_LINK_pintrust_cli := common/pintrust.c common/pinremove.c \
+	common/logfile.c
 HELPER_LIBS_uring_acceptsrv := -luring
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
@@ -115,19 +118,19 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*) $(HELPER_LIBS_$*)
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
-$(BUILD)/unit/test_config: preload/common/config.c preload/common/config_feat.c preload/common/scope.c \
-	preload/common/names.c preload/common/registry_names.c
-$(BUILD)/unit/test_config_feat: preload/common/config.c preload/common/config_feat.c \
-	preload/common/scope.c preload/common/names.c preload/common/registry_names.c
-$(BUILD)/unit/test_fdtab: preload/shim/fdtab.c
-$(BUILD)/unit/test_maglev: preload/group/maglev.c
-$(BUILD)/unit/test_schedule: preload/group/schedule.c
-$(BUILD)/unit/test_share: preload/common/share.c
-$(BUILD)/unit/test_spec: preload/cli/spec.c
-$(BUILD)/unit/test_pintrust: preload/common/pintrust.c preload/common/pinremove.c \
-	preload/common/logfile.c
-$(BUILD)/unit/test_registry: preload/common/registry_names.c preload/common/config.c preload/common/config_feat.c \
-	preload/common/scope.c
+$(BUILD)/unit/test_config: common/config.c common/config_feat.c common/scope.c \
+	common/names.c common/registry_names.c
+$(BUILD)/unit/test_config_feat: common/config.c common/config_feat.c \
+	common/scope.c common/names.c common/registry_names.c
+$(BUILD)/unit/test_fdtab: preload/fdtab.c
+$(BUILD)/unit/test_maglev: group/maglev.c
+$(BUILD)/unit/test_schedule: group/schedule.c
+$(BUILD)/unit/test_share: common/share.c
+$(BUILD)/unit/test_spec: cli/spec.c
+$(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
+	common/logfile.c
+$(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_feat.c \
+	common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [asan+ubsan])
@@ -136,11 +139,11 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
 
 # ---- ThreadSanitizer builds of the interposer and the threaded test server
-$(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/shim/libreuseport.map
+$(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/libreuseport.map
 	$(Q)mkdir -p $(@D)
 	$(call msg,LD,$@ [tsan])
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fPIC -fvisibility=hidden -fsanitize=thread -shared \
-		-Wl,--version-script=preload/shim/libreuseport.map -o $@ $(SHIM_SRCS) $(COMMON_SRCS) -ldl -lpthread
+		-Wl,--version-script=preload/libreuseport.map -o $@ $(SHIM_SRCS) $(COMMON_SRCS) -ldl -lpthread
 	$(Q)ln -sf ../libreuseport-steer.so $(BUILD)/tsan/libreuseport-steer.so
 
 $(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c
@@ -152,8 +155,8 @@ tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 
 # ---- fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
-CONFIG_SRCS := preload/common/config.c preload/common/config_feat.c preload/common/scope.c \
-	preload/common/registry_names.c
+CONFIG_SRCS := common/config.c common/config_feat.c common/scope.c \
+	common/registry_names.c
 $(BUILD)/fuzz/fuzz_config: tests/unit/fuzz_config.c $(CONFIG_SRCS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [libfuzzer])
@@ -178,7 +181,8 @@ integration: all
 kselftests:
 	$(Q)tests/kselftests/build.sh $(BUILD)/kselftests
 
-FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h preload/*/*.c preload/*/*.h \
+FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h common/*.[ch] group/*.[ch] preload/*.[ch] \
+	cli/*.[ch] cli/*/*.[ch] \
 	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h scripts/bench.d/*.c)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
 	scripts/bench.d/*.sh scripts/build-deb tests/run-integration tests/integration/*.sh \

@@ -2,7 +2,7 @@
 /*
  * The one list of policies and program counters. Everything that names
  * them is generated from these tables: the enums in steer.h, the names and
- * help texts in user space (preload/common/registry_names.c), the accepted values
+ * help texts in user space (common/registry_names.c), the accepted values
  * of REUSEPORT_POLICY and `reuseport policy`, the status/metrics labels.
  * The BPF program has one case per policy and counts an unknown value.
  *

@@ -519,7 +519,7 @@ static __always_inline int least_pick(struct sk_reuseport_md *md,
 /*
  * The first choice of roundrobin, hash, weighted, sticky or cpu, from a
  * table where the policy needs one (built by user space, see
- * preload/group/schedule.c), or -1: the policy needs steer_general.
+ * group/schedule.c), or -1: the policy needs steer_general.
  */
 static __always_inline int first_pick(struct sk_reuseport_md *md,
 				      struct rp_state *st, __u32 policy,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Layout shared by the steering program (bpf/steer.bpf.c) and user space
- * (preload/). Everything a group keeps in bpffs is described here; the pin
+ * (common/, group/, preload/, cli/). Everything a group keeps in bpffs is described here; the pin
  * path carries RP_LAYOUT so a shim with another layout never misreads it.
  */
 #ifndef RP_STEER_H
@@ -29,7 +29,7 @@
 
 /* Maglev lookup table of the sticky policy: a prime well above RP_MAX_SLOTS. */
 #define RP_STICKY_SIZE 65537
-/* The weighted policy's schedule (preload/group/schedule.c): 2 * RP_MAX_SLOTS */
+/* The weighted policy's schedule (group/schedule.c): 2 * RP_MAX_SLOTS */
 #define RP_WSCHED_SIZE 8192
 /*
  * The cpu policy's members per CPU, up to RP_CPU_WAYS each (the hash
@@ -136,7 +136,7 @@ struct __attribute__((aligned(128))) rp_slot {
 	 * sockets on their way in. Members that start together are in the
 	 * kernel group from their listen() on, before their registration;
 	 * each shim notes its socket first, in the bucket of slot (cookie %
-	 * max_slots) (preload/group/truth.c rp_group_joining), so that the
+	 * max_slots) (group/truth.c rp_group_joining), so that the
 	 * kernel truth does not call it unregistered meanwhile. An entry:
 	 * the low 32 bits of the socket's cookie << 32 | the CLOCK_MONOTONIC
 	 * second of the note + 1; 0, or older than RP_JOINING_SECS (its
@@ -159,7 +159,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 unsteered; /* members outside the map: nonzero unsteered_pid */
 	/*
 	 * Listeners the kernel has in this group that are not in the map
-	 * (kernel truth, see preload/group/truth.c): while nonzero the
+	 * (kernel truth, see group/truth.c): while nonzero the
 	 * program leaves every choice to the kernel hash.
 	 */
 	__u32 unregistered;

@@ -28,9 +28,9 @@
  * (selected, dequeued, the stall guard's fields) at the end. The state is filled through bpf/steer.h, with
  * the tables user space builds: build the tool with the header of the
  * builds compared (same layout),
- *   cc -D_GNU_SOURCE -O2 -Ibpf -Ipreload/group -o steer_ab \
- *     scripts/bench.d/steer_ab.c preload/group/schedule.c \
- *     preload/group/maglev.c -lbpf
+ *   cc -D_GNU_SOURCE -O2 -Ibpf -Igroup -o steer_ab \
+ *     scripts/bench.d/steer_ab.c group/schedule.c \
+ *     group/maglev.c -lbpf
  */
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -28,8 +28,8 @@ trap 'rm -rf "$tmp"' EXIT
 inc=-I/usr/include/$(cc -dumpmachine)
 clang -O2 -g -target bpf -mcpu=v3 "$inc" -DMEMBERS="$n" -c "$root/scripts/bench.d/bare.bpf.c" -o "$tmp/bare.o"
 clang -O2 -g -target bpf -mcpu=v3 "$inc" -DMEMBERS="$n" -DBY_HASH -c "$root/scripts/bench.d/bare.bpf.c" -o "$tmp/bare-hash.o"
-cc -D_GNU_SOURCE -O2 -I"$root/bpf" -I"$root/preload/group" -o "$tmp/steer_ab" "$root/scripts/bench.d/steer_ab.c" \
-	"$root/preload/group/schedule.c" "$root/preload/group/maglev.c" -lbpf
+cc -D_GNU_SOURCE -O2 -I"$root/bpf" -I"$root/group" -o "$tmp/steer_ab" "$root/scripts/bench.d/steer_ab.c" \
+	"$root/group/schedule.c" "$root/group/maglev.c" -lbpf
 args=()
 for v in "$@"; do
 	case $v in

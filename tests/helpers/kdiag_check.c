@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kdiag_check: checks preload/group/kdiag.c against real sockets. Opens TCP
+ * kdiag_check: checks group/kdiag.c against real sockets. Opens TCP
  * listeners and bound UDP sockets in several reuseport groups of one port
  * (0.0.0.0, 127.0.0.1, bound to lo, [::] dual-stack, [::] v6only, [::1]),
  * plus decoys (another port, bound but not listening, connected UDP,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Driver for the pin-tree trust rules (preload/common/pintrust.c), for the
+ * Driver for the pin-tree trust rules (common/pintrust.c), for the
  * attack tests: prints what a root process would accept or refuse.
  *
  *   pintrust_cli dir PATH [--trust-from DIR] [--euid UID] [--group GID]

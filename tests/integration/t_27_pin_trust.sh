@@ -1,5 +1,5 @@
 #!/bin/bash
-# Pin-tree trust rules against a local attacker (preload/common/pintrust.c,
+# Pin-tree trust rules against a local attacker (common/pintrust.c,
 # driven by build/helpers/pintrust_cli). The runner's fresh bpffs is root
 # 1777 (sticky): any user may create entries in it. An unprivileged user
 # (RP_ATTACKER, default nobody) plants directories, symlinks, renames, FIFOs;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The kernel's view of a port (preload/group/kdiag.c, NETLINK_SOCK_DIAG):
+# The kernel's view of a port (group/kdiag.c, NETLINK_SOCK_DIAG):
 # rp_kernel_listeners() returns exactly the SO_COOKIEs of each would-be
 # reuseport group (TCP and UDP, IPv4 and IPv6, 0.0.0.0 vs 127.0.0.1,
 # dual-stack vs v6only, bound device; not connected UDP sockets, not
@@ -8,7 +8,7 @@
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 kdiag=$RP_BUILD/helpers/kdiag_check # make
 [[ -x $kdiag ]] || kdiag=$RP_BUILD/kdiag_check # by hand
-[[ -x $kdiag ]] || skip "helper not built: $RP_BUILD/kdiag_check (cc -D_GNU_SOURCE -std=gnu11 -Ipreload/group -o build/kdiag_check tests/helpers/kdiag_check.c preload/group/kdiag.c)"
+[[ -x $kdiag ]] || skip "helper not built: $RP_BUILD/kdiag_check (cc -D_GNU_SOURCE -std=gnu11 -Ipreload/group -o build/kdiag_check tests/helpers/kdiag_check.c group/kdiag.c)"
 info "using $kdiag"
 
 "$kdiag" >"$RP_TMP/kdiag.txt" 2>&1

@@ -81,7 +81,7 @@ done
 ((${#undoc[@]} == 0)) || fail "reuseport(8) does not document: ${undoc[*]}"
 pass_msg "reuseport(8) documents every command of --help and every option of --help and run --help"
 undoc=()
-for v in $(grep -ohE '"(LIB)?REUSEPORT_[A-Z_]+"' "$RP_ROOT"/preload/common/*.c "$RP_ROOT"/preload/cli/run*.c |
+for v in $(grep -ohE '"(LIB)?REUSEPORT_[A-Z_]+"' "$RP_ROOT"/common/*.c "$RP_ROOT"/cli/run/*.c |
 	tr -d '"' | sort -u); do
 	grep -qF "$v" <<<"$man7" || undoc+=("$v")
 done

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of preload/common/config_feat.c: REUSEPORT_UDP_FLOWS,
+ * Unit tests of common/config_feat.c: REUSEPORT_UDP_FLOWS,
  * REUSEPORT_STALL and REUSEPORT_ROLE, good and bad values, defaults.
  */
 #include <string.h>

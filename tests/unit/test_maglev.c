@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the sticky policy's Maglev table (preload/group/maglev.c):
+ * Unit tests of the sticky policy's Maglev table (group/maglev.c):
  * every bucket filled with a live member, near-equal shares, and minimal
  * movement when one member joins or leaves.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Trust rules of the pin tree and the log file (preload/common/pintrust.c)
+ * Trust rules of the pin tree and the log file (common/pintrust.c)
  * on a real scratch tree under /tmp: owners (chown to uid 65534), modes,
  * symlinks at every level, creation, group removal that must never follow a
  * link or cross a mount, temporary names, and the log file opener.

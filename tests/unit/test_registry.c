@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of the policy/counter registry (bpf/registry.h and
- * preload/common/registry_names.c): every name resolves both ways, texts
+ * common/registry_names.c): every name resolves both ways, texts
  * exist, auto resolves per protocol, and REUSEPORT_POLICY accepts exactly
  * the registry's names.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of the tables that spare the program a scan
- * (preload/group/schedule.c): the weighted policy's schedule gives each
+ * (group/schedule.c): the weighted policy's schedule gives each
  * member exactly its weight's turns per cycle, spread evenly; weights too
  * large for the table are scaled, never to 0; the cpu policy's table.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of the counts user space keeps beside the program's
- * (preload/common/share.c): queued is selected - dequeued and never
+ * (common/share.c): queued is selected - dequeued and never
  * negative; a correction of queued moves leastconn's load by the
  * difference; the load never drops below 0, nor below RP_LOAD_AWAY for a
  * slot away; a dead process's share leaves active and the load.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of GROUP-SPEC (preload/cli/spec.c): every form parses to what
+ * Unit tests of GROUP-SPEC (cli/spec.c): every form parses to what
  * it says, malformed ones are refused, and the matcher selects a group by
  * its header (or its pin name when the header does not know the address).
  */

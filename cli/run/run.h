@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* reuseport run: the supervisor / container entrypoint (preload/run.c). */
+/* reuseport run: the supervisor / container entrypoint (cli/run/run.c). */
 #ifndef RP_RUN_H
 #define RP_RUN_H
 

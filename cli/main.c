@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "run.h"
+#include "run/run.h"
 
 #ifndef RP_VERSION
 #define RP_VERSION "unknown"
