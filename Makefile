@@ -105,9 +105,9 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
 # helpers that test a module link it
-HELPER_LINK_kdiag_check := group/kdiag.c
+HELPER_LINK_kdiag_check := group/kdiag.c common/rawsys.c
 HELPER_LINK_pintrust_cli := common/pintrust.c common/pinremove.c \
-	common/logfile.c
+	common/logfile.c common/rawsys.c
 HELPER_LIBS_uring_acceptsrv := -luring
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
@@ -128,7 +128,7 @@ $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c
 $(BUILD)/unit/test_spec: cli/spec.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
-	common/logfile.c
+	common/logfile.c common/rawsys.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_feat.c \
 	common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h

@@ -186,7 +186,7 @@ struct __attribute__((aligned(128))) rp_hdr {
 	__u32 max_slots; /* sockarray max_entries */
 	__u32 family; /* AF_INET / AF_INET6 */
 	__u32 port; /* host order */
-	__u32 version; /* bumped on membership/config change */
+	__u32 pad_version; /* unused (layout 2 keeps its place) */
 	__u32 pidns; /* pid namespace of unsteered_pid */
 	__u32 pad2;
 	__u64 created_ns;

@@ -30,7 +30,7 @@ int usage(FILE *f, int status);
 int usage_for(int opt);
 
 /*
- * GROUP-SPEC (select.c, the one parser): [tcp:|udp:][ADDR:]PORT, ADDR an
+ * GROUP-SPEC (spec.c, the one parser): [tcp:|udp:][ADDR:]PORT, ADDR an
  * IPv4 address or [IPv6], or (name_ok) a pin name such as
  * tcp4_127-0-0-1_8080. What is not written is 0: any.
  */

@@ -72,7 +72,6 @@ static int apply_target(const char *name, const char *dir, struct rp_state *st,
 					 __ATOMIC_RELAXED);
 			break;
 		}
-		__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
 		printf("%s slot %u (pid %u): %s\n", name, i, s->pid,
 		       t->action == 0 ? "draining" :
 		       t->action == 1 ? "undrained" :
@@ -157,7 +156,6 @@ static int set_policy(const char *name, const char *dir, struct rp_state *st,
 	(void)socks_fd;
 	p = rp_policy_resolve((enum rp_policy)p, (int)st->hdr.proto);
 	__atomic_store_n(&st->hdr.policy, p, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
 	printf("%s: policy %s\n", name, rp_policy_name(p));
 	return 0;
 }

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "log.h"
 #include "pintrust.h"
 
@@ -47,7 +47,7 @@ void rp_log_setup(enum rp_log_level level, const char *file, bool report)
 		 */
 		fd = rp_open_log_file(log_file, why, sizeof(why));
 		if (fd >= 0) {
-			syscall(SYS_close, fd);
+			rp_raw_close(fd);
 		} else {
 			log_file = NULL;
 			log_file_refused = true;
@@ -156,24 +156,23 @@ static void to_syslog(enum rp_log_level level, const char *line, size_t len)
 	if ((size_t)n >= sizeof(msg))
 		n = (int)sizeof(msg) - 1;
 	memcpy(sa.sun_path, SYSLOG_SOCKET, sizeof(SYSLOG_SOCKET));
-	fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = rp_raw_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (syscall(SYS_sendto, fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
-		    &sa, sizeof(sa)) < 0 &&
+	if (rp_raw_sendto(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+			  (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	    errno == EPROTOTYPE) {
 		/* a stream /dev/log (some syslog daemons): one NUL-ended record */
-		syscall(SYS_close, fd);
-		fd = (int)syscall(SYS_socket, AF_UNIX,
-				  SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				  0);
+		rp_raw_close(fd);
+		fd = rp_raw_socket(
+			AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			return;
-		if (syscall(SYS_connect, fd, &sa, sizeof(sa)) == 0)
-			syscall(SYS_sendto, fd, msg, (size_t)n + 1,
-				MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		if (rp_raw_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			rp_raw_sendto(fd, msg, (size_t)n + 1,
+				      MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 	}
-	syscall(SYS_close, fd);
+	rp_raw_close(fd);
 }
 
 void rp_log(enum rp_log_level level, const char *fmt, ...)
@@ -205,9 +204,8 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 		fd = rp_open_log_file(log_file, NULL, 0);
 		if (fd < 0 || !write_all(fd, line, (size_t)n))
 			to_syslog(level, line, (size_t)n);
-		/* raw close: the preload's close() hook has nothing to do here */
 		if (fd >= 0)
-			syscall(SYS_close, fd);
+			rp_raw_close(fd);
 	} else {
 		if (!stderr_usable() ||
 		    !write_all(STDERR_FILENO, line, (size_t)n) ||

@@ -17,16 +17,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pintrust.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-
 #include "pintrust_impl.h"
+#include "rawsys.h"
 
 #define LOG_OPEN_FLAGS                                                         \
 	(O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | \

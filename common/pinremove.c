@@ -18,16 +18,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pintrust.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-
 #include "pintrust_impl.h"
+#include "rawsys.h"
 
 /* The mount id of an fd from /proc/self/fdinfo, or -1 when unknown. */
 static long long mnt_id_of(int fd)
@@ -41,7 +37,7 @@ static long long mnt_id_of(int fd)
 	if (f < 0)
 		return -1;
 	n = read(f, buf, sizeof(buf) - 1);
-	pt_raw_close(f);
+	rp_raw_close(f);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';

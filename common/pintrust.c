@@ -16,27 +16,14 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pintrust.h"
 #include "pintrust_impl.h"
-
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
+#include "rawsys.h"
 
 /* Set once the kernel said ENOSYS: then openat(O_NOFOLLOW) only. */
 static int no_openat2;
-
-/* raw close: inside the preload, its own close() hook has nothing to do */
-void pt_raw_close(int fd)
-{
-	int saved = errno;
-
-	syscall(SYS_close, fd);
-	errno = saved;
-}
 
 /*
  * One line into why: control characters (a newline in a planted file name)
@@ -71,7 +58,7 @@ pt_refuse(int err, int fd, char *why, size_t whylen, const char *fmt, ...)
 	va_list ap;
 
 	if (fd >= 0)
-		pt_raw_close(fd);
+		rp_raw_close(fd);
 	va_start(ap, fmt);
 	pt_vsay(why, whylen, fmt, ap);
 	va_end(ap);
@@ -97,7 +84,7 @@ int pt_checked(int fd, int err)
 {
 	if (!err)
 		return fd;
-	pt_raw_close(fd);
+	rp_raw_close(fd);
 	return err;
 }
 
@@ -155,7 +142,8 @@ int pt_open_nofollow(int dirfd, const char *name, int flags, mode_t mode)
 			.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
 		};
 
-		fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		fd = (int)rp_raw_syscall(SYS_openat2, dirfd, (long)name,
+					 (long)&how, sizeof(how), 0, 0);
 		if (fd >= 0)
 			return fd;
 		/* a scoped lookup may ask for a retry after a rename */
@@ -368,7 +356,7 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 					       whylen);
 			goto fail;
 		}
-		pt_raw_close(fd);
+		rp_raw_close(fd);
 		fd = nfd;
 		err = pt_check_fd(fd, strict, true, euid, allowed_gid, p, plen,
 				  why, whylen);
@@ -377,7 +365,7 @@ int rp_trusted_dir(const char *path, const char *trust_from, uid_t euid,
 	}
 	return fd;
 fail:
-	pt_raw_close(fd);
+	rp_raw_close(fd);
 	return err;
 }
 

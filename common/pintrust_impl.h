@@ -13,8 +13,6 @@
 #define NOFOLLOW "links are never followed here"
 #define LOG_NOFOLLOW "the log file is never opened through a link"
 
-/* raw close: inside the preload, its own close() hook has nothing to do */
-void pt_raw_close(int fd);
 /*
  * One line into why: control characters (a newline in a planted file name)
  * become '?', so the line cannot forge another log line.

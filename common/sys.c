@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "sys.h"
 
 #ifndef BPF_FS_MAGIC
@@ -33,7 +33,7 @@ int rp_netns(uint64_t *ino)
 	return 0;
 }
 
-/* /proc/PID/stat read with raw syscalls: no stdio, no hooked close. */
+/* /proc/PID/stat read without stdio, closed raw (rawsys.h). */
 const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
 				size_t clen)
 {
@@ -46,7 +46,7 @@ const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
 	if (fd < 0)
 		return NULL;
 	n = read(fd, buf, len - 1);
-	syscall(SYS_close, fd);
+	rp_raw_close(fd);
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 #include "pintrust.h"
 #include "log.h"
@@ -85,7 +85,7 @@ static int pins_hand_over(const char *dir, const struct pins_owner *own)
 			err = -errno;
 			goto fail;
 		}
-		syscall(SYS_close, fd);
+		rp_raw_close(fd);
 		fd = -1;
 	}
 	what = dir;
@@ -93,7 +93,7 @@ static int pins_hand_over(const char *dir, const struct pins_owner *own)
 		err = -errno;
 		goto fail;
 	}
-	syscall(SYS_close, dfd);
+	rp_raw_close(dfd);
 	return 0;
 fail:
 	rp_group_set_error(
@@ -101,8 +101,8 @@ fail:
 		dir, what == dir ? "" : "/", what == dir ? "" : what,
 		(int)own->uid, (int)own->gid,
 		err == -EPROTO ? "not a pinned object" : strerror(-err));
-	rp_close_keep_errno(fd);
-	rp_close_keep_errno(dfd);
+	rp_raw_close(fd);
+	rp_raw_close(dfd);
 	return err;
 }
 

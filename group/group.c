@@ -17,15 +17,9 @@
 #include <bpf/libbpf.h>
 #include <uthash.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 #include "log.h"
-
-#ifndef SO_ATTACH_REUSEPORT_EBPF
-#define SO_ATTACH_REUSEPORT_EBPF 52
-#endif
-#ifndef SO_COOKIE
-#define SO_COOKIE 57
-#endif
 
 /* Groups this process joined, keyed by directory path. */
 struct rp_group {
@@ -101,14 +95,6 @@ int rp_group_prepare(const struct rp_config *cfg,
 	return 0;
 }
 
-/* The kernel's cookie of socket fd: 0 or -errno. */
-int rp_socket_cookie(int fd, uint64_t *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-
-	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
-}
-
 /* out: the member of socket cookie in slot of the group st. */
 static void member_at(struct rp_member *out, struct rp_state *st, int slot,
 		      uint64_t cookie)
@@ -173,9 +159,9 @@ void rp_group_close(struct rp_handle *h)
 {
 	/* never close a number the application reused meanwhile */
 	if (h->socks_fd >= 0 && obj_id(h->socks_fd) == h->socks_id)
-		rp_close_keep_errno(h->socks_fd);
+		rp_raw_close(h->socks_fd);
 	if (h->prog_fd >= 0 && obj_id(h->prog_fd) == h->prog_id)
-		rp_close_keep_errno(h->prog_fd);
+		rp_raw_close(h->prog_fd);
 	h->socks_fd = h->prog_fd = -1;
 	h->socks_id = h->prog_id = 0;
 }
@@ -213,8 +199,8 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_group_check_kernel(st, h->socks_fd, key->name);
 
 	/* Idempotent: every member attaches the same pinned instance. */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &h->prog_fd,
-		       sizeof(h->prog_fd)) != 0) {
+	if (rp_raw_setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,
+			      &h->prog_fd, sizeof(h->prog_fd)) != 0) {
 		err = -errno;
 		rp_group_set_error(
 			"reason=\"cannot attach the steering program: %s\"",

@@ -240,7 +240,7 @@ struct rp_steer_api {
 	int (*attach)(const struct rp_config *cfg,
 		      const struct rp_group_key *key, int fd,
 		      struct rp_handle *h, struct rp_member *out);
-	void (*close)(struct rp_handle *h);
+	void (*close_handle)(struct rp_handle *h);
 	const char *(*last_error)(void);
 	void (*unsteered)(struct rp_state *st, uint32_t pid, bool on);
 	void (*at_exit)(void);
@@ -249,6 +249,6 @@ struct rp_steer_api {
 	uint64_t (*joining)(struct rp_state *st, int fd);
 	void (*joined)(struct rp_state *st, uint64_t cookie);
 };
-#define RP_STEER_API_SYMBOL "rp_steer_api_v1"
+#define RP_STEER_API_SYMBOL "rp_steer_api"
 
 #endif

@@ -8,8 +8,6 @@
 /* Record the reason of a failure for rp_group_last_error(). */
 __attribute__((format(printf, 1, 2))) void rp_group_set_error(const char *fmt,
 							      ...);
-/* close(fd) with the raw syscall, errno kept; returns -1. */
-int rp_close_keep_errno(int fd);
 
 /* pins.c */
 /*
@@ -42,6 +40,12 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t i, uint64_t cookie);
 void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t slot);
+
+/*
+ * counters.c: the slot's share of the counters the program keeps on the
+ * slots goes to the header's before the slot is claimed again
+ */
+void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s);
 
 /* reap.c */
 /* Remove the dead groups of ns_dir: how many, or -errno. */

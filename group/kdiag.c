@@ -17,6 +17,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "rawsys.h"
 #include "kdiag.h"
 
 /* include/net/tcp_states.h: UDP uses TCP_ESTABLISHED once connected and
@@ -235,7 +236,8 @@ static int kd_run(struct kd_query *q)
 	int saved = errno;
 	int fd, ret = 0, i;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	fd = rp_raw_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+			   NETLINK_SOCK_DIAG);
 	if (fd < 0) {
 		ret = -errno;
 		goto out;
@@ -247,7 +249,7 @@ static int kd_run(struct kd_query *q)
 	}
 	if (ret > 0)
 		ret = -EAGAIN; /* inconsistent every time */
-	close(fd);
+	rp_raw_close(fd);
 out:
 	errno = saved;
 	return ret;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Members of a group: claiming and describing a slot, reconciling the
- * group's shared configuration with who is live, members outside the map
- * (unsteered), and taking back what dead processes left (GC).
+ * group's shared configuration with who is live, counting the live ones.
  */
 #include <errno.h>
 #include <sched.h>
@@ -13,9 +12,8 @@
 #include <bpf/bpf.h>
 
 #include "group_impl.h"
+#include "rawsys.h"
 #include "log.h"
-#include "maglev.h"
-#include "schedule.h"
 #include "registry_names.h"
 #include "share.h"
 #include "sys.h"
@@ -29,6 +27,16 @@ bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie)
 	if (cookie)
 		*cookie = v;
 	return true;
+}
+
+/* The kernel's cookie of socket fd: 0 or -errno. */
+int rp_socket_cookie(int fd, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return rp_raw_getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ?
+		       -errno :
+		       0;
 }
 
 static void atomic_max_u32(uint32_t *p, uint32_t v)
@@ -111,139 +119,6 @@ int rp_members_find_own(int socks_fd, struct rp_state *st, uint64_t cookie)
 	return -1;
 }
 
-static void recount_unsteered(struct rp_state *st)
-{
-	uint32_t n = 0;
-
-	for (int k = 0; k < RP_UNSTEERED_PIDS; k++)
-		n += __atomic_load_n(&st->hdr.unsteered_pid[k],
-				     __ATOMIC_RELAXED) != 0;
-	__atomic_store_n(&st->hdr.unsteered, n, __ATOMIC_RELAXED);
-}
-
-void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
-{
-	for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
-		uint32_t want = on ? 0 : pid;
-
-		if (__atomic_compare_exchange_n(
-			    &st->hdr.unsteered_pid[k], &want, on ? pid : 0,
-			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			break;
-	}
-	if (on)
-		__atomic_store_n(&st->hdr.pidns, rp_pidns(), __ATOMIC_RELAXED);
-	recount_unsteered(st);
-}
-
-void rp_group_gc(struct rp_state *st)
-{
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
-	uint32_t ns = rp_pidns();
-
-	if (ns && __atomic_load_n(&st->hdr.pidns, __ATOMIC_RELAXED) == ns) {
-		for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
-			uint32_t pid = __atomic_load_n(
-				&st->hdr.unsteered_pid[k], __ATOMIC_RELAXED);
-
-			if (pid && rp_pid_gone((pid_t)pid))
-				__atomic_compare_exchange_n(
-					&st->hdr.unsteered_pid[k], &pid, 0,
-					false, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED);
-		}
-		recount_unsteered(st);
-	}
-
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
-	for (uint32_t i = 0; i < n; i++) {
-		struct rp_slot *s = &st->slots[i];
-
-		/* pids of another pid namespace mean nothing here */
-		if (!ns || __atomic_load_n(&s->pidns, __ATOMIC_RELAXED) != ns)
-			continue;
-		for (int k = 0; k < RP_ACCT_PIDS; k++) {
-			uint32_t pid = __atomic_load_n(&s->acct_pid[k],
-						       __ATOMIC_RELAXED);
-
-			if (pid && rp_pid_gone((pid_t)pid))
-				rp_share_take_back(st, s, k, pid);
-		}
-	}
-}
-
-/*
- * The tables the policies read instead of scanning, over the slots live
- * now: sticky's Maglev table (maglev.c), weighted's schedule and cpu's
- * member per CPU (schedule.c). A member that leaves stays in them until
- * the next rebuild; the program passes over it.
- */
-void rp_group_rebuild_tables(struct rp_state *st, int socks_fd)
-{
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
-	uint32_t *live, *weight, nlive = 0;
-	int32_t *cpu;
-	uint16_t *table;
-	int len;
-
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
-	live = calloc((size_t)n + 1, sizeof(*live));
-	weight = calloc((size_t)n + 1, sizeof(*weight));
-	cpu = calloc((size_t)n + 1, sizeof(*cpu));
-	table = malloc(RP_STICKY_SIZE * sizeof(*table));
-	if (!live || !weight || !cpu || !table)
-		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!rp_group_slot_live(socks_fd, i, NULL))
-			continue;
-		weight[nlive] =
-			__atomic_load_n(&st->slots[i].weight, __ATOMIC_RELAXED);
-		cpu[nlive] =
-			__atomic_load_n(&st->slots[i].cpu, __ATOMIC_RELAXED);
-		live[nlive++] = i;
-	}
-	if (!nlive)
-		goto out;
-	if (rp_maglev_build(live, nlive, table, RP_STICKY_SIZE) == 0)
-		memcpy(st->sticky, table, RP_STICKY_SIZE * sizeof(*table));
-	len = rp_wsched_build(live, weight, nlive, table, RP_WSCHED_SIZE);
-	if (len > 0) {
-		/* a cycle shorter than before: shrink first, then fill */
-		if ((uint32_t)len <
-		    __atomic_load_n(&st->hdr.wsched_len, __ATOMIC_RELAXED))
-			__atomic_store_n(&st->hdr.wsched_len, (uint32_t)len,
-					 __ATOMIC_RELAXED);
-		memcpy(st->wsched, table, (size_t)len * sizeof(*table));
-		__atomic_store_n(&st->hdr.wsched_len, (uint32_t)len,
-				 __ATOMIC_RELEASE);
-	}
-	rp_cpu_table_build(live, cpu, nlive, st->cpu_slot, RP_CPU_SLOTS);
-out:
-	free(live);
-	free(weight);
-	free(cpu);
-	free(table);
-}
-
-/*
- * The counters the program keeps on the slots, not in the header's
- * counters[] (a run writes no header line): a slot's share of each.
- * Handed over to counters[] when the slot is claimed again.
- */
-static const enum rp_counter slot_counters[] = { RP_CNT_STEERED,
-						 RP_CNT_FLOW_HITS };
-
-static uint64_t slot_count(const struct rp_slot *s, enum rp_counter c)
-{
-	if (c == RP_CNT_FLOW_HITS)
-		return __atomic_load_n(&s->flow_hits, __ATOMIC_RELAXED);
-	/* steered: the selections that were no migration */
-	return __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
-	       __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
-}
-
 void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t i, uint64_t cookie)
 {
@@ -259,11 +134,7 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	 * The previous occupant's numbers must not be charged to us; its
 	 * share of the group's counters stays in them (rp_group_counter).
 	 */
-	for (size_t k = 0; k < sizeof(slot_counters) / sizeof(slot_counters[0]);
-	     k++)
-		__atomic_fetch_add(&st->hdr.counters[slot_counters[k]],
-				   slot_count(s, slot_counters[k]),
-				   __ATOMIC_RELAXED);
+	rp_counters_hand_over(st, s);
 	__atomic_store_n(&s->flow_hits, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
@@ -296,7 +167,6 @@ void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 {
 	atomic_max_u32(&st->hdr.nslots, slot + 1);
 	atomic_max_u32(&st->hdr.max_generation, cfg->generation);
-	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -335,32 +205,6 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 		"slots=%u reason=\"every slot of the group is taken; the group was created with REUSEPORT_MAX_SLOTS=%u (remove the group's pins when no instance runs to recreate it larger)\"",
 		max, max);
 	return -ENOSPC;
-}
-
-uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
-{
-	static const enum rp_counter outcomes[] = {
-		RP_CNT_STEERED, RP_CNT_UNSTEERED, RP_CNT_EMPTY, RP_CNT_MIGRATED,
-		RP_CNT_MIGRATE_EMPTY
-	};
-	uint64_t sum = 0;
-
-	if ((unsigned int)c >= RP_CNT_MAX)
-		return 0;
-	if (c == RP_CNT_STEERED || c == RP_CNT_FLOW_HITS) {
-		/* the slots' shares, and those of slots claimed again */
-		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
-
-		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
-			sum += slot_count(&st->slots[i], c);
-		return sum;
-	}
-	if (c != RP_CNT_RUNS)
-		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
-	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-		sum += rp_group_counter(st, outcomes[i]);
-	return sum;
 }
 
 unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 #include "pintrust.h"
 #include "log.h"
@@ -59,16 +59,6 @@ void rp_group_unmap(struct rp_state *state)
 {
 	if (state)
 		munmap(state, rp_state_map_len());
-}
-
-int rp_close_keep_errno(int fd)
-{
-	int saved = errno;
-
-	if (fd >= 0)
-		syscall(SYS_close, fd);
-	errno = saved;
-	return -1;
 }
 
 int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len)
@@ -128,7 +118,7 @@ int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir, bool create)
 	const char *base = strrchr(cfg->pin_dir, '/');
 
 	if (fd >= 0) {
-		syscall(SYS_close, fd);
+		rp_raw_close(fd);
 		return 0;
 	}
 	if (fd == -ENOENT && !create) {
@@ -252,23 +242,23 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 		what = "state header has a foreign magic or layout";
 		goto foreign;
 	}
-	syscall(SYS_close, tfd);
+	rp_raw_close(tfd);
 	*state = st;
 	if (socks_fd)
 		*socks_fd = sfd;
 	else
-		syscall(SYS_close, sfd);
+		rp_raw_close(sfd);
 	if (prog_fd)
 		*prog_fd = pfd;
 	else
-		syscall(SYS_close, pfd);
+		rp_raw_close(pfd);
 	return 0;
 
 fail_errno:
 	err = errno;
-	rp_close_keep_errno(sfd);
-	rp_close_keep_errno(tfd);
-	rp_close_keep_errno(pfd);
+	rp_raw_close(sfd);
+	rp_raw_close(tfd);
+	rp_raw_close(pfd);
 	if (err == ENOENT) {
 		rp_group_set_error(
 			"path=%s reason=\"pins are not a libreuseport v%d group: %s is missing; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
@@ -288,9 +278,9 @@ foreign:
 		"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
 		dir, RP_LAYOUT, what);
 	rp_group_unmap(st);
-	rp_close_keep_errno(sfd);
-	rp_close_keep_errno(tfd);
-	rp_close_keep_errno(pfd);
+	rp_raw_close(sfd);
+	rp_raw_close(tfd);
+	rp_raw_close(pfd);
 	return -EPROTO;
 }
 
@@ -330,6 +320,6 @@ uint32_t rp_pins_map_id(const char *dir, const char *name)
 		return 0;
 	if (map_info(fd, &info) == 0)
 		id = info.id;
-	syscall(SYS_close, fd);
+	rp_raw_close(fd);
 	return id;
 }

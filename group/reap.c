@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 #include "log.h"
 #include "pintrust.h"
@@ -79,7 +79,7 @@ int rp_group_reap(const struct rp_config *cfg, const char *ns_dir)
 	if (r.nsfd < 0)
 		return r.nsfd;
 	rp_walk_groups(ns_dir, true, reap_one, &r);
-	syscall(SYS_close, r.nsfd);
+	rp_raw_close(r.nsfd);
 	return r.removed;
 }
 
@@ -107,7 +107,7 @@ static bool has_children(void)
 			break;
 		}
 		n = read(fd, buf, sizeof(buf));
-		syscall(SYS_close, fd);
+		rp_raw_close(fd);
 		any = n != 0;
 	}
 	closedir(d);
@@ -134,9 +134,9 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 						   why, sizeof(why)))
 				pr_info("event=release group=%s reason=\"last member exits\"",
 					strrchr(dir, '/') + 1);
-			syscall(SYS_close, nsfd);
+			rp_raw_close(nsfd);
 		}
 	}
 	rp_group_unmap(st);
-	syscall(SYS_close, socks_fd);
+	rp_raw_close(socks_fd);
 }

@@ -250,7 +250,6 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 				     __ATOMIC_RELAXED);
 	if ((uint32_t)n == before)
 		return n;
-	__atomic_fetch_add(&st->hdr.version, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < n && i < 8; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 "%s%u", i ? "," : "", inodes[i]);

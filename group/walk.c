@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 
 int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn, void *arg)
@@ -42,7 +43,7 @@ int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn, void *arg)
 		n++;
 		if (g.st) {
 			rp_group_unmap(g.st);
-			close(g.socks_fd);
+			rp_raw_close(g.socks_fd);
 		}
 	}
 	closedir(d);

@@ -49,7 +49,7 @@ void rp_adopt_passed_sockets(void)
 		on = 0;
 		len = sizeof(on);
 		if (kind == RP_FD_TCP &&
-		    (libc.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on,
+		    (libc_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on,
 				     &len) ||
 		     !on))
 			continue; /* the listen hook will see it */
@@ -76,7 +76,7 @@ void rp_adopt_inherited(int lfd, struct rp_fdent *e)
 	if (rp_sock_kind(lfd, e) != RP_FD_TCP || rp_cfg.disabled ||
 	    rp_cfg.invalid || getsockname(lfd, sa, &len) != 0 ||
 	    !rp_addr_ok(sa, len) || !rp_in_scope(RP_FD_TCP, sa) ||
-	    libc.getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
+	    libc_getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
 		return;
 	rp_in_shim++;
 	pthread_mutex_lock(&rp_reg_lock);

@@ -42,7 +42,7 @@ void rp_hold_release(struct rp_handle *h)
 {
 	mark_held(h->socks_fd, false);
 	mark_held(h->prog_fd, false);
-	rp_steer->close(h);
+	rp_steer->close_handle(h);
 }
 
 /* Locked. The handle held for socket sock, if any (taken out). */
@@ -73,7 +73,7 @@ int rp_hold_prepare(int fd, const struct rp_group_key *key, struct rp_handle *h)
 	return rp_steer->open(&rp_cfg, key, h);
 }
 
-void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa)
+void rp_hold_open(int fd, uint32_t kind, const struct sockaddr *sa)
 {
 	struct rp_group_key key;
 	struct rp_handle h;
@@ -106,7 +106,7 @@ out:
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 
-void rp_register_forget_sock(int sock)
+void rp_hold_forget_sock(int sock)
 {
 	pthread_mutex_lock(&rp_reg_lock);
 	rp_hold_drop(sock);
@@ -140,7 +140,7 @@ void rp_hold_drop(int sock)
  * the way first, high up, so its group is still open at listen.
  */
 #define HELD_FD_FLOOR 512
-void rp_dup_onto(int newfd)
+void rp_hold_dup_onto(int newfd)
 {
 	struct rp_fdent e;
 	int moved;
@@ -148,7 +148,7 @@ void rp_dup_onto(int newfd)
 	if (rp_in_shim || !rp_fd_get(newfd, &e) || !(e.flags & RP_FD_HELD))
 		return;
 	pthread_mutex_lock(&rp_reg_lock);
-	moved = libc.fcntl(newfd, F_DUPFD_CLOEXEC, HELD_FD_FLOOR);
+	moved = libc_fcntl(newfd, F_DUPFD_CLOEXEC, HELD_FD_FLOOR);
 	if (moved >= 0) {
 		mark_held(moved, true);
 		renumber(newfd, moved);
@@ -158,7 +158,7 @@ void rp_dup_onto(int newfd)
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 
-void rp_register_held_closed(int fd)
+void rp_hold_fd_closed(int fd)
 {
 	pthread_mutex_lock(&rp_reg_lock);
 	renumber(fd, -1);

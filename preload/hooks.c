@@ -41,14 +41,14 @@ EXPORT int listen(int fd, int backlog)
 EXPORT int accept(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len)
 {
 	rp_init();
-	return rp_accepted(fd, libc.accept(fd, sa.__sockaddr__, len));
+	return rp_accepted(fd, libc_accept(fd, sa.__sockaddr__, len));
 }
 
 EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
 		   int flags)
 {
 	rp_init();
-	return rp_accepted(fd, libc.accept4(fd, sa.__sockaddr__, len, flags));
+	return rp_accepted(fd, libc_accept4(fd, sa.__sockaddr__, len, flags));
 }
 
 EXPORT int close(int fd)
@@ -59,21 +59,21 @@ EXPORT int close(int fd)
 EXPORT int dup(int fd)
 {
 	rp_init();
-	return rp_duped(fd, libc.dup(fd), false);
+	return rp_duped(fd, libc_dup(fd), false);
 }
 
 EXPORT int dup2(int fd, int newfd)
 {
 	rp_init();
-	rp_dup_onto(newfd);
-	return rp_duped(fd, libc.dup2(fd, newfd), true);
+	rp_hold_dup_onto(newfd);
+	return rp_duped(fd, libc_dup2(fd, newfd), true);
 }
 
 EXPORT int dup3(int fd, int newfd, int flags)
 {
 	rp_init();
-	rp_dup_onto(newfd);
-	return rp_duped(fd, libc.dup3(fd, newfd, flags), true);
+	rp_hold_dup_onto(newfd);
+	return rp_duped(fd, libc_dup3(fd, newfd, flags), true);
 }
 
 /*

@@ -7,33 +7,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rawsys.h"
 #include "real.h"
 
-/* The raw system call without libc's wrapper: never our own hook. */
+/* The raw system call (rawsys.h), with syscall()'s variadic arguments. */
 static long raw_syscall(long n, ...)
 {
-	long a[6], ret;
+	long a[6];
 
 	RP_VA_LONGS(a, n);
-#if defined(__x86_64__)
-	/* x86-64 convention, as libc's syscall() */
-	register long r10 __asm__("r10") = a[3];
-	register long r8 __asm__("r8") = a[4];
-	register long r9 __asm__("r9") = a[5];
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10),
-			   "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-#else
-	(void)a;
-	ret = -ENOSYS;
-#endif
-	if (ret < 0 && ret > -4096) {
-		errno = (int)-ret;
-		return -1;
-	}
-	return ret;
+	return rp_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 static int sys_socket(int d, int t, int p)
@@ -83,7 +66,14 @@ static int sys_dup(int fd)
 
 static int sys_dup2(int a, int b)
 {
+#ifdef SYS_dup2
 	return (int)raw_syscall(SYS_dup2, a, b);
+#else
+	/* arm64, riscv64: dup3, which refuses a == b that dup2 allows */
+	if (a == b)
+		return raw_syscall(SYS_fcntl, a, F_GETFD) < 0 ? -1 : b;
+	return (int)raw_syscall(SYS_dup3, a, b, 0);
+#endif
 }
 
 static int sys_dup3(int a, int b, int flags)

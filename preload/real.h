@@ -54,6 +54,25 @@ struct rp_libc {
 
 extern struct rp_libc libc;
 
+/*
+ * The next definition of each call, as socket_wrapper names it: libc_bind()
+ * is the real bind, rp_bind() the shim's logic, bind() the exported hook.
+ */
+#define libc_socket (*libc.socket)
+#define libc_setsockopt (*libc.setsockopt)
+#define libc_getsockopt (*libc.getsockopt)
+#define libc_bind (*libc.bind)
+#define libc_listen (*libc.listen)
+#define libc_accept (*libc.accept)
+#define libc_accept4 (*libc.accept4)
+#define libc_close (*libc.close)
+#define libc_dup (*libc.dup)
+#define libc_dup2 (*libc.dup2)
+#define libc_dup3 (*libc.dup3)
+#define libc_fcntl (*libc.fcntl)
+#define libc_syscall (*libc.syscall)
+#define libc_close_range (*libc.close_range)
+
 /* Idempotent; safe to call from any hook at any time. */
 void rp_real_init(void);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "group.h"
 #include "log.h"
 #include "names.h"
@@ -25,48 +26,13 @@
 #include "shim.h"
 #include "shim_impl.h"
 
-#ifndef SO_DETACH_REUSEPORT_BPF
-#define SO_DETACH_REUSEPORT_BPF 68
-#endif
-#ifndef SO_BINDTOIFINDEX
-#define SO_BINDTOIFINDEX 62
-#endif
-
 /* No program on the socket's kernel group: the kernel hash for all. */
 void rp_detach(int fd)
 {
 	int zero = 0;
 
-	libc.setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero,
+	libc_setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero,
 			sizeof(zero));
-}
-
-/*
- * Groups of this process whose program the application attached itself
- * (SO_ATTACH_REUSEPORT_CBPF/EBPF): never registered, never attached to.
- */
-#define MAX_APP_GROUPS 16
-static char app_groups[MAX_APP_GROUPS][96];
-static unsigned int napp_groups;
-
-bool rp_app_group(const char *name)
-{
-	for (unsigned int i = 0; i < napp_groups; i++)
-		if (!strcmp(app_groups[i], name))
-			return true;
-	return false;
-}
-
-/* Locked. */
-static void add_app_group(const char *name)
-{
-	if (rp_app_group(name))
-		return;
-	if (napp_groups < MAX_APP_GROUPS)
-		snprintf(app_groups[napp_groups++], sizeof(app_groups[0]), "%s",
-			 name);
-	pr_warn("event=app_program group=%s action=\"the application's own reuseport program is kept; libreuseport does not steer this group in this process\"",
-		name);
 }
 
 void rp_register_app_program(int fd, struct rp_fdent *e)
@@ -82,7 +48,7 @@ void rp_register_app_program(int fd, struct rp_fdent *e)
 	    rp_port_of(sa) == 0 || rp_make_key(fd, kind, sa, &key))
 		return;
 	pthread_mutex_lock(&rp_reg_lock);
-	add_app_group(key.name);
+	rp_app_group_add(key.name);
 	pthread_mutex_unlock(&rp_reg_lock);
 }
 
@@ -135,9 +101,9 @@ static int kernel_call(int fd, const struct call *c)
 {
 	switch (c->op) {
 	case OP_BIND:
-		return libc.bind(fd, c->sa, c->len);
+		return libc_bind(fd, c->sa, c->len);
 	case OP_LISTEN:
-		return libc.listen(fd, c->backlog);
+		return libc_listen(fd, c->backlog);
 	case OP_NONE:
 		break;
 	}
@@ -166,7 +132,7 @@ int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 		ret = kernel_call(fd, c);
 		saved = errno;
 		if (ret == 0 && (e->flags & RP_FD_APP_PROG))
-			add_app_group(key.name);
+			rp_app_group_add(key.name);
 		goto out;
 	}
 	if (!err)

@@ -3,11 +3,22 @@
  * The interposer's logic: classify sockets, force SO_REUSEPORT before bind,
  * hand listening/bound sockets in scope to registration (register.c), keep
  * the application's view of SO_REUSEPORT. The exported symbols in hooks.c
- * only forward here; accept/close accounting is in acct.c.
+ * only forward here; accept accounting is in acct.c, close/dup in fdlife.c.
  *
  * Rules every function follows: the caller's return value and errno are
- * what libc gave, unless REUSEPORT_STRICT=1 turns a steering failure into a
- * failed call; fds the shim opens are closed before it returns.
+ * what libc gave, on success as on failure, with these exceptions, each
+ * deliberate:
+ * - REUSEPORT_STRICT=1: a steering failure (or an invalid environment)
+ *   fails the bind/listen in scope, with the errno named in the log line;
+ * - setsockopt(SO_REUSEPORT, 0) on an INET socket in scope is swallowed and
+ *   returns 0 (the forced 1 must survive to bind), and getsockopt then
+ *   reports 1, which is what the kernel has after bind;
+ * - close() of one of the shim's own held pin fds (hold.c), met by a
+ *   server that closes every number it did not open, returns 0 and leaves
+ *   it open until the listen that needs it (close_range() and dup2() go
+ *   around it the same way).
+ * fds the shim opens are O_CLOEXEC and closed before it returns, but those
+ * held from a TCP bind to its listen.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,89 +29,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "rawsys.h"
 #include "log.h"
 #include "real.h"
 #include "shim.h"
 #include "shim_impl.h"
 
-#ifndef SO_ATTACH_REUSEPORT_CBPF
-#define SO_ATTACH_REUSEPORT_CBPF 51
-#endif
-#ifndef SO_ATTACH_REUSEPORT_EBPF
-#define SO_ATTACH_REUSEPORT_EBPF 52
-#endif
-
-struct rp_config rp_cfg;
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-/* Registration (dlopen, pins, slot claims) is rare and serialised. */
-pthread_mutex_t rp_reg_lock = PTHREAD_MUTEX_INITIALIZER;
-__thread int rp_in_shim __attribute__((tls_model("initial-exec")));
-uint32_t rp_my_pid;
-
-static const char *env_get(const char *name)
-{
-	return getenv(name);
-}
-
-static void atfork_prepare(void)
-{
-	pthread_mutex_lock(&rp_reg_lock);
-}
-
-static void atfork_parent(void)
-{
-	pthread_mutex_unlock(&rp_reg_lock);
-}
-
-static void atfork_child(void)
-{
-	pthread_mutex_unlock(&rp_reg_lock);
-	__atomic_fetch_add(&rp_forkgen, 1, __ATOMIC_RELAXED);
-	rp_acct_after_fork();
-	__atomic_store_n(&rp_my_pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
-}
-
-static void init_once_fn(void)
-{
-	int saved = errno;
-
-	rp_in_shim++;
-	rp_real_init();
-	rp_config_parse(&rp_cfg, env_get, getauxval(AT_SECURE) != 0);
-	rp_log_setup(rp_cfg.log_level, rp_cfg.log_file, true);
-	if (rp_cfg.notice[0])
-		pr_debug("event=config notice=\"%s\"", rp_cfg.notice);
-	if (rp_cfg.invalid)
-		pr_err("event=config_invalid error=\"%s\" action=\"%s\"",
-		       rp_cfg.error,
-		       rp_cfg.strict ?
-			       "REUSEPORT_STRICT=1: binds and listens in scope fail with EINVAL" :
-			       "pass-through, no steering");
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	rp_my_pid = (uint32_t)getpid();
-	rp_adopt_passed_sockets();
-	rp_in_shim--;
-	errno = saved;
-}
-
-void rp_init(void)
-{
-	/* a hooked call made while this thread initialises passes through */
-	if (__builtin_expect(rp_in_shim, 0))
-		return;
-	pthread_once(&init_once, init_once_fn);
-}
-
 /*
- * Nothing else happens at load: LD_PRELOAD reaches every child a server
- * spawns (CGI, shells, `nginx -t`), and a process that never calls a hooked
- * function should not pay for symbol lookups or parsing. Only sockets
- * passed by systemd must be adopted before the program uses them.
+ * Sockets passed by systemd (LISTEN_FDS) are registered before the program
+ * uses them; nothing else happens at load: LD_PRELOAD reaches every child a
+ * server spawns (CGI, shells, `nginx -t`), and a process that never calls
+ * a hooked function should not pay for symbol lookups or parsing.
  */
 __attribute__((constructor)) static void rp_constructor(void)
 {
-	if (getenv("LISTEN_FDS"))
-		rp_init();
+	if (!getenv("LISTEN_FDS"))
+		return;
+	rp_init();
+	rp_in_shim++;
+	rp_adopt_passed_sockets();
+	rp_in_shim--;
 }
 
 static bool bypass(void)
@@ -109,80 +57,15 @@ static bool bypass(void)
 	return rp_in_shim || rp_cfg.disabled;
 }
 
-/* Kind of an INET socket (RP_FD_TCP / RP_FD_UDP), 0 for anything else. */
-uint32_t rp_classify(int domain, int type, int protocol)
-{
-	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (domain != AF_INET && domain != AF_INET6)
-		return 0;
-	if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
-		return RP_FD_TCP;
-	if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
-		return RP_FD_UDP;
-	return 0;
-}
-
-/* Entry of fd, classified by asking the kernel if the shim never saw it. */
-uint32_t rp_sock_kind(int fd, struct rp_fdent *e)
-{
-	int domain, type, proto;
-	socklen_t len = sizeof(int);
-
-	rp_fd_get(fd, e);
-	if (e->flags & RP_FD_KNOWN)
-		return e->flags & (RP_FD_TCP | RP_FD_UDP);
-	if (libc.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
-		return 0;
-	len = sizeof(int);
-	if (libc.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
-		return 0;
-	len = sizeof(int);
-	if (libc.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0)
-		return 0;
-	e->flags = rp_classify(domain, type, proto) | RP_FD_KNOWN;
-	e->forkgen = rp_forkgen;
-	rp_fd_set(fd, e);
-	return e->flags & (RP_FD_TCP | RP_FD_UDP);
-}
-
-uint16_t rp_port_of(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-}
-
-bool rp_addr_ok(const struct sockaddr *sa, socklen_t len)
-{
-	if (!sa || len < sizeof(sa_family_t))
-		return false;
-	if (sa->sa_family == AF_INET)
-		return len >= sizeof(struct sockaddr_in);
-	if (sa->sa_family == AF_INET6)
-		return len >= sizeof(struct sockaddr_in6);
-	return false;
-}
-
 static void apply_swallowed(int fd, struct rp_fdent *e)
 {
 	int zero = 0;
 
 	if (!(e->flags & RP_FD_SWALLOWED))
 		return;
-	libc.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof(zero));
+	libc_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &zero, sizeof(zero));
 	e->flags &= ~RP_FD_SWALLOWED;
 	rp_fd_set(fd, e);
-}
-
-bool rp_in_scope(uint32_t kind, const struct sockaddr *sa)
-{
-	uint16_t port = rp_port_of(sa);
-
-	return port != 0 &&
-	       rp_config_port_in_scope(
-		       &rp_cfg, kind == RP_FD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
-		       port) &&
-	       rp_config_addr_in_scope(&rp_cfg, sa);
 }
 
 static int strict_invalid(const char *call)
@@ -197,7 +80,7 @@ int rp_socket(int domain, int type, int protocol)
 {
 	struct rp_fdent e = { 0 };
 	bool skip = bypass();
-	int fd = libc.socket(domain, type, protocol);
+	int fd = libc_socket(domain, type, protocol);
 
 	if (fd < 0 || skip)
 		return fd;
@@ -214,17 +97,17 @@ int rp_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	uint32_t kind;
 
 	if (bypass() || !rp_addr_ok(sa, len))
-		return libc.bind(fd, sa, len);
+		return libc_bind(fd, sa, len);
 	kind = rp_sock_kind(fd, &e);
 	if (!kind)
-		return libc.bind(fd, sa, len);
+		return libc_bind(fd, sa, len);
 	if (rp_port_of(sa) == 0) {
 		/*
 		 * An ephemeral port is private to this socket: no group, no
 		 * forced flag, also at its later listen().
 		 */
 		apply_swallowed(fd, &e);
-		ret = libc.bind(fd, sa, len);
+		ret = libc_bind(fd, sa, len);
 		if (ret == 0) {
 			saved = errno;
 			e.flags |= RP_FD_EPHEMERAL;
@@ -237,24 +120,24 @@ int rp_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		if (rp_cfg.strict)
 			return strict_invalid("bind");
 		apply_swallowed(fd, &e);
-		return libc.bind(fd, sa, len);
+		return libc_bind(fd, sa, len);
 	}
 	if (!rp_in_scope(kind, sa)) {
 		apply_swallowed(fd, &e);
-		return libc.bind(fd, sa, len);
+		return libc_bind(fd, sa, len);
 	}
 
 	rp_in_shim++;
-	libc.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	libc_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	/* TCP registers at listen; a UDP socket is a member from bind on */
 	if (kind == RP_FD_UDP) {
 		ret = rp_register_bind(fd, kind, sa, len, &e);
 	} else {
-		ret = libc.bind(fd, sa, len);
+		ret = libc_bind(fd, sa, len);
 		saved = errno;
 		/* open the group now: the listen may come after a setuid */
 		if (ret == 0 && !(e.flags & RP_FD_APP_PROG))
-			rp_register_hold(fd, kind, sa);
+			rp_hold_open(fd, kind, sa);
 		errno = saved;
 	}
 	saved = errno;
@@ -272,20 +155,20 @@ int rp_listen(int fd, int backlog)
 	int one = 1, ret, saved;
 
 	if (bypass())
-		return libc.listen(fd, backlog);
+		return libc_listen(fd, backlog);
 	if (rp_sock_kind(fd, &e) != RP_FD_TCP || (e.flags & RP_FD_EPHEMERAL) ||
 	    getsockname(fd, sa, &len) != 0 || !rp_addr_ok(sa, len) ||
 	    rp_port_of(sa) == 0)
-		return libc.listen(fd, backlog);
+		return libc_listen(fd, backlog);
 	if (rp_cfg.invalid)
 		return rp_cfg.strict ? strict_invalid("listen") :
-				       libc.listen(fd, backlog);
+				       libc_listen(fd, backlog);
 	if (!rp_in_scope(RP_FD_TCP, sa))
-		return libc.listen(fd, backlog);
+		return libc_listen(fd, backlog);
 
 	rp_in_shim++;
 	/* A socket bound before the shim saw it: the flag still counts at listen. */
-	libc.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	libc_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	ret = rp_register_listen(fd, sa, backlog, &e);
 	saved = errno;
 	rp_in_shim--;
@@ -309,7 +192,7 @@ static int app_program(int fd, struct rp_fdent *e, int name, const void *val,
 	socklen_t olen = sizeof(on);
 
 	if (!(e->flags & RP_FD_APP_RP) &&
-	    libc.getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &olen) == 0 &&
+	    libc_getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &olen) == 0 &&
 	    on && getsockname(fd, (struct sockaddr *)&ss, &slen) == 0 &&
 	    rp_addr_ok((struct sockaddr *)&ss, slen) &&
 	    rp_port_of((struct sockaddr *)&ss) != 0) {
@@ -317,7 +200,7 @@ static int app_program(int fd, struct rp_fdent *e, int name, const void *val,
 		errno = EINVAL;
 		return -1;
 	}
-	ret = libc.setsockopt(fd, SOL_SOCKET, name, val, len);
+	ret = libc_setsockopt(fd, SOL_SOCKET, name, val, len);
 	saved = errno;
 	if (ret == 0) {
 		e->flags |= RP_FD_APP_PROG;
@@ -338,13 +221,13 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	    (name != SO_REUSEPORT && name != SO_ATTACH_REUSEPORT_CBPF &&
 	     name != SO_ATTACH_REUSEPORT_EBPF) ||
 	    rp_cfg.invalid || !rp_sock_kind(fd, &e))
-		return libc.setsockopt(fd, level, name, val, len);
+		return libc_setsockopt(fd, level, name, val, len);
 	if (name != SO_REUSEPORT)
 		return app_program(fd, &e, name, val, len);
 	if (!val || len < sizeof(int))
-		return libc.setsockopt(fd, level, name, val, len);
+		return libc_setsockopt(fd, level, name, val, len);
 	if (*(const int *)val) {
-		int ret = libc.setsockopt(fd, level, name, val, len);
+		int ret = libc_setsockopt(fd, level, name, val, len);
 		int saved = errno;
 
 		if (ret == 0) {
@@ -365,7 +248,7 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0 &&
 	    rp_addr_ok((struct sockaddr *)&ss, slen) &&
 	    rp_port_of((struct sockaddr *)&ss) != 0)
-		return libc.setsockopt(fd, level, name, val, len);
+		return libc_setsockopt(fd, level, name, val, len);
 	e.flags |= RP_FD_SWALLOWED;
 	rp_fd_set(fd, &e);
 	pr_debug("event=swallow fd=%d option=SO_REUSEPORT value=0", fd);
@@ -375,7 +258,7 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	bool skip = bypass();
-	int ret = libc.getsockopt(fd, level, name, val, len);
+	int ret = libc_getsockopt(fd, level, name, val, len);
 	struct rp_fdent e;
 
 	if (ret == 0 && level == SOL_SOCKET && name == SO_REUSEPORT && val &&

@@ -23,6 +23,6 @@ long rp_syscall(long n, const long a[6]);
  * closed whatever newfd was. */
 int rp_duped(int oldfd, int newfd, bool replaced);
 /* Before a real dup2/dup3 onto newfd: a held pin fd there moves away. */
-void rp_dup_onto(int newfd);
+void rp_hold_dup_onto(int newfd);
 
 #endif

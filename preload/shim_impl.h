@@ -11,7 +11,7 @@
 #include "config.h"
 #include "fdtab.h"
 
-/* The environment, parsed once (shim.c). */
+/* The environment, parsed once (core.c). */
 extern struct rp_config rp_cfg;
 /* Serialises registrations; held across fork by the atfork handlers. */
 extern pthread_mutex_t rp_reg_lock;
@@ -22,7 +22,8 @@ extern pthread_mutex_t rp_reg_lock;
 extern __thread int rp_in_shim __attribute__((tls_model("initial-exec")));
 extern uint32_t rp_my_pid;
 
-/* shim.c: what a socket is and whether the shim acts on it */
+/* core.c: what a socket is and whether the shim acts on it */
+void rp_init(void);
 uint32_t rp_classify(int domain, int type, int protocol);
 uint32_t rp_sock_kind(int fd, struct rp_fdent *e);
 uint16_t rp_port_of(const struct sockaddr *sa);
@@ -33,23 +34,42 @@ struct rp_group_key;
 struct rp_handle;
 struct rp_state;
 
-/* steer.c: the steering library and what registrations share */
+/* key.c: the group of a socket, and the groups the application steers */
+/* The group key of socket fd bound to sa: 0 or -EINVAL. */
+int rp_make_key(int fd, uint32_t kind, const struct sockaddr *sa,
+		struct rp_group_key *key);
+/* Does the application steer this group itself (in this process)? */
+bool rp_app_group(const char *name);
+/* It does, from now on (said once per group). Locked. */
+void rp_app_group_add(const char *name);
+
+/* loader.c: the group library (libreuseport-steer.so) */
 extern const struct rp_steer_api *rp_steer;
 /* dlopen() it on first use; NULL (reported once) when it cannot load */
 const struct rp_steer_api *rp_load_steer(void);
-int rp_make_key(int fd, uint32_t kind, const struct sockaddr *sa,
-		struct rp_group_key *key);
-/* One line per failure: strict error, or a warning once per group. */
+
+/* report.c: one line per failure, strict error or once-per-group warning */
 void rp_report(const struct rp_group_key *key, const char *call, int err,
 	       const char *action);
 
-/* hold.c: the group opened at a TCP bind, used at listen. Locked. */
+/*
+ * hold.c: the group opened at a TCP bind, used at its listen (a server
+ * may drop privileges in between). The functions marked Locked expect
+ * rp_reg_lock held; the others take it.
+ */
+/* TCP bind in scope: open the group now and hold it for socket fd. */
+void rp_hold_open(int fd, uint32_t kind, const struct sockaddr *sa);
+/* At listen: the handle held for fd, or the group opened now. Locked. */
 int rp_hold_prepare(int fd, const struct rp_group_key *key,
 		    struct rp_handle *h);
 /* Close a handle and drop its fd-table marks. Locked. */
 void rp_hold_release(struct rp_handle *h);
 /* Release what is held for socket sock, if anything. Locked. */
 void rp_hold_drop(int sock);
+/* The socket sock is closed: release what was held for it. */
+void rp_hold_forget_sock(int sock);
+/* The application closed (or replaced) one of the held pin fds. */
+void rp_hold_fd_closed(int fd);
 
 /* register.c: the real bind/listen with registration around it */
 enum op { OP_NONE, OP_BIND, OP_LISTEN };
@@ -65,10 +85,10 @@ struct call {
 
 int rp_register_around(int fd, uint32_t kind, const struct sockaddr *sa,
 		       struct rp_fdent *e, const struct call *c);
+
 /* No program on the socket's kernel group: the kernel hash for all. */
 void rp_detach(int fd);
-/* Does the application steer this group itself (in this process)? */
-bool rp_app_group(const char *name);
+
 int rp_register_bind(int fd, uint32_t kind, const struct sockaddr *sa,
 		     socklen_t len, struct rp_fdent *e);
 int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
@@ -78,16 +98,7 @@ void rp_adopt_passed_sockets(void);
 void rp_adopt_inherited(int lfd, struct rp_fdent *e);
 /* fd now runs the application's own reuseport program. */
 void rp_register_app_program(int fd, struct rp_fdent *e);
-/* TCP bind in scope: open the group now, for the listen (privileges). */
-void rp_register_hold(int fd, uint32_t kind, const struct sockaddr *sa);
-/* The socket sock is closed: release what was held for it. */
-void rp_register_forget_sock(int sock);
-/* The application closed (or replaced) one of the held pin fds. */
-void rp_register_held_closed(int fd);
 /* This process's unregistered member of st is gone. */
 void rp_register_unsteered_gone(struct rp_state *st);
-
-/* acct.c */
-void rp_acct_after_fork(void);
 
 #endif

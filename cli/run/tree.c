@@ -106,12 +106,9 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 			t->slots++;
 			active = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
 			t->hook_active += active > 0 ? active : 0;
-			if (t->drain &&
-			    !(__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
-						__ATOMIC_RELAXED) &
-			      RP_SLOT_DRAINING))
-				__atomic_fetch_add(&st->hdr.version, 1,
-						   __ATOMIC_RELAXED);
+			if (t->drain)
+				__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
+						  __ATOMIC_RELAXED);
 		} else if (in_tree(pid, t->other)) {
 			theirs = true;
 		}

@@ -6,11 +6,11 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
+#include "rawsys.h"
 #include "group_impl.h"
 #include "sys.h"
 
@@ -48,7 +48,7 @@ long rp_group_flow_entries(const char *dir)
 					     __ATOMIC_RELAXED) != 0;
 	munmap((void *)fs, size);
 out:
-	syscall(SYS_close, fd);
+	rp_raw_close(fd);
 	return n;
 }
 

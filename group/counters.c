@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The program's counters as status and metrics show them: the header's
+ * counters[], and the counters the program keeps on the slots (a run
+ * writes no header line) summed with them.
+ */
+#include <stdint.h>
+
+#include "group_impl.h"
+
+/*
+ * The counters the program keeps on the slots, not in the header's
+ * counters[] (a run writes no header line): a slot's share of each.
+ * Handed over to counters[] when the slot is claimed again.
+ */
+static const enum rp_counter slot_counters[] = { RP_CNT_STEERED,
+						 RP_CNT_FLOW_HITS };
+
+static uint64_t slot_count(const struct rp_slot *s, enum rp_counter c)
+{
+	if (c == RP_CNT_FLOW_HITS)
+		return __atomic_load_n(&s->flow_hits, __ATOMIC_RELAXED);
+	/* steered: the selections that were no migration */
+	return __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
+}
+
+void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s)
+{
+	for (size_t k = 0; k < sizeof(slot_counters) / sizeof(slot_counters[0]);
+	     k++)
+		__atomic_fetch_add(&st->hdr.counters[slot_counters[k]],
+				   slot_count(s, slot_counters[k]),
+				   __ATOMIC_RELAXED);
+}
+
+uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
+{
+	static const enum rp_counter outcomes[] = {
+		RP_CNT_STEERED, RP_CNT_UNSTEERED, RP_CNT_EMPTY, RP_CNT_MIGRATED,
+		RP_CNT_MIGRATE_EMPTY
+	};
+	uint64_t sum = 0;
+
+	if ((unsigned int)c >= RP_CNT_MAX)
+		return 0;
+	if (c == RP_CNT_STEERED || c == RP_CNT_FLOW_HITS) {
+		/* the slots' shares, and those of slots claimed again */
+		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+
+		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+			sum += slot_count(&st->slots[i], c);
+		return sum;
+	}
+	if (c != RP_CNT_RUNS)
+		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		sum += rp_group_counter(st, outcomes[i]);
+	return sum;
+}
