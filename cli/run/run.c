@@ -35,10 +35,8 @@
 #include "opts.h"
 #include "registry_names.h"
 #include "run.h"
-#include "run_impl.h"
+#include "state.h"
 #include "sys.h"
-
-struct run_state R;
 
 static void on_signal(int sig)
 {
