@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """report_more.py OUTDIR: the results.md sections of scripts/bench.d/*.sh
-(fairness, tail, dns, dgram, restart) and their PNG plots (gnuplot, written
+(fairness, tail, dns, dgram, restart, groups) and their PNG plots (gnuplot, written
 beside results.md), from OUTDIR/data.tsv. Appended after report.py's part.
 Median [min-max] over runs; every ratio against a variant of the same run."""
 import collections
@@ -310,7 +310,67 @@ if V.get("redis"):
                       "plot '%s' using 3:xtic(2) title '-P 1', '' using 4 title '-P 16 (/10)'\n"
                       .replace("using 4", "using ($4/10)") % p), ""]
 
-t = [(s, M[s]["seconds"]) for s in ("fairness", "tail", "dns", "dgram", "restart") if "seconds" in M[s]]
+# ---------------------------------------------------------------- 11. groups
+if V.get("groups") or N.get("groups"):
+    sec = "groups"
+    G = V[sec]
+    L += ["## 11. What a group costs", "",
+          "(a) exec to listening: fork, exec, socket, bind 127.0.0.1, listen, of a server that creates a "
+          "group (a port no group has), one that joins one (a member listens there), and one without the "
+          "shim; %s starts a variant, taking turns; microseconds, median [min-max]. (b) bytes of BPF memory "
+          "(bpftool's memlock) of a group's pinned objects, and of what its network namespace keeps for all "
+          "its groups. (c) one process binding %s UDP ports. (d) the kernel's reuseport_bpf selftest. (e) the "
+          "memory the first member of a new namespace of groups charges to its memory cgroup (peak, and "
+          "what stays while it listens); none: the same server without the shim." % (
+              M[sec].get("starts", "?"), M[sec].get("ports", "?")), ""]
+    notes(sec, L)
+    rows = [(v, G[v].get("1", {})) for v in ("none", "create", "join", "create-before", "join-before") if v in G]
+    if rows:
+        base = f(G.get("none", {}).get("1", {}).get("start_us"))
+        join = f(G.get("join", {}).get("1", {}).get("start_us"))
+        L += ["| variant | us exec to listening | ratio to no shim | ratio to joining |", "|---|---|---|---|"]
+        for v, d in rows:
+            m = f(d.get("start_us"))
+            jb = f(G.get(v.replace("create", "join"), {}).get("1", {}).get("start_us")) if "create" in v else None
+            L.append("| %s | %s [%s-%s] | %s | %s |" % (
+                v, d.get("start_us", "?"), d.get("start_us_min", "?"), d.get("start_us_max", "?"),
+                "%.2f" % (m / base) if m and base else "-",
+                "%.2f" % (m / jb) if m and jb else "-"))
+        L.append("")
+    mem = [(v, sl, G[v][sl]) for v in ("after", "before") for sl in ("16", "256") if sl in G.get(v, {})]
+    if mem:
+        L += ["| build | slots | bytes a group holds | bytes its namespace keeps |", "|---|---|---|---|"]
+        for v, sl, d in mem:
+            L.append("| %s | %s | %s | %s |" % (v, sl, d.get("group_bytes", "?"), d.get("netns_bytes", "?")))
+        L.append("")
+    bind = {v: [f(d.get("bind_us")) for d in reps(sec, "bind-" + v)] for v in ("none", "shim", "before")}
+    if any(bind.values()):
+        b0 = med(bind["none"])
+        L += ["| binds of %s UDP ports | ms | ratio to no shim |" % M[sec].get("ports", "?"), "|---|---|---|"]
+        for v in ("none", "shim", "before"):
+            if bind[v]:
+                m = med(bind[v])
+                L.append("| %s | %s | %s |" % (v, mmm([x / 1000 for x in bind[v] if x is not None], "%.1f"),
+                                               "%.2f" % (m / b0) if m and b0 else "-"))
+        L.append("")
+    ks = {v: [f(d.get("seconds")) for d in reps(sec, "kself-" + v)] for v in ("none", "shim", "before")}
+    if any(ks.values()):
+        k0 = med(ks["none"])
+        L += ["| reuseport_bpf | seconds | ratio to no shim |", "|---|---|---|"]
+        for v in ("none", "shim", "before"):
+            if ks[v]:
+                m = med(ks[v])
+                L.append("| %s | %s | %s |" % (v, mmm(ks[v], "%.2f"), "%.1f" % (m / k0) if m and k0 else "-"))
+        L.append("")
+    ch = [(v, G[v]["charge"]) for v in ("none", "after", "before") if "charge" in G.get(v, {})]
+    if ch:
+        L += ["| first member | peak charge MiB | held while listening MiB |", "|---|---|---|"]
+        for v, d in ch:
+            L.append("| %s | %s | %s |" % (v, "%.1f" % (f(d.get("peak_bytes")) / 2**20) if f(d.get("peak_bytes")) else "?",
+                                          "%.1f" % (f(d.get("held_bytes")) / 2**20) if f(d.get("held_bytes")) else "?"))
+        L.append("")
+
+t = [(s, M[s]["seconds"]) for s in ("fairness", "tail", "dns", "dgram", "restart", "groups") if "seconds" in M[s]]
 if t:
     L += ["Section times: " + ", ".join("%s %s s" % x for x in t) + ".", ""]
 if L:
