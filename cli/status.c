@@ -19,6 +19,24 @@
 /* Text status measures rates over this long unless --interval says. */
 #define TEXT_INTERVAL_S 0.5
 
+bool cli_parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out >= 0 && *out <= max;
+}
+
+void cli_sleep(double s)
+{
+	struct timespec ts = { (time_t)s,
+			       (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 /* A snapshot of the selected groups, with rates over interval_s if > 0. */
 static int take(struct snapshot *s, double interval_s)
 {

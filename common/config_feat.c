@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * REUSEPORT_UDP_FLOWS, REUSEPORT_STALL and REUSEPORT_ROLE -> struct
- * rp_config (the rules of env.c apply: exact, case-sensitive, decimal).
+ * rp_config (the rules of config.c apply: exact, case-sensitive, decimal).
  */
 #include <string.h>
 
 #include "config.h"
-#include "config_parse.h"
+#include "config_impl.h"
 
 /* clang-format off */
 #define FLOWS_ACCEPTED                                                      \

@@ -2,14 +2,14 @@
 /*
  * REUSEPORT_PORTS and REUSEPORT_ADDRS: the lists (and their legacy
  * LIBREUSEPORT_* forms) and the scope tests the hooks ask at bind/listen.
- * Parsing rules: env.c.
+ * Parsing rules: config.c.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
-#include "config_parse.h"
+#include "config_impl.h"
 
 static bool parse_port_entry(struct rp_config *cfg, const char *name,
 			     const char *v, bool multi, const char *s,

@@ -54,7 +54,7 @@ struct bench_row {
 	double share[BENCH_MAX_SLOTS]; /* percent, per live slot */
 };
 
-/* load.c */
+/* bench_load.c */
 const char *bench_load_name(enum bench_load l);
 int bench_load_parse(const char *s, enum bench_load *l);
 unsigned int bench_load_port(enum bench_load l);
@@ -65,14 +65,13 @@ const char *bench_load_tool(enum bench_load l);
 int bench_load_run(const struct bench_opts *o, const char *tmpdir,
 		   struct bench_result *r);
 
-/* builtin.c: closed-loop request/response load (tcp echo, memcached) */
+/* bench_builtin.c: closed-loop request/response load (tcp echo, memcached) */
 int bench_builtin_run(const struct bench_opts *o, struct bench_result *r);
 
-/* capture.c: run argv, its stdout+stderr into out (NUL-terminated,
- * truncated to len); exit status (or -1), the CPU seconds it used into cpu */
+/* bench_proc.c */
+/* Run argv, its stdout+stderr into out (NUL-terminated, truncated to
+ * len); exit status (or -1), the CPU seconds it used into cpu. */
 int bench_capture(char *const argv[], char *out, size_t len, double *cpu);
-
-/* proc.c */
 /* Start `reuseport run -n N ... -- CMD` in its own process group, output
  * to log. */
 pid_t bench_start_run(const struct bench_opts *o, unsigned int n,
@@ -89,7 +88,7 @@ void bench_slots_read(const struct bench_opts *o, struct bench_slots *s);
 /* CPU clock ticks of every descendant of pid (pid itself left out). */
 uint64_t bench_tree_ticks(pid_t pid);
 
-/* out.c */
+/* bench_out.c */
 void bench_print_header(const struct bench_opts *o);
 /* Row i of the table (ratios to rows[0]). */
 void bench_print_row(const struct bench_opts *o, const struct bench_row *rows,

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "run_impl.h"
 #include "sys.h"
 
 #define FOREGROUND_FLAGS                                                  \
@@ -185,6 +185,15 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 		i + 1, n, n > 1 ? "es" : "", comm, (int)first, R.cmd[0], hint);
 	run_fail(1);
 	return true;
+}
+
+const char *run_exit_words(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal %s", sig_name(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "status %d", WEXITSTATUS(status));
+	return buf;
 }
 
 /* A wait status as the supervisor's exit status: never 0. */

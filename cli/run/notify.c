@@ -23,7 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "run_impl.h"
 
 static int notify_fd = -1;
 static struct sockaddr_un notify_addr;

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "run_impl.h"
 
 #define LINE_MAX_BYTES 4000
 

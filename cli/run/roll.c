@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "run_impl.h"
 #include "sys.h"
 
 /*
@@ -213,6 +213,32 @@ static void signal_all(int sig)
 		run_signal_tree(R.inst[i].pid, sig);
 	run_signal_tree(R.pending, sig);
 	run_signal_tree(R.retiring, sig);
+}
+
+/*
+ * The supervisor's live children, as /proc says (instances, and orphans
+ * re-parented to it as subreaper): up to max pids into out; how many.
+ */
+int run_children(pid_t *out, int max)
+{
+	pid_t self = getpid();
+	struct dirent *p;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((p = readdir(d)) && n < max) {
+		pid_t pid = (pid_t)atoi(p->d_name), ppid, pgrp;
+		char state;
+
+		if (pid > 0 && rp_proc_stat(pid, &ppid, &pgrp, &state) &&
+		    ppid == self && state != 'Z' && state != 'X')
+			out[n++] = pid;
+	}
+	closedir(d);
+	return n;
 }
 
 /* Orphans of the instances (detached helpers) go with them. */

@@ -35,8 +35,10 @@
 #include "opts.h"
 #include "registry_names.h"
 #include "run.h"
-#include "state.h"
+#include "run_impl.h"
 #include "sys.h"
+
+struct run_state R;
 
 static void on_signal(int sig)
 {

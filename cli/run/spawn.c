@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "metrics_http.h"
-#include "state.h"
+#include "run_impl.h"
 
 /* "{i}" in s replaced by i, "{g}" by gen; malloc'ed. */
 static char *subst(const char *s, int i, uint32_t gen)
@@ -185,6 +185,17 @@ static struct inst *inst_of(pid_t pid)
 		if (R.inst[i].pid == pid)
 			return &R.inst[i];
 	return NULL;
+}
+
+void run_describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "status=%d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal=%s%s", sig_name(WTERMSIG(status)),
+			 WCOREDUMP(status) ? " core=1" : "");
+	else
+		snprintf(buf, len, "status=?");
 }
 
 static uint64_t clamp_backoff(uint64_t ms)

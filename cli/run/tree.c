@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "run_impl.h"
 #include "sys.h"
 #include <netinet/in.h>
 
@@ -291,30 +291,4 @@ bool run_tree_registered(pid_t pid)
 		return false;
 	run_scan_tree(&t);
 	return t.slots > 0 || run_tree_listens(pid);
-}
-
-/*
- * The supervisor's live children, as /proc says (instances, and orphans
- * re-parented to it as subreaper): up to max pids into out; how many.
- */
-int run_children(pid_t *out, int max)
-{
-	pid_t self = getpid();
-	struct dirent *p;
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while ((p = readdir(d)) && n < max) {
-		pid_t pid = (pid_t)atoi(p->d_name), ppid, pgrp;
-		char state;
-
-		if (pid > 0 && rp_proc_stat(pid, &ppid, &pgrp, &state) &&
-		    ppid == self && state != 'Z' && state != 'X')
-			out[n++] = pid;
-	}
-	closedir(d);
-	return n;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of common/env.c (and the parsers it calls): every REUSEPORT_* variable with tables of
+ * Unit tests of preload/config.c: every REUSEPORT_* variable with tables of
  * good and bad values, the legacy msantos/reuseport variables, the scope
  * checks, group names and the policy table. The environment is faked, so the
  * tests see exactly the variables a row names.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the files of reuseport run; not part of its interface. */
-#ifndef RP_RUN_STATE_H
-#define RP_RUN_STATE_H
+#ifndef RP_RUN_IMPL_H
+#define RP_RUN_IMPL_H
 
 #include <limits.h>
 #include <poll.h>
@@ -110,26 +110,15 @@ static inline const char *sig_name(int sig)
 	return s ? s : "?";
 }
 
-/*
- * The parts of the supervisor, from the bottom up: each file calls only
- * the ones listed before it.
- */
-/* state.c: a wait status in words ("status=1", "signal=SEGV core=1") */
+/* run_spawn.c */
+pid_t run_spawn(int i, uint32_t gen);
 void run_describe_exit(int status, char *buf, size_t len);
-/* the same for prose: "status 1", "signal SEGV" */
-const char *run_exit_words(int status, char *buf, size_t len);
-/* out.c: --prefix, the instances' output tagged [i] */
-int run_out_pipes(int i, int fds[4]);
-void run_out_adopt(int i, int fds[4]);
-int run_out_pollfds(struct pollfd *p, int max);
-void run_out_service(const struct pollfd *p, int n);
-void run_out_flush(void);
-/* notify.c: sd_notify (NOTIFY_SOCKET) and --ready-file */
-void run_notify_setup(void);
-void run_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void run_announce_ready(void);
-void run_notify_stop(void);
-/* tree.c: the instances' process trees and what they hold */
+void run_signal_tree(pid_t pid, int sig);
+void run_tick(int ms);
+/* run_roll.c */
+void run_rolling_restart(void);
+int run_stop_all(void);
+/* run_tree.c */
 void run_scan_tree(struct tree_scan *t);
 bool run_tree_listens(pid_t root);
 /* Kernel truth for every group of this netns (unregistered listeners). */
@@ -139,9 +128,7 @@ bool run_tree_registered(pid_t pid);
 /* --adopt: slots of pid `from` (exited) belong to pid `to` (its daemon). */
 void run_alias(pid_t from, pid_t to);
 void run_alias_drop(pid_t to);
-/* The supervisor's live children (instances and adopted orphans). */
-int run_children(pid_t *out, int max);
-/* exit.c: deaths the supervisor gives up on */
+/* run_exit.c: deaths the supervisor gives up on */
 /*
  * Did pid (instance i of generation gen, started at started_ms) exit 0
  * leaving processes behind? Then *adopted is the one that takes its place
@@ -151,12 +138,21 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 			 uint64_t started_ms, pid_t *adopted);
 bool run_limit_reached(int i, int status);
 void run_fail(int code);
-/* spawn.c: starting, signalling and reaping instances */
-pid_t run_spawn(int i, uint32_t gen);
-void run_signal_tree(pid_t pid, int sig);
-void run_tick(int ms);
-/* roll.c: rolling restarts and the graceful stop */
-void run_rolling_restart(void);
-int run_stop_all(void);
+/* A wait status in words: "status 1", "signal SEGV". */
+const char *run_exit_words(int status, char *buf, size_t len);
+/* run_notify.c: sd_notify (NOTIFY_SOCKET) and --ready-file */
+void run_notify_setup(void);
+void run_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void run_announce_ready(void);
+void run_notify_stop(void);
+/* run_out.c: --prefix, the instances' output tagged [i] */
+int run_out_pipes(int i, int fds[4]);
+void run_out_adopt(int i, int fds[4]);
+int run_out_pollfds(struct pollfd *p, int max);
+void run_out_service(const struct pollfd *p, int n);
+void run_out_flush(void);
+
+/* The supervisor's live children (instances and adopted orphans). */
+int run_children(pid_t *out, int max);
 
 #endif

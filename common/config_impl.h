@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Shared by the parsers of the environment (env.c, config_feat.c,
- * scope.c) and their common pieces (config_parse.c); not part of the API.
- */
-#ifndef RP_CONFIG_PARSE_H
-#define RP_CONFIG_PARSE_H
+/* Shared by the parsers of config.c and scope.c; not part of the API. */
+#ifndef RP_CONFIG_IMPL_H
+#define RP_CONFIG_IMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
-
-/* The longest value of a variable looked at (RP_ENV_MAX + 1 bytes read). */
-#define RP_ENV_MAX 4096
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -52,8 +46,6 @@ bool cfg_too_long(struct rp_config *cfg, const char *name, const char *v,
 /* Decimal digits only (no blanks, sign or base prefix). */
 enum dec cfg_parse_dec(const char *s, const char *e, uint32_t min, uint32_t max,
 		       uint32_t *out);
-/* A control character (newline, escape...) among the len bytes of s. */
-bool cfg_has_control(const char *s, size_t len);
 /* Drop blanks (space, tab) at both ends of [*s, *e). */
 void cfg_trim(const char **s, const char **e);
 bool cfg_entry_is(const char *s, const char *e, const char *word);
