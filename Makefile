@@ -126,7 +126,7 @@ $(BUILD)/unit/test_fdtab: preload/fdtab.c
 $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c
-$(BUILD)/unit/test_spec: cli/spec.c
+$(BUILD)/unit/test_spec: cli/spec.c cli/args.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
