@@ -87,6 +87,10 @@ int cli_selected_groups(char *list, size_t len);
 /* Slots in use (1 + the highest ever claimed). */
 uint32_t nslots(const struct rp_state *st);
 
+/*
+ * The commands of main.c's table: status.c, metrics.c, top.c, control.c
+ * (drain, undrain, weight, policy), cleanup.c, setup.c, bench/bench.c.
+ */
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* top.c: the live view (also status --watch) */
