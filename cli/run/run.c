@@ -32,11 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "metrics_http.h"
+#include "notify.h"
 #include "opts.h"
 #include "registry_names.h"
-#include "loop.h"
-#include "notify.h"
 #include "roll.h"
 #include "run.h"
 #include "spawn.h"
