@@ -118,19 +118,19 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 		-MF $(BUILD)/deps/helper-$*.d -o $@ $< $(HELPER_LINK_$*) $(HELPER_LIBS_$*)
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
-$(BUILD)/unit/test_config: common/config.c common/config_feat.c common/scope.c \
-	common/names.c common/registry_names.c
-$(BUILD)/unit/test_config_feat: common/config.c common/config_feat.c \
+$(BUILD)/unit/test_config: common/config.c common/config_rules.c common/config_feat.c \
+	common/scope.c common/names.c common/registry_names.c
+$(BUILD)/unit/test_config_feat: common/config.c common/config_rules.c common/config_feat.c \
 	common/scope.c common/names.c common/registry_names.c
 $(BUILD)/unit/test_fdtab: preload/fdtab.c
 $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c
-$(BUILD)/unit/test_spec: cli/spec.c
+$(BUILD)/unit/test_spec: cli/spec.c cli/args.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c
-$(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_feat.c \
-	common/scope.c
+$(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
+	common/config_feat.c common/scope.c
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [asan+ubsan])
@@ -155,7 +155,7 @@ tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 
 # ---- fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
-CONFIG_SRCS := common/config.c common/config_feat.c common/scope.c \
+CONFIG_SRCS := common/config.c common/config_rules.c common/config_feat.c common/scope.c \
 	common/registry_names.c
 $(BUILD)/fuzz/fuzz_config: tests/unit/fuzz_config.c $(CONFIG_SRCS)
 	$(Q)mkdir -p $(@D)

@@ -14,12 +14,17 @@ extern struct rp_config cfg;
 extern const char *only_group; /* --group SPEC as written */
 
 /*
- * Usage errors (exit status 2): "reuseport: [CMD: ]MESSAGE" on stderr,
- * then "try 'reuseport [CMD ]--help'"; returns 2.
+ * args.c: usage errors (exit status 2): "reuseport: [CMD: ]MESSAGE" on
+ * stderr, then "try 'reuseport [CMD ]--help'"; returns 2.
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* "unknown option OPT; accepted: ..." (the command table's options) */
+/* Decimal, no sign, at most max. */
+bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+/* Seconds, decimals allowed, 0..max. */
+bool cli_parse_seconds(const char *s, double max, double *out);
+
+/* usage.c: "unknown option OPT; accepted: ..." (the command table's options) */
 int cli_bad_option(const char *cmd, const char *opt);
 /*
  * usage(stdout, 0): the global usage, 0. usage(stderr, 2): the running
@@ -45,7 +50,8 @@ int cli_parse_spec(const char *spec, bool name_ok, struct cli_spec *out);
 /* Does the group (its header, else its pin name) match the spec? */
 bool cli_spec_match(const struct cli_spec *s, const char *name,
 		    const struct rp_state *st);
-/* The pin dir is on a bpf filesystem; else say so (once) and false. */
+
+/* select.c: the pin dir is on a bpf filesystem; else say so (once), false. */
 bool cli_have_bpffs(void);
 /* Append name to the comma-separated list (truncated with "..."). */
 void cli_add_name(char *list, size_t len, const char *name);
@@ -80,17 +86,15 @@ int cli_selected_groups(char *list, size_t len);
 
 /* Slots in use (1 + the highest ever claimed). */
 uint32_t nslots(const struct rp_state *st);
-/* Decimal, no sign, at most max. */
-bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 
+/*
+ * The commands of main.c's table: status.c, metrics.c, top.c, control.c
+ * (drain, undrain, weight, policy), cleanup.c, setup.c, bench/bench.c.
+ */
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* top.c: the live view (also status --watch) */
 int cmd_top(int argc, char **argv);
-/* Seconds, decimals allowed, 0..max. */
-bool cli_parse_seconds(const char *s, double max, double *out);
-/* Sleep s seconds (signals do not cut it short). */
-void cli_sleep(double s);
 /* action: 0 drain, 1 undrain, 2 weight */
 int cmd_target(int argc, char **argv, int action);
 int cmd_policy(int argc, char **argv);

@@ -4,10 +4,8 @@
  * the matcher of a group against it. Pure logic (tests/unit/test_spec.c).
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -121,15 +119,4 @@ bool cli_spec_match(const struct cli_spec *s, const char *name,
 	       (!s->family ||
 		(s->family == g.family &&
 		 !memcmp(s->addr, g.addr, s->family == AF_INET ? 4 : 16)));
-}
-
-bool cli_parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && !*end && *out <= max;
 }

@@ -1,34 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * reuseport status and metrics: one snapshot of the groups (snapshot.c),
- * rendered as text, JSON or Prometheus text; status --wait for scripts;
- * metrics --listen serves /metrics (metrics_http.c).
+ * reuseport status: one snapshot of the groups (snapshot.c), rendered as
+ * text or JSON; --wait for scripts; --watch is reuseport top (top.c).
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "metrics_http.h"
 #include "snapshot.h"
 
 /* Text status measures rates over this long unless --interval says. */
 #define TEXT_INTERVAL_S 0.5
 
-bool cli_parse_seconds(const char *s, double max, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return !errno && end != s && !*end && *out >= 0 && *out <= max;
-}
-
-void cli_sleep(double s)
+/* Sleep s seconds (signals do not cut it short). */
+static void sleep_s(double s)
 {
 	struct timespec ts = { (time_t)s,
 			       (long)((s - (double)(time_t)s) * 1e9) };
@@ -45,7 +32,7 @@ static int take(struct snapshot *s, double interval_s)
 	if (interval_s > 0) {
 		if (snap_take(&first, &cfg, only_group, stderr))
 			return -1;
-		cli_sleep(interval_s);
+		sleep_s(interval_s);
 	}
 	if (snap_take(s, &cfg, only_group, interval_s > 0 ? NULL : stderr)) {
 		if (interval_s > 0)
@@ -89,7 +76,7 @@ static int status_wait(unsigned long want, const char *spec, double timeout)
 		snap_free(&s);
 		if (s.mono_ns >= end)
 			break;
-		cli_sleep(0.1);
+		sleep_s(0.1);
 	}
 	fprintf(stderr,
 		"reuseport status: timed out after %g s waiting for %lu live member(s): %s\n",
@@ -154,66 +141,6 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	ret = json ? render_json(stdout, &s) : render_text(stdout, &s);
-	if (s.errors)
-		ret = -1;
-	snap_free(&s);
-	return ret ? 1 : 0;
-}
-
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static int serve(const char *addr)
-{
-	struct sigaction sa = { .sa_handler = on_stop };
-	struct rp_metrics_srv *m;
-	char err[256];
-
-	m = rp_metrics_listen(addr, &cfg, err, sizeof(err));
-	if (!m) {
-		fprintf(stderr, "reuseport metrics: %s\n", err);
-		return 1;
-	}
-	rp_metrics_only(m, only_group);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "reuseport metrics: serving http://%s/metrics\n",
-		rp_metrics_addr(m));
-	while (!stop) {
-		struct pollfd p = { .fd = rp_metrics_fd(m), .events = POLLIN };
-
-		poll(&p, 1, 1000);
-		rp_metrics_handle(m);
-	}
-	rp_metrics_close(m);
-	return 0;
-}
-
-int cmd_metrics(int argc, char **argv)
-{
-	struct snapshot s;
-	int ret;
-
-	if (argc == 3 && !strcmp(argv[1], "--listen"))
-		return serve(argv[2]);
-	if (argc == 2 && !strncmp(argv[1], "--listen=", 9))
-		return serve(argv[1] + 9);
-	if (argc > 1)
-		return cli_usage_error("metrics", "unexpected argument %s",
-				       argv[argc - 1]);
-	if (snap_take(&s, &cfg, only_group, stderr))
-		return 1;
-	if (only_group && !s.ngroups) {
-		snap_free(&s);
-		return 1;
-	}
-	ret = render_prom(stdout, &s);
 	if (s.errors)
 		ret = -1;
 	snap_free(&s);

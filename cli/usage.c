@@ -4,7 +4,6 @@
  * help, usage errors that name the wrong word and the accepted ones, and
  * the options a command accepts, checked before it runs.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,21 +93,6 @@ int usage(FILE *f, int status)
 int usage_for(int opt)
 {
 	return opt == 'h' ? usage(stdout, 0) : usage(stderr, 2);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "reuseport: ");
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry 'reuseport %s%s--help'\n", cmd ? cmd : "",
-		cmd ? " " : "");
-	return 2;
 }
 
 /* "--json, --watch, --group SPEC, --help" from the table */

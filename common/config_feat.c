@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * REUSEPORT_UDP_FLOWS, REUSEPORT_STALL and REUSEPORT_ROLE -> struct
- * rp_config (the rules of config.c apply: exact, case-sensitive, decimal).
+ * rp_config (the rules of config_rules.c apply: exact, case-sensitive,
+ * decimal).
  */
 #include <string.h>
 
 #include "config.h"
-#include "config_impl.h"
+#include "config_rules.h"
 
 /* clang-format off */
 #define FLOWS_ACCEPTED                                                      \

@@ -2,14 +2,26 @@
 /*
  * REUSEPORT_PORTS and REUSEPORT_ADDRS: the lists (and their legacy
  * LIBREUSEPORT_* forms) and the scope tests the hooks ask at bind/listen.
- * Parsing rules: config.c.
+ * Parsing rules: config_rules.c.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
-#include "config_impl.h"
+#include "config_rules.h"
+
+/* clang-format off */
+#define PORTS_ACCEPTED \
+	"all, or a comma separated list of [tcp:|udp:]PORT[-PORT] with ports 1-65535"
+#define ADDRS_ACCEPTED \
+	"all, or a comma separated list of IPv4/IPv6 addresses or CIDR prefixes (ADDR/LEN)"
+/* clang-format on */
+
+/* Reason text for an entry, naming it only when the list has several. */
+#define ENTRY_FMT "%s%s%s"
+#define ENTRY_ARGS(multi, ent) \
+	(multi) ? " in entry \"" : "", (multi) ? (ent) : "", (multi) ? "\"" : ""
 
 static bool parse_port_entry(struct rp_config *cfg, const char *name,
 			     const char *v, bool multi, const char *s,

@@ -54,7 +54,7 @@ struct bench_row {
 	double share[BENCH_MAX_SLOTS]; /* percent, per live slot */
 };
 
-/* bench_load.c */
+/* load.c: the kinds of load, and one run of the tool that drives it */
 const char *bench_load_name(enum bench_load l);
 int bench_load_parse(const char *s, enum bench_load *l);
 unsigned int bench_load_port(enum bench_load l);
@@ -65,10 +65,10 @@ const char *bench_load_tool(enum bench_load l);
 int bench_load_run(const struct bench_opts *o, const char *tmpdir,
 		   struct bench_result *r);
 
-/* bench_builtin.c: closed-loop request/response load (tcp echo, memcached) */
+/* builtin.c: closed-loop request/response load (tcp echo, memcached) */
 int bench_builtin_run(const struct bench_opts *o, struct bench_result *r);
 
-/* bench_proc.c */
+/* proc.c: the processes bench starts */
 /* Run argv, its stdout+stderr into out (NUL-terminated, truncated to
  * len); exit status (or -1), the CPU seconds it used into cpu. */
 int bench_capture(char *const argv[], char *out, size_t len, double *cpu);
@@ -78,6 +78,10 @@ pid_t bench_start_run(const struct bench_opts *o, unsigned int n,
 		      const char *log);
 /* Stop it (TERM, then KILL after a while) and reap it. */
 void bench_stop_run(pid_t pid);
+/* CPU clock ticks of every descendant of pid (pid itself left out). */
+uint64_t bench_tree_ticks(pid_t pid);
+
+/* slots.c: the group(s) on the port */
 /* Wait until the group(s) on the port have n live slots: 0, -1 if the run
  * exited, the shim fell back (its log says so) or the time ran out (reason
  * on stderr). */
@@ -85,10 +89,8 @@ int bench_wait_members(const struct bench_opts *o, pid_t run, unsigned int n,
 		       const char *log);
 /* The groups' per-slot selected counts now. */
 void bench_slots_read(const struct bench_opts *o, struct bench_slots *s);
-/* CPU clock ticks of every descendant of pid (pid itself left out). */
-uint64_t bench_tree_ticks(pid_t pid);
 
-/* bench_out.c */
+/* out.c: the table and the plot */
 void bench_print_header(const struct bench_opts *o);
 /* Row i of the table (ratios to rows[0]). */
 void bench_print_row(const struct bench_opts *o, const struct bench_row *rows,

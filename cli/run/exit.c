@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * reuseport run: the deaths it does not restart after. A command that went
- * to the background (exited 0, its daemon left running) would be started
- * again and again, each start leaving one more daemon; an instance that
- * keeps dying (--restart-limit N/T, like systemd's StartLimitBurst) is a
- * configuration error, not a crash. Both stop the supervisor, which stops
- * the other instances cleanly and exits non-zero.
+ * reuseport run: how instances end. A wait status in words (the log's and
+ * the user's), the processes the supervisor was left with, and the deaths
+ * it does not restart after. A command that went to the background (exited
+ * 0, its daemon left running) would be started again and again, each start
+ * leaving one more daemon; an instance that keeps dying (--restart-limit
+ * N/T, like systemd's StartLimitBurst) is a configuration error, not a
+ * crash. Both stop the supervisor, which stops the other instances cleanly
+ * and exits non-zero.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,8 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_impl.h"
+#include "exit.h"
+#include "state.h"
 #include "sys.h"
+#include "tree.h"
 
 #define FOREGROUND_FLAGS                                                  \
 	"lighttpd -D, apache2 -DFOREGROUND, nginx -g 'daemon off;', "     \
@@ -45,6 +50,32 @@ static const char *foreground_flag(const char *prog)
 		if (!strcmp(base, flags[k][0]))
 			return flags[k][1];
 	return NULL;
+}
+
+/*
+ * The supervisor's live children, as /proc says (instances, and orphans
+ * re-parented to it as subreaper): up to max pids into out; how many.
+ */
+int run_children(pid_t *out, int max)
+{
+	pid_t self = getpid();
+	struct dirent *p;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((p = readdir(d)) && n < max) {
+		pid_t pid = (pid_t)atoi(p->d_name), ppid, pgrp;
+		char state;
+
+		if (pid > 0 && rp_proc_stat(pid, &ppid, &pgrp, &state) &&
+		    ppid == self && state != 'Z' && state != 'X')
+			out[n++] = pid;
+	}
+	closedir(d);
+	return n;
 }
 
 static bool ours(pid_t pid)
@@ -141,7 +172,8 @@ static int left_behind(int i, uint32_t gen, uint64_t since_ms, pid_t *newest,
 	return n;
 }
 
-void run_fail(int code)
+/* Stop the supervisor; it exits with code (the first one given). */
+static void run_fail(int code)
 {
 	if (!R.exit_code)
 		R.exit_code = code;
@@ -185,6 +217,17 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 		i + 1, n, n > 1 ? "es" : "", comm, (int)first, R.cmd[0], hint);
 	run_fail(1);
 	return true;
+}
+
+void run_describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "status=%d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "signal=%s%s", sig_name(WTERMSIG(status)),
+			 WCOREDUMP(status) ? " core=1" : "");
+	else
+		snprintf(buf, len, "status=?");
 }
 
 const char *run_exit_words(int status, char *buf, size_t len)

@@ -23,7 +23,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "run_impl.h"
+#include "notify.h"
+#include "state.h"
 
 static int notify_fd = -1;
 static struct sockaddr_un notify_addr;

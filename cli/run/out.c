@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run_impl.h"
+#include "out.h"
+#include "state.h"
 
 #define LINE_MAX_BYTES 4000
 

@@ -3,7 +3,6 @@
  * reuseport run: rolling restart (SIGHUP) and graceful stop (SIGTERM):
  * replace or stop instances without losing a connection.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,8 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_impl.h"
-#include "sys.h"
+#include "exit.h"
+#include "loop.h"
+#include "notify.h"
+#include "out.h"
+#include "roll.h"
+#include "spawn.h"
+#include "state.h"
+#include "tree.h"
+
+#define WAIT_MS 50
 
 /*
  * Stop *slot (R.pending or R.retiring) by SIGTERM, SIGKILL after --grace.
@@ -207,40 +214,6 @@ static int running(void)
 	return alive;
 }
 
-static void signal_all(int sig)
-{
-	for (int i = 0; i < R.n; i++)
-		run_signal_tree(R.inst[i].pid, sig);
-	run_signal_tree(R.pending, sig);
-	run_signal_tree(R.retiring, sig);
-}
-
-/*
- * The supervisor's live children, as /proc says (instances, and orphans
- * re-parented to it as subreaper): up to max pids into out; how many.
- */
-int run_children(pid_t *out, int max)
-{
-	pid_t self = getpid();
-	struct dirent *p;
-	int n = 0;
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while ((p = readdir(d)) && n < max) {
-		pid_t pid = (pid_t)atoi(p->d_name), ppid, pgrp;
-		char state;
-
-		if (pid > 0 && rp_proc_stat(pid, &ppid, &pgrp, &state) &&
-		    ppid == self && state != 'Z' && state != 'X')
-			out[n++] = pid;
-	}
-	closedir(d);
-	return n;
-}
-
 /* Orphans of the instances (detached helpers) go with them. */
 static void stop_adopted(void)
 {
@@ -307,8 +280,8 @@ int run_stop_all(void)
 	} while (running());
 	if (active && R.stop_requests < 2)
 		run_warn("event=drain_timeout active=%ld", active);
-	signal_all(R.stop_requests > 1 ? SIGKILL : SIGTERM);
-	signal_all(SIGCONT);
+	run_signal_all(R.stop_requests > 1 ? SIGKILL : SIGTERM);
+	run_signal_all(SIGCONT);
 	deadline = now_ms() + R.grace_ms;
 	while (running()) {
 		if (!killed && (now_ms() >= deadline || R.stop_requests > 1)) {
@@ -317,7 +290,7 @@ int run_stop_all(void)
 				 R.stop_requests > 1 ?
 					 "second stop signal" :
 					 "still running after --grace");
-			signal_all(SIGKILL);
+			run_signal_all(SIGKILL);
 			killed = true;
 		}
 		run_tick(20);

@@ -10,10 +10,11 @@
  * its active connections, then stopped, and whatever was still queued on
  * its listener migrates to a live one (sk_reuseport/migrate).
  *
- * One event loop (tick()): signals arrive through a self-pipe, children are
- * reaped with waitpid(-1, WNOHANG), restart timers run on a 100 ms tick.
- * The long procedures (rolling restart, stop) call tick() while they wait,
- * so crashes are handled and signals counted at any time.
+ * One event loop (run_tick(), loop.c): signals arrive through a self-pipe,
+ * children are reaped with waitpid(-1, WNOHANG), restart timers run on a
+ * 100 ms tick. The long procedures (rolling restart, stop: roll.c) call
+ * run_tick() while they wait, so crashes are handled and signals counted at
+ * any time.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,14 +32,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "metrics_http.h"
+#include "notify.h"
 #include "opts.h"
 #include "registry_names.h"
+#include "roll.h"
 #include "run.h"
-#include "run_impl.h"
+#include "spawn.h"
+#include "state.h"
 #include "sys.h"
+#include "tree.h"
 
-struct run_state R;
+#define TICK_MS 100
 
 static void on_signal(int sig)
 {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_impl.h"
+#include "group.h"
+#include "state.h"
 #include "sys.h"
-#include <netinet/in.h>
+#include "tree.h"
 
-/*
- * Does pid belong to the instance whose leader is root: root itself, a
- * descendant, or a member of its process group (an orphaned worker that
- * was re-parented to us stays in the group)?
- */
+/* Socket inodes of one tree looked at, at most (tree_sockets()). */
+#define MAX_TREE_SOCKETS 1024
+
 /*
  * --adopt: a daemonizing server registers its listeners before it forks and
  * exits, so its slots carry the pid of a process that is gone; they belong
@@ -60,6 +60,11 @@ static pid_t alias_of(pid_t pid)
 	return pid;
 }
 
+/*
+ * Does pid belong to the instance whose leader is root: root itself, a
+ * descendant, or a member of its process group (an orphaned worker that
+ * was re-parented to us stays in the group)?
+ */
 static bool in_tree(pid_t pid, pid_t root)
 {
 	if (root <= 0)
@@ -119,8 +124,6 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 	}
 }
 
-/* One pass over every group of this network namespace. */
-
 /* Socket inodes held by the processes of a tree. */
 static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
 {
@@ -159,11 +162,6 @@ static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
 	return n;
 }
 
-/*
- * Does the tree hold a listening TCP or a bound UDP socket? Readiness when
- * steering is off (no bpffs, no CAP_BPF: the shim fell back to plain
- * SO_REUSEPORT and nothing registers), so SIGHUP still replaces instances.
- */
 /*
  * Count the sockets of /proc/net/{tcp,tcp6}[,udp,udp6] held by the tree
  * (inodes ino[0..n)) for which want(port, state) holds; stop at max.
@@ -215,6 +213,11 @@ static bool is_listener(unsigned int port, unsigned int state, void *arg)
 	return state == 0x0a || (state == 0x107 && port);
 }
 
+/*
+ * Does the tree hold a listening TCP or a bound UDP socket? Readiness when
+ * steering is off (no bpffs, no CAP_BPF: the shim fell back to plain
+ * SO_REUSEPORT and nothing registers), so SIGHUP still replaces instances.
+ */
 bool run_tree_listens(pid_t root)
 {
 	unsigned long ino[MAX_TREE_SOCKETS];
@@ -245,6 +248,7 @@ static void scan_one(const struct rp_group_view *g, void *arg)
 	scan_group(arg, g->st, g->socks_fd);
 }
 
+/* One pass over every group of this network namespace. */
 void run_scan_tree(struct tree_scan *t)
 {
 	char ns[PATH_MAX];

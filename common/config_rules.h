@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the parsers of config.c and scope.c; not part of the API. */
-#ifndef RP_CONFIG_IMPL_H
-#define RP_CONFIG_IMPL_H
+/*
+ * The config parser's own header, not part of the API: the rules every
+ * variable is read by (config_rules.c), and the groups of variables that
+ * rp_config_parse() (config.c) hands on.
+ */
+#ifndef RP_CONFIG_RULES_H
+#define RP_CONFIG_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,18 +20,6 @@
 #define ECHO_MAX 64
 /* Every echoed byte may become "\xNN", plus "..." and the NUL. */
 #define ECHO_BUF (ECHO_MAX * 4 + 8)
-
-/* clang-format off */
-#define PORTS_ACCEPTED \
-	"all, or a comma separated list of [tcp:|udp:]PORT[-PORT] with ports 1-65535"
-#define ADDRS_ACCEPTED \
-	"all, or a comma separated list of IPv4/IPv6 addresses or CIDR prefixes (ADDR/LEN)"
-/* clang-format on */
-
-/* Reason text for an entry, naming it only when the list has several. */
-#define ENTRY_FMT "%s%s%s"
-#define ENTRY_ARGS(multi, ent) \
-	(multi) ? " in entry \"" : "", (multi) ? (ent) : "", (multi) ? "\"" : ""
 
 enum dec { DEC_OK, DEC_BAD, DEC_RANGE };
 
