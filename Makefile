@@ -45,7 +45,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
-	clean format check-format shellcheck deps products deb
+	clean format check-format shellcheck check-bpf-headers deps products deb
 
 COMMON_SRCS := $(wildcard common/*.c)
 SHIM_SRCS   := $(wildcard preload/*.c)
@@ -67,10 +67,12 @@ all: $(PRODUCTS) $(HELPERS)
 products: $(PRODUCTS)
 
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
-$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h bpf/policy.bpf.h bpf/flows.bpf.h
+# One translation unit: steer.bpf.c and its parts, the headers of bpf/
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN)
+$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c $(wildcard bpf/*.h)
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/steer.bpf.o: $(BUILD)/steer.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -195,13 +197,27 @@ check-format:
 	$(call msg,FORMAT,clang-format --dry-run)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 
+# Every header of bpf/ compiles alone, with what it includes (for the
+# program; steer.h and stall.h for user space too). Callbacks and
+# subprograms nobody calls here are no error.
+check-bpf-headers:
+	$(call msg,HEADERS,bpf/*.h)
+	$(Q)for h in $(wildcard bpf/*.h); do \
+		printf '#include "%s"\n' "$$h" | $(CLANG) $(BPF_CFLAGS) -Wno-unused-function \
+			-fsyntax-only -x c - || { echo "$$h: not self-contained"; exit 1; }; \
+	done
+	$(Q)for h in bpf/steer.h bpf/stall.h; do \
+		printf '#include "%s"\n' "$$h" | $(CC) $(CPPFLAGS) -std=gnu11 $(WARN) \
+			-fsyntax-only -x c - || { echo "$$h: not self-contained"; exit 1; }; \
+	done
+
 shellcheck:
 	$(call msg,SHCHECK,$(words $(SHELL_FILES)) scripts)
 	$(Q)shellcheck -x -S warning $(SHELL_FILES)
 
 # make check = format + shellcheck + unit + integration (what CI runs)
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-format shellcheck
+	$(Q)$(MAKE) --no-print-directory check-format shellcheck check-bpf-headers
 	$(Q)$(MAKE) --no-print-directory all tsan $(UNIT_TESTS)
 	$(Q)scripts/run-tests
 
