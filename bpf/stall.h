@@ -70,11 +70,17 @@ rp_stall_moved(const struct rp_slot *s)
 	return RP_STALL_READ(s->dequeued) != RP_STALL_READ(s->stall_seen);
 }
 
-/* Standing still since the note since (not 0), at now: stall_ms or longer. */
+/*
+ * Standing still since the note since (not 0), at now: stall_ms or longer.
+ * Signed: a note is the coarse clock | 1, so a look in the same tick can
+ * find now one below it, and user space may read its clock a tick before
+ * the program's note; neither has stood still for 2^64 - 1 ns.
+ */
 static inline __attribute__((always_inline)) int
 rp_stall_over(const struct rp_hdr *h, __u64 since, __u64 now)
 {
-	return now - since >= (__u64)RP_STALL_READ(h->stall_ms) * 1000000;
+	return (__s64)(now - since) >=
+	       (__s64)RP_STALL_READ(h->stall_ms) * 1000000;
 }
 
 /*
