@@ -56,7 +56,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PRELOAD_OBJS := $(call obj,$(SHIM_SRCS) $(COMMON_SRCS))
 STEER_OBJS   := $(call obj,$(GROUP_SRCS) group/steer_api.c $(COMMON_SRCS))
 CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,\
+	$(filter-out %.bpf.c,$(wildcard tests/helpers/*.c)))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 PRODUCTS := $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport
@@ -106,11 +107,25 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
+# The stall guard's test vector in the kernel: bpf/stall.h built as the
+# program is, in a program BPF_PROG_TEST_RUN can run
+$(BUILD)/stall_vector.bpf.o: tests/helpers/stall_vector.bpf.c bpf/stall.h bpf/steer.h \
+	bpf/registry.h tests/unit/stall_cases.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/stall_vector.skel.h: $(BUILD)/stall_vector.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name stall_vector > $@
+
 # helpers that test a module link it
 HELPER_LINK_kdiag_check := group/kdiag.c
 HELPER_LINK_pintrust_cli := common/pintrust.c common/pinremove.c \
 	common/logfile.c
 HELPER_LIBS_uring_acceptsrv := -luring
+HELPER_LIBS_stall_vector := -lbpf
+$(BUILD)/helpers/stall_vector: $(BUILD)/stall_vector.skel.h
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
 $(BUILD)/helpers/%: tests/helpers/%.c
@@ -133,12 +148,16 @@ $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_feat.c \
 	common/scope.c
+# rp_slot_stalled() itself: the test gives the clock and the pins it reaches
+$(BUILD)/unit/test_stall: group/features.c tests/unit/stall_cases.h
+UNIT_LIBS_test_stall := -lbpf
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [asan+ubsan])
 	$(Q)mkdir -p $(BUILD)/deps
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -std=gnu11 $(UWARN) $(SAN) -pthread \
-		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
+		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
+		$(UNIT_LIBS_$*)
 
 # ---- ThreadSanitizer builds of the interposer and the threaded test server
 $(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/libreuseport.map
