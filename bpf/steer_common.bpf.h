@@ -6,7 +6,9 @@
  * headers that each include what they use:
  *
  *   steer_common.bpf.h  this
- *   slot.bpf.h          one slot: the stall guard, eligible, selecting it
+ *   slot.bpf.h          one slot: the stall guard's notes, eligible,
+ *                       selecting it (the guard's decision: stall.h,
+ *                       shared with user space like steer.h)
  *   scan.bpf.h          the scan over slots and the safety net (pick_from)
  *   policy.bpf.h        the policies' first choices and their scans
  *   flows.bpf.h         the UDP flow table
