@@ -45,7 +45,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
-	clean format check-format shellcheck deps products deb
+	clean format check-format shellcheck check-bpf-headers deps products deb
 
 COMMON_SRCS := $(wildcard common/*.c)
 SHIM_SRCS   := $(wildcard preload/*.c)
@@ -56,7 +56,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PRELOAD_OBJS := $(call obj,$(SHIM_SRCS) $(COMMON_SRCS))
 STEER_OBJS   := $(call obj,$(GROUP_SRCS) group/steer_api.c $(COMMON_SRCS))
 CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,\
+	$(filter-out %.bpf.c,$(wildcard tests/helpers/*.c)))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 PRODUCTS := $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport
@@ -67,10 +68,12 @@ all: $(PRODUCTS) $(HELPERS)
 products: $(PRODUCTS)
 
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
-$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c bpf/steer.h bpf/registry.h bpf/policy.bpf.h bpf/flows.bpf.h
+# One translation unit: steer.bpf.c and its parts, the headers of bpf/
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN)
+$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c $(wildcard bpf/*.h)
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/steer.bpf.o: $(BUILD)/steer.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -104,11 +107,25 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -pie $(LDFLAGS) -o $@ $(CLI_OBJS) -lbpf -ljson-c
 
+# The stall guard's test vector in the kernel: bpf/stall.h built as the
+# program is, in a program BPF_PROG_TEST_RUN can run
+$(BUILD)/stall_vector.bpf.o: tests/helpers/stall_vector.bpf.c bpf/stall.h bpf/steer.h \
+	bpf/registry.h tests/unit/stall_cases.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/stall_vector.skel.h: $(BUILD)/stall_vector.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name stall_vector > $@
+
 # helpers that test a module link it
 HELPER_LINK_kdiag_check := group/kdiag.c common/rawsys.c
 HELPER_LINK_pintrust_cli := common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c
 HELPER_LIBS_uring_acceptsrv := -luring
+HELPER_LIBS_stall_vector := -lbpf
+$(BUILD)/helpers/stall_vector: $(BUILD)/stall_vector.skel.h
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
 $(BUILD)/helpers/%: tests/helpers/%.c
@@ -131,12 +148,16 @@ $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
 	common/config_feat.c common/scope.c
+# rp_slot_stalled() itself: the test gives the clock and the pins it reaches
+$(BUILD)/unit/test_stall: group/inspect.c common/rawsys.c tests/unit/stall_cases.h
+UNIT_LIBS_test_stall := -lbpf
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [asan+ubsan])
 	$(Q)mkdir -p $(BUILD)/deps
 	$(Q)$(CC) $(CPPFLAGS) -Itests/unit -std=gnu11 $(UWARN) $(SAN) -pthread \
-		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^))
+		-MMD -MP -MF $(BUILD)/deps/$*.d -o $@ $< $(filter %.c,$(filter-out $<,$^)) \
+		$(UNIT_LIBS_$*)
 
 # ---- ThreadSanitizer builds of the interposer and the threaded test server
 $(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/libreuseport.map
@@ -195,13 +216,27 @@ check-format:
 	$(call msg,FORMAT,clang-format --dry-run)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 
+# Every header of bpf/ compiles alone, with what it includes (for the
+# program; steer.h and stall.h for user space too). Callbacks and
+# subprograms nobody calls here are no error.
+check-bpf-headers:
+	$(call msg,HEADERS,bpf/*.h)
+	$(Q)for h in $(wildcard bpf/*.h); do \
+		printf '#include "%s"\n' "$$h" | $(CLANG) $(BPF_CFLAGS) -Wno-unused-function \
+			-fsyntax-only -x c - || { echo "$$h: not self-contained"; exit 1; }; \
+	done
+	$(Q)for h in bpf/steer.h bpf/stall.h; do \
+		printf '#include "%s"\n' "$$h" | $(CC) $(CPPFLAGS) -std=gnu11 $(WARN) \
+			-fsyntax-only -x c - || { echo "$$h: not self-contained"; exit 1; }; \
+	done
+
 shellcheck:
 	$(call msg,SHCHECK,$(words $(SHELL_FILES)) scripts)
 	$(Q)shellcheck -x -S warning $(SHELL_FILES)
 
 # make check = format + shellcheck + unit + integration (what CI runs)
 check: deps
-	$(Q)$(MAKE) --no-print-directory check-format shellcheck
+	$(Q)$(MAKE) --no-print-directory check-format shellcheck check-bpf-headers
 	$(Q)$(MAKE) --no-print-directory all tsan $(UNIT_TESTS)
 	$(Q)scripts/run-tests
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The UDP flow table (REUSEPORT_UDP_FLOWS). Part of steer.bpf.c (one translation
- * unit): included after the scan helpers it uses.
+ * The UDP flow table (REUSEPORT_UDP_FLOWS): the flow of a datagram, its
+ * member if it is still there, and placing a new flow. Part of the
+ * steering program, see steer_common.bpf.h.
  */
 #ifndef RP_FLOWS_BPF_H
 #define RP_FLOWS_BPF_H
+
+#include "scan.bpf.h"
+#include "slot.bpf.h"
+#include "steer_common.bpf.h"
 
 /*
  * The flow of a UDP datagram: the kernel's hash of its 4-tuple and its

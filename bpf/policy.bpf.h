@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The policies that scan or probe (leastconn, weighted, sticky, cpu),
- * behind one global subprogram, pick_policy(). Part of steer.bpf.c (one
- * translation unit): included after the scan helpers it uses.
+ * The policies: their first choices, which the common path tries
+ * (first_pick), and the scans and probes of leastconn, weighted, sticky
+ * and cpu behind one global subprogram (pick_policy). Part of the
+ * steering program, see steer_common.bpf.h.
  */
 #ifndef RP_POLICY_BPF_H
 #define RP_POLICY_BPF_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+
+#include "scan.bpf.h"
+#include "slot.bpf.h"
+#include "steer_common.bpf.h"
 
 /*
  * leastconn over eligible members (least_pick's choice could not be
@@ -95,13 +105,13 @@ static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
 	__u32 a[4] = { 0 };
 
 	if (msk) {
-		if (msk->family == 2 /* AF_INET */)
+		if (msk->family == AF_INET)
 			return mix32(msk->dst_ip4);
 		a[0] = msk->dst_ip6[0];
 		a[1] = msk->dst_ip6[1];
 		a[2] = msk->dst_ip6[2];
 		a[3] = msk->dst_ip6[3];
-	} else if (st->hdr.family == 2 /* AF_INET */ ||
+	} else if (st->hdr.family == AF_INET ||
 		   md->eth_protocol == bpf_htons(ETH_P_IP)) {
 		if (bpf_skb_load_bytes_relative(md,
 						offsetof(struct iphdr, saddr),
@@ -231,6 +241,116 @@ __noinline int pick_policy(struct sk_reuseport_md *md, __u32 policy, __u32 n,
 		break;
 	}
 	return slot;
+}
+
+/* The choice of roundrobin or hash: the slot the policy itself names. */
+static __always_inline __u32 common_pick(struct sk_reuseport_md *md,
+					 struct rp_state *st, __u32 policy,
+					 __u32 n)
+{
+	if (policy == RP_POLICY_ROUNDROBIN)
+		return (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+	return scale32(md->hash, n);
+}
+
+/*
+ * leastconn's first choice from the loads alone (rp_state.load; a slot
+ * away carries RP_LOAD_AWAY): the least loaded of all up to RP_SCAN_MAX
+ * slots, ties to the first after a rotating start, or the lighter of two
+ * random slots. The caller checks that it may be chosen; if not, the
+ * exact scan over eligible members decides (least_some).
+ */
+static __always_inline int least_pick(struct sk_reuseport_md *md,
+				      struct rp_state *st, __u32 n)
+{
+	__u32 start, best = 0, i, a, b;
+	__s64 bl = 0, l;
+
+	if (n > RP_SCAN_MAX) {
+		/*
+		 * Two slots from the flow's hash and the clock, both for
+		 * both: a helper call (bpf_get_prandom_u32) costs more than
+		 * the whole choice (bpf_jiffies64 is inlined). n < 2^16.
+		 */
+		a = mix32(md->hash ^ (__u32)bpf_jiffies64());
+		b = ((a >> 16) * n) >> 16;
+		a = ((a & 0xffff) * n) >> 16;
+		asm volatile("" : "+r"(a), "+r"(b)); /* see slot_at */
+		if (a >= RP_MAX_SLOTS || b >= RP_MAX_SLOTS)
+			return -1;
+		return st->load[a] <= st->load[b] ? (int)a : (int)b;
+	}
+	start = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % n;
+#pragma unroll
+	for (__u32 k = 0; k < RP_SCAN_MAX; k++) {
+		if (k < n) {
+			i = start + k;
+			if (i >= n)
+				i -= n;
+			asm volatile("" : "+r"(i)); /* see slot_at */
+			i &= RP_MAX_SLOTS - 1;
+			l = st->load[i];
+			if (!k || l < bl) {
+				bl = l;
+				best = i;
+			}
+		}
+	}
+	return bl >= RP_LOAD_AWAY ? -1 : (int)best;
+}
+
+/*
+ * The first choice of roundrobin, hash, weighted, sticky or cpu, from a
+ * table where the policy needs one (built by user space, see
+ * group/schedule.c), or -1: the policy needs steer_general.
+ */
+static __always_inline int first_pick(struct sk_reuseport_md *md,
+				      struct rp_state *st, __u32 policy,
+				      __u32 n)
+{
+	struct rp_cpu_members *e;
+	__u32 k, c;
+
+	switch (policy) {
+	case RP_POLICY_ROUNDROBIN:
+	case RP_POLICY_HASH:
+		return (int)common_pick(md, st, policy, n);
+	case RP_POLICY_WEIGHTED:
+		c = st->hdr.wsched_len;
+		if (c - 1 >= RP_WSCHED_SIZE)
+			return -1;
+		k = (__u32)__sync_fetch_and_add(&st->hdr.rr, 1) % c;
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		return k < RP_WSCHED_SIZE ? st->wsched[k] : -1;
+	case RP_POLICY_STICKY:
+		/* pick_sticky's first probe */
+		k = client_hash(md, st, 0) % RP_STICKY_SIZE;
+		asm volatile("" : "+r"(k));
+		return k < RP_STICKY_SIZE ? st->sticky[k] : -1;
+	case RP_POLICY_LEASTCONN:
+		return least_pick(md, st, n);
+	case RP_POLICY_CPU:
+		c = bpf_get_smp_processor_id();
+		k = c;
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		if (k >= RP_CPU_SLOTS)
+			return -1;
+		e = &st->cpu_slot[k];
+		if (!e->n) /* nobody pinned here: the hash */
+			return (int)scale32(md->hash, n);
+		if (e->n > RP_CPU_WAYS)
+			return -1; /* more than the table holds: scan */
+		/* the hash picks one of the members pinned here */
+		k = scale32(md->hash, e->n);
+		asm volatile("" : "+r"(k)); /* see slot_at */
+		if (k >= RP_CPU_WAYS)
+			return -1;
+		k = e->slot[k];
+		if (k >= n || st->slots[k & (RP_MAX_SLOTS - 1)].cpu != (__s32)c)
+			return -1; /* the table is older than the slot */
+		return (int)k;
+	}
+	return -1;
 }
 
 #endif

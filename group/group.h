@@ -121,7 +121,7 @@ void rp_group_rebuild_tables(struct rp_state *st, int socks_fd);
 
 /* Entries of the group's UDP flow table (pin dir/flows), -1 without one. */
 long rp_group_flow_entries(const char *dir);
-/* The stall guard passes this slot over now (TCP; see bpf/steer.bpf.c). */
+/* The stall guard passes this slot over now (TCP; see bpf/stall.h). */
 bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s);
 
 /* key=value text of the last failure ("path=... reason=\"...\""). */

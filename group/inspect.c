@@ -3,7 +3,6 @@
  * What status and metrics show of the UDP flow table and the stall guard
  * (bpf/steer.bpf.c decides; this only reads).
  */
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 
 #include "rawsys.h"
 #include "group_impl.h"
+#include "stall.h"
 #include "sys.h"
 
 /*
@@ -52,22 +52,11 @@ out:
 	return n;
 }
 
-/* The program's test (stalled() in bpf/steer.bpf.c), from user space. */
+/*
+ * The program's decision (bpf/stall.h), from user space: it reads what the
+ * program's last look noted, at the time of asking.
+ */
 bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s)
 {
-	const struct rp_hdr *h = &st->hdr;
-	uint64_t seen = __atomic_load_n(&s->stall_seen, __ATOMIC_RELAXED);
-	uint64_t since = __atomic_load_n(&s->stall_ns, __ATOMIC_RELAXED);
-
-	/* a look saw it stand still (since), and nothing moved after it */
-	if (!h->stall_ms || h->proto != IPPROTO_TCP || !since)
-		return false;
-	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) != seen)
-		return false;
-	if ((int64_t)(__atomic_load_n(&s->selected, __ATOMIC_RELAXED) - seen) <
-	    (int64_t)h->stall_queue)
-		return false;
-	if (!s->accepted && !(s->flags & RP_SLOT_KQUEUE))
-		return false;
-	return rp_now_ns() - since >= (uint64_t)h->stall_ms * 1000000;
+	return rp_stall_decide(&st->hdr, s, rp_now_ns()) == RP_STALL_STALLED;
 }
