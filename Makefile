@@ -149,7 +149,7 @@ $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
 	common/config_feat.c common/scope.c
 # rp_slot_stalled() itself: the test gives the clock and the pins it reaches
-$(BUILD)/unit/test_stall: group/inspect.c common/rawsys.c tests/unit/stall_cases.h
+$(BUILD)/unit/test_stall: group/inspect.c common/rawsys.c common/state.c tests/unit/stall_cases.h
 UNIT_LIBS_test_stall := -lbpf
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h
 	$(Q)mkdir -p $(@D)

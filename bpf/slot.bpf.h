@@ -15,28 +15,29 @@
  * the slot. Accepts moved: the note is the time at most every
  * stall_queue selections (stall_next), else no time (0). Accepts not
  * seen: the note is the selections, so the member is looked at again
- * stall_queue later. A healthy member costs one look (a call and a clock
- * read) every stall_queue selections.
+ * stall_queue later. A healthy member costs one look (a call, an element
+ * of the hooks' and a clock read) every stall_queue selections.
  */
-static __noinline int stall_look(struct rp_state *st, struct rp_slot *slot)
+static __noinline int stall_look(struct rp_hot *h, struct rp_slot_run *slot,
+				 struct rp_slot_acct *a)
 {
 	__u64 d, sel, now;
 
-	if (!st || !slot)
+	if (!h || !slot || !a)
 		return 0;
-	d = slot->dequeued;
+	d = a->dequeued;
 	sel = slot->selected;
-	if (rp_stall_unseen(slot)) {
+	if (rp_stall_unseen(slot, a)) {
 		slot->stall_seen = sel;
 		slot->stall_ns = 0;
 		return 0;
 	}
-	if (rp_stall_moved(slot)) {
+	if (rp_stall_moved(slot, a)) {
 		slot->stall_seen = d;
 		slot->stall_ns = 0;
 		if ((__s64)(sel - slot->stall_next) >= 0) {
 			slot->stall_ns = bpf_ktime_get_coarse_ns() | 1;
-			slot->stall_next = sel + st->hdr.stall_queue;
+			slot->stall_next = sel + h->stall_queue;
 		}
 		return 0;
 	}
@@ -45,24 +46,32 @@ static __noinline int stall_look(struct rp_state *st, struct rp_slot *slot)
 		slot->stall_ns = now | 1;
 		return 0;
 	}
-	return rp_stall_over(&st->hdr, slot->stall_ns, now);
+	return rp_stall_over(h, slot->stall_ns, now);
 }
 
 /*
- * The stall guard's test: one comparison on the program's own line. With
- * the guard off (or UDP) stall_limit is RP_STALL_NEVER: it never passes.
+ * The stall guard's test: one comparison on the program's own line (UDP:
+ * none). With the guard off stall_limit is RP_STALL_NEVER: it never
+ * passes.
  */
-static __always_inline int stalled(struct rp_state *st, struct rp_slot *slot)
+static __always_inline int stalled(struct grp *gr, struct rp_slot_run *slot,
+				   __u32 i)
 {
-	if (!rp_stall_due(&st->hdr, slot))
+	if (!TCP || !rp_stall_due(gr->hot, slot))
 		return 0;
-	return stall_look(st, slot);
+	return stall_look(gr->hot, slot, slot_acct(gr, i));
 }
 
-static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
-				   __u32 min_gen, int strict)
+/* The program found the slot's socket gone (until a new one claims it). */
+static __always_inline int dead(const struct rp_slot_run *slot)
 {
-	if (slot->cookie && slot->dead_cookie == slot->cookie)
+	return slot->cookie && slot->dead_cookie == slot->cookie;
+}
+
+static __always_inline int slot_ok(struct grp *gr, struct rp_slot_run *slot,
+				   __u32 i, __u32 min_gen, int strict)
+{
+	if (dead(slot))
 		return 0;
 	if (strict >= LVL_NOT_DRAINING && (slot->flags & RP_SLOT_DRAINING))
 		return 0;
@@ -70,9 +79,9 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
 		return 0;
 	if (strict >= LVL_PRIMARY && (slot->flags & RP_SLOT_STANDBY))
 		return 0;
-	if (strict >= LVL_RUNNING && stalled(st, slot)) {
+	if (strict >= LVL_RUNNING && stalled(gr, slot, i)) {
 		if (strict == LVL_PRIMARY)
-			count(st, RP_CNT_STALL_SKIPS);
+			count(gr, RP_CNT_STALL_SKIPS);
 		return 0;
 	}
 	return 1;
@@ -83,12 +92,15 @@ static __always_inline int slot_ok(struct rp_state *st, struct rp_slot *slot,
  * every state of every bpf_loop callback that asks (that multiplied the
  * load time). The common path inlines slot_ok instead (a call costs).
  */
-__noinline int rp_usable(struct rp_state *st, struct rp_slot *slot,
-			 __u32 min_gen, int strict)
+__noinline int rp_usable(__u32 g, __u32 i, __u32 min_gen, int strict)
 {
-	if (!st || !slot)
+	struct rp_slot_run *slot;
+	struct grp gr;
+
+	if (!grp_get(g, &gr))
 		return 0;
-	return slot_ok(st, slot, min_gen, strict);
+	slot = slot_at(&gr, i);
+	return slot && slot_ok(&gr, slot, i, min_gen, strict);
 }
 
 /*
@@ -96,24 +108,39 @@ __noinline int rp_usable(struct rp_state *st, struct rp_slot *slot,
  * take it out of leastconn's choice until the slot is claimed again).
  */
 static __always_inline int try_select(struct sk_reuseport_md *md,
-				      struct rp_state *st, struct rp_slot *slot,
+				      struct grp *gr, struct rp_slot_run *slot,
 				      __u32 i, int *err)
 {
 	__u64 cookie = slot->cookie;
-	long ret = bpf_sk_select_reuseport(md, &socks, &i, 0);
+	void *so = bpf_map_lookup_elem(&socks, &gr->g);
+	__s64 *load;
+	long ret;
 
+	if (!so)
+		return 0;
+	ret = bpf_sk_select_reuseport(md, so, &i, 0);
 	if (ret == 0)
 		return 1;
 	if (ret == -ENOENT) {
 		if (cookie && slot->dead_cookie != cookie) {
 			slot->dead_cookie = cookie;
-			if (i < RP_MAX_SLOTS)
-				st->load[i] = RP_LOAD_AWAY;
+			load = load_at(gr, i);
+			if (load)
+				*load = RP_LOAD_AWAY;
 		}
 	} else {
 		*err = (int)ret;
 	}
 	return 0;
+}
+
+/* The common path's select: steer_general retries and notes a dead slot. */
+static __always_inline int try_select_fast(struct sk_reuseport_md *md,
+					   struct grp *gr, __u32 i)
+{
+	void *so = bpf_map_lookup_elem(&socks, &gr->g);
+
+	return so && bpf_sk_select_reuseport(md, so, &i, 0) == 0;
 }
 
 #endif

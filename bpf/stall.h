@@ -48,7 +48,7 @@ enum rp_stall {
 
 /* The common path's one comparison: is a look due? */
 static inline __attribute__((always_inline)) int
-rp_stall_due(const struct rp_hdr *h, const struct rp_slot *s)
+rp_stall_due(const struct rp_hot *h, const struct rp_slot_run *s)
 {
 	return (__s64)(RP_STALL_READ(s->selected) -
 		       RP_STALL_READ(s->stall_seen)) >=
@@ -57,17 +57,17 @@ rp_stall_due(const struct rp_hdr *h, const struct rp_slot *s)
 
 /* Its accepts are not seen (neither hooks nor kernel truth): never stalled. */
 static inline __attribute__((always_inline)) int
-rp_stall_unseen(const struct rp_slot *s)
+rp_stall_unseen(const struct rp_slot_run *s, const struct rp_slot_acct *a)
 {
-	return !RP_STALL_READ(s->accepted) &&
+	return !RP_STALL_READ(a->accepted) &&
 	       !(RP_STALL_READ(s->flags) & RP_SLOT_KQUEUE);
 }
 
 /* Its accepts moved since the last note. */
 static inline __attribute__((always_inline)) int
-rp_stall_moved(const struct rp_slot *s)
+rp_stall_moved(const struct rp_slot_run *s, const struct rp_slot_acct *a)
 {
-	return RP_STALL_READ(s->dequeued) != RP_STALL_READ(s->stall_seen);
+	return RP_STALL_READ(a->dequeued) != RP_STALL_READ(s->stall_seen);
 }
 
 /*
@@ -77,7 +77,7 @@ rp_stall_moved(const struct rp_slot *s)
  * the program's note; neither has stood still for 2^64 - 1 ns.
  */
 static inline __attribute__((always_inline)) int
-rp_stall_over(const struct rp_hdr *h, __u64 since, __u64 now)
+rp_stall_over(const struct rp_hot *h, __u64 since, __u64 now)
 {
 	return (__s64)(now - since) >=
 	       (__s64)RP_STALL_READ(h->stall_ms) * 1000000;
@@ -89,15 +89,16 @@ rp_stall_over(const struct rp_hdr *h, __u64 since, __u64 now)
  * writes its notes on the way.
  */
 static inline __attribute__((always_inline)) enum rp_stall
-rp_stall_decide(const struct rp_hdr *h, const struct rp_slot *s, __u64 now)
+rp_stall_decide(const struct rp_hot *h, const struct rp_slot_run *s,
+		const struct rp_slot_acct *a, __u64 now)
 {
 	__u64 since;
 
 	if (!rp_stall_due(h, s))
 		return RP_STALL_NOT_DUE;
-	if (rp_stall_unseen(s))
+	if (rp_stall_unseen(s, a))
 		return RP_STALL_UNSEEN;
-	if (rp_stall_moved(s))
+	if (rp_stall_moved(s, a))
 		return RP_STALL_MOVED;
 	since = RP_STALL_READ(s->stall_ns);
 	if (!since)

@@ -56,7 +56,7 @@ static bool handed_over(const char *dir, struct stat *sb)
 /* Prepared by reuseport setup (with or without --user/--group). */
 static bool prepared(const struct rp_group_view *g)
 {
-	return !g->err && (g->st->hdr.flags & RP_HDR_PREPARED);
+	return !g->err && (g->st->meta->flags & RP_META_PREPARED);
 }
 
 static void cleanup_group(const struct rp_group_view *g, void *arg)

@@ -39,7 +39,7 @@ static int pid_present(const char *name, const char *dir, struct rp_state *st,
 	(void)name;
 	(void)dir;
 	for (uint32_t i = 0; i < nslots(st); i++)
-		if (st->slots[i].pid == t->value &&
+		if (st->slots[i].r.pid == t->value &&
 		    rp_group_slot_live(socks_fd, i, NULL))
 			t->matched++;
 	return 0;
@@ -56,23 +56,23 @@ static int apply_target(const char *name, const char *dir, struct rp_state *st,
 
 		if (!rp_group_slot_live(socks_fd, i, NULL))
 			continue;
-		if (t->by_pid ? s->pid != t->value : i != t->value)
+		if (t->by_pid ? s->r.pid != t->value : i != t->value)
 			continue;
 		switch (t->action) {
 		case 0:
-			__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
+			__atomic_fetch_or(&s->r.flags, RP_SLOT_DRAINING,
 					  __ATOMIC_RELAXED);
 			break;
 		case 1:
-			__atomic_fetch_and(&s->flags, ~RP_SLOT_DRAINING,
+			__atomic_fetch_and(&s->r.flags, ~RP_SLOT_DRAINING,
 					   __ATOMIC_RELAXED);
 			break;
 		case 2:
-			__atomic_store_n(&s->weight, t->weight,
+			__atomic_store_n(&s->r.weight, t->weight,
 					 __ATOMIC_RELAXED);
 			break;
 		}
-		printf("%s slot %u (pid %u): %s\n", name, i, s->pid,
+		printf("%s slot %u (pid %u): %s\n", name, i, s->r.pid,
 		       t->action == 0 ? "draining" :
 		       t->action == 1 ? "undrained" :
 					"weight set");
@@ -154,8 +154,8 @@ static int set_policy(const char *name, const char *dir, struct rp_state *st,
 
 	(void)dir;
 	(void)socks_fd;
-	p = rp_policy_resolve((enum rp_policy)p, (int)st->hdr.proto);
-	__atomic_store_n(&st->hdr.policy, p, __ATOMIC_RELAXED);
+	p = rp_policy_resolve((enum rp_policy)p, (int)st->meta->proto);
+	__atomic_store_n(&st->hot->policy, p, __ATOMIC_RELAXED);
 	printf("%s: policy %s\n", name, rp_policy_name(p));
 	return 0;
 }

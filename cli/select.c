@@ -96,18 +96,31 @@ static void sort_names(char *list, size_t len)
 		snprintf(list + used, len - used, ", ...");
 }
 
-/* The state as a reader should see it, without writing the shared one. */
+/*
+ * The state as a reader should see it, without writing the shared one:
+ * a copy of the mapping, and a view of it (freed with free_copy()).
+ */
 static struct rp_state *private_copy(const struct rp_state *st)
 {
 	struct rp_state *copy = calloc(1, sizeof(*copy));
+	void *buf = aligned_alloc(RP_ELEM, st->len);
 
-	if (!copy)
+	if (!copy || !buf) {
+		free(copy);
+		free(buf);
 		return NULL;
-	copy->hdr = st->hdr;
-	memcpy(copy->slots, st->slots, nslots(st) * sizeof(st->slots[0]));
+	}
+	memcpy(buf, st->base, st->len);
+	rp_state_view(copy, buf, st->len, &st->lay);
 	/* take back dead processes' shares, in the copy only */
 	rp_group_gc(copy);
 	return copy;
+}
+
+static void free_copy(struct rp_state *copy)
+{
+	free(copy->base);
+	free(copy);
 }
 
 static void walk_one(const struct rp_group_view *g, void *arg)
@@ -136,7 +149,7 @@ static void walk_one(const struct rp_group_view *g, void *arg)
 	if (w->fn(g->name, g->dir, st, g->socks_fd, w->arg))
 		w->ret = -1;
 	if (st != g->st)
-		free(st);
+		free_copy(st);
 }
 
 bool cli_have_bpffs(void)
@@ -241,7 +254,5 @@ int cli_selected_groups(char *list, size_t len)
 
 uint32_t nslots(const struct rp_state *st)
 {
-	uint32_t n = st->hdr.nslots;
-
-	return n > RP_MAX_SLOTS ? RP_MAX_SLOTS : n;
+	return rp_nslots(st);
 }

@@ -242,12 +242,12 @@ static int setup_group(const char *spec, const struct rp_config *gcfg,
 	if (rp_group_open_dir(dir, &st, &sfd, NULL) == 0) {
 		printf("%s: group %s (policy %s, %u slots, %u live; pins owned by %s, mode %04o)\n",
 		       err == 0 ? "created" : "exists", dir,
-		       rp_policy_name(st->hdr.policy), st->hdr.max_slots,
+		       rp_policy_name(st->hot->policy), st->meta->max_slots,
 		       rp_group_live_slots(st, sfd, 0), who,
 		       (unsigned)(sb.st_mode & 07777));
-		if (err == 1 && st->hdr.max_slots != gcfg->max_slots)
+		if (err == 1 && st->meta->max_slots != gcfg->max_slots)
 			printf("note: %s keeps its %u slots (a group's size is fixed when it is created)\n",
-			       key.name, st->hdr.max_slots);
+			       key.name, st->meta->max_slots);
 		rp_group_unmap(st);
 		close(sfd);
 	}

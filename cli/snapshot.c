@@ -32,14 +32,14 @@ struct take {
 static int64_t live_active(const struct rp_slot *s, uint32_t pidns,
 			   struct snap_slot *o)
 {
-	int64_t active = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
-	bool here = pidns && s->pidns == pidns;
+	int64_t active = __atomic_load_n(&s->a.active, __ATOMIC_RELAXED);
+	bool here = pidns && s->r.pidns == pidns;
 
 	for (int k = 0; k < RP_ACCT_PIDS; k++) {
 		uint32_t pid =
-			__atomic_load_n(&s->acct_pid[k], __ATOMIC_RELAXED);
+			__atomic_load_n(&s->o.acct_pid[k], __ATOMIC_RELAXED);
 		int32_t n =
-			__atomic_load_n(&s->acct_active[k], __ATOMIC_RELAXED);
+			__atomic_load_n(&s->a.acct_active[k], __ATOMIC_RELAXED);
 
 		if (!pid)
 			continue;
@@ -60,38 +60,39 @@ static void copy_slot(const struct rp_state *st, uint32_t i, uint64_t cookie,
 	memset(o, 0, sizeof(*o));
 	o->slot = i;
 	o->cookie = cookie;
-	o->pid = s->pid;
-	o->instance = s->instance;
-	o->generation = s->generation;
-	o->weight = s->weight;
-	o->cpu = s->cpu;
-	o->joined_ns = s->joined_ns;
-	o->draining = s->flags & RP_SLOT_DRAINING;
-	o->standby = s->flags & RP_SLOT_STANDBY;
+	o->pid = s->r.pid;
+	o->instance = s->r.instance;
+	o->generation = s->r.generation;
+	o->weight = s->r.weight;
+	o->cpu = s->r.cpu;
+	o->joined_ns = s->r.joined_ns;
+	o->draining = s->r.flags & RP_SLOT_DRAINING;
+	o->standby = s->r.flags & RP_SLOT_STANDBY;
 	o->stalled = rp_slot_stalled(st, s);
 	o->state = o->draining				  ? "draining" :
-		   s->generation < st->hdr.max_generation ? "old-gen" :
+		   s->r.generation < st->hot->max_generation ? "old-gen" :
 		   o->stalled				  ? "stalled" :
 		   o->standby				  ? "standby" :
 							    "live";
-	o->selected = __atomic_load_n(&s->selected, __ATOMIC_RELAXED);
-	o->migrated = __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
-	o->accepted = __atomic_load_n(&s->accepted, __ATOMIC_RELAXED);
-	o->queued = st->hdr.proto == IPPROTO_TCP ? rp_slot_queued(s) : 0;
+	o->selected = __atomic_load_n(&s->r.selected, __ATOMIC_RELAXED);
+	o->migrated = __atomic_load_n(&s->r.migrated, __ATOMIC_RELAXED);
+	o->accepted = __atomic_load_n(&s->a.accepted, __ATOMIC_RELAXED);
+	o->queued = st->meta->proto == IPPROTO_TCP ? rp_slot_queued(s) : 0;
 	o->active = live_active(s, pidns, o);
 	o->selected_rate = o->accepted_rate = -1;
 }
 
 /* Processes outside the map that still exist (read-only gc). */
-static uint32_t unsteered(const struct rp_hdr *h, uint32_t pidns)
+static uint32_t unsteered(const struct rp_state *st, uint32_t pidns)
 {
+	const struct rp_meta *h = st->meta;
 	uint32_t n = 0;
 
 	if (!pidns || h->pidns != pidns)
 		return h->unsteered;
 	for (int k = 0; k < RP_UNSTEERED_PIDS; k++)
-		if (h->unsteered_pid[k] &&
-		    !rp_pid_gone((pid_t)h->unsteered_pid[k]))
+		if (st->outside->unsteered_pid[k] &&
+		    !rp_pid_gone((pid_t)st->outside->unsteered_pid[k]))
 			n++;
 	return n;
 }
@@ -135,24 +136,24 @@ static void kernel_view(struct take *t, const struct rp_state *st,
 static void copy_header(const struct rp_state *st, uint32_t pidns,
 			struct snap_group *g)
 {
-	const struct rp_hdr *h = &st->hdr;
+	const struct rp_meta *h = st->meta;
+	const struct rp_hot *t = st->hot;
 
 	g->proto = h->proto == IPPROTO_UDP ? "udp" : "tcp";
 	g->family = h->family == AF_INET6 ? "ipv6" : "ipv4";
-	if (h->addr_flags & RP_ADDR_KNOWN)
-		inet_ntop(h->family == AF_INET6 ? AF_INET6 : AF_INET, h->addr,
-			  g->addr, sizeof(g->addr));
+	inet_ntop(h->family == AF_INET6 ? AF_INET6 : AF_INET, h->addr, g->addr,
+		  sizeof(g->addr));
 	g->port = (uint16_t)h->port;
 	g->ifindex = h->ifindex;
 	g->v6only = h->addr_flags & RP_ADDR_V6ONLY;
-	g->policy = rp_policy_name((enum rp_policy)h->policy);
-	g->max_slots = h->max_slots;
-	g->max_generation = h->max_generation;
-	g->unsteered = unsteered(h, pidns);
-	g->flows = h->flags & RP_HDR_FLOWS;
-	g->flow_max = h->flow_sets * RP_FLOW_WAYS;
-	g->stall_queue = h->stall_queue;
-	g->stall_ms = h->stall_ms;
+	g->policy = rp_policy_name((enum rp_policy)t->policy);
+	g->max_slots = st->lay.max_slots;
+	g->max_generation = t->max_generation;
+	g->unsteered = unsteered(st, pidns);
+	g->flows = t->flags & RP_HDR_FLOWS;
+	g->flow_max = t->flow_sets * RP_FLOW_WAYS;
+	g->stall_queue = t->stall_queue;
+	g->stall_ms = t->stall_ms;
 	for (int c = 0; c < RP_CNT_MAX; c++)
 		g->counters[c] = rp_group_counter(st, (enum rp_counter)c);
 	g->selected_rate = -1;
@@ -194,9 +195,7 @@ static void take_one(const struct rp_group_view *v, void *arg)
 	snprintf(g->name, sizeof(g->name), "%s", v->name);
 	copy_header(v->st, t->pidns, g);
 	g->flow_entries = g->flows ? rp_group_flow_entries(v->dir) : -1;
-	n = v->st->hdr.nslots;
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
+	n = rp_nslots(v->st);
 	g->slots = calloc((size_t)n + 1, sizeof(*g->slots));
 	if (!g->slots) {
 		s->errors++;

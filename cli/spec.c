@@ -33,11 +33,11 @@ static bool group_address(const char *name, const struct rp_state *st,
 	unsigned long n;
 
 	memset(g, 0, sizeof(*g));
-	if (st && (st->hdr.addr_flags & RP_ADDR_KNOWN)) {
-		g->proto = (int)st->hdr.proto;
-		g->family = (int)st->hdr.family;
-		g->port = (uint16_t)st->hdr.port;
-		memcpy(g->addr, st->hdr.addr, sizeof(g->addr));
+	if (st) {
+		g->proto = (int)st->meta->proto;
+		g->family = (int)st->meta->family;
+		g->port = (uint16_t)st->meta->port;
+		memcpy(g->addr, st->meta->addr, sizeof(g->addr));
 		return true;
 	}
 	/* <tcp|udp><4|6>_<addr, dots as '-'>_<port>[_...] */

@@ -64,3 +64,9 @@ int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
 	}
 	return n;
 }
+
+bool rp_is_group_name(const char *name)
+{
+	return (!strncmp(name, "tcp", 3) || !strncmp(name, "udp", 3)) &&
+	       (name[3] == '4' || name[3] == '6') && name[4] == '_';
+}

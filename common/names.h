@@ -15,5 +15,7 @@
  */
 int rp_group_name(char *buf, size_t len, int proto, const struct sockaddr *sa,
 		  bool v6only, int ifindex);
+/* Is name of that form (a group's directory, not tcp/ or udp/ beside it)? */
+bool rp_is_group_name(const char *name);
 
 #endif

@@ -25,16 +25,16 @@ void rp_dec_positive_s32(__s32 *p)
 
 int64_t rp_slot_queued(const struct rp_slot *s)
 {
-	uint64_t d = __atomic_load_n(&s->dequeued, __ATOMIC_RELAXED);
+	uint64_t d = __atomic_load_n(&s->a.dequeued, __ATOMIC_RELAXED);
 	int64_t q =
-		(int64_t)(__atomic_load_n(&s->selected, __ATOMIC_RELAXED) - d);
+		(int64_t)(__atomic_load_n(&s->r.selected, __ATOMIC_RELAXED) - d);
 
 	return q > 0 ? q : 0;
 }
 
 static __s64 *load_of(struct rp_state *st, struct rp_slot *s)
 {
-	if (!st || s < st->slots || s >= st->slots + RP_MAX_SLOTS)
+	if (!st || s < st->slots || s >= st->slots + st->lay.max_slots)
 		return NULL;
 	return &st->load[s - st->slots];
 }
@@ -59,17 +59,17 @@ void rp_slot_unload(struct rp_state *st, struct rp_slot *s, int64_t k)
 void rp_slot_set_queued(struct rp_state *st, struct rp_slot *s, int64_t q)
 {
 	int64_t was = rp_slot_queued(s);
-	uint64_t d = __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
+	uint64_t d = __atomic_load_n(&s->r.selected, __ATOMIC_RELAXED) -
 		     (uint64_t)(q > 0 ? q : 0);
 	__s64 *p = load_of(st, s);
 
 	/* no store when nothing changes: the line stays shared */
-	if (__atomic_load_n(&s->dequeued, __ATOMIC_RELAXED) != d)
-		__atomic_store_n(&s->dequeued, d, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&s->a.dequeued, __ATOMIC_RELAXED) != d)
+		__atomic_store_n(&s->a.dequeued, d, __ATOMIC_RELAXED);
 	if (was > q)
 		rp_slot_unload(st, s, was - q);
 	else if (q > was && p &&
-		 __atomic_load_n(&st->hdr.policy, __ATOMIC_RELAXED) ==
+		 __atomic_load_n(&st->hot->policy, __ATOMIC_RELAXED) ==
 			 RP_POLICY_LEASTCONN)
 		__atomic_fetch_add(p, q - was, __ATOMIC_RELAXED);
 }
@@ -82,7 +82,7 @@ void rp_slot_dequeue(struct rp_slot *s)
 	 * runs ahead (accepts of connections the kernel hash placed) reads
 	 * as an empty queue until the next realignment.
 	 */
-	__atomic_fetch_add(&s->dequeued, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->a.dequeued, 1, __ATOMIC_RELAXED);
 }
 
 void rp_share_take_back(struct rp_state *st, struct rp_slot *s, int k,
@@ -91,16 +91,16 @@ void rp_share_take_back(struct rp_state *st, struct rp_slot *s, int k,
 	int32_t mine;
 	__s64 cur;
 
-	if (!pid || __atomic_load_n(&s->acct_pid[k], __ATOMIC_RELAXED) != pid)
+	if (!pid || __atomic_load_n(&s->o.acct_pid[k], __ATOMIC_RELAXED) != pid)
 		return;
-	mine = __atomic_exchange_n(&s->acct_active[k], 0, __ATOMIC_RELAXED);
-	cur = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+	mine = __atomic_exchange_n(&s->a.acct_active[k], 0, __ATOMIC_RELAXED);
+	cur = __atomic_load_n(&s->a.active, __ATOMIC_RELAXED);
 	while (mine > 0 &&
-	       !__atomic_compare_exchange_n(&s->active, &cur,
+	       !__atomic_compare_exchange_n(&s->a.active, &cur,
 					    cur > mine ? cur - mine : 0, false,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	rp_slot_unload(st, s, mine);
-	__atomic_compare_exchange_n(&s->acct_pid[k], &pid, 0, false,
+	__atomic_compare_exchange_n(&s->o.acct_pid[k], &pid, 0, false,
 				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }

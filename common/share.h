@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "steer.h"
+#include "state.h"
 
 /* Decrement *p unless it is already 0 (counts never go negative). */
 void rp_dec_positive(__s64 *p);
@@ -31,7 +31,7 @@ void rp_slot_unload(struct rp_state *st, struct rp_slot *s, int64_t k);
 void rp_slot_dequeue(struct rp_slot *s);
 /*
  * Give back entry k of slot s if it still belongs to pid: its connections
- * leave s->active and the entry is freed.
+ * leave s->a.active and the entry is freed.
  */
 void rp_share_take_back(struct rp_state *st, struct rp_slot *s, int k,
 			uint32_t pid);

@@ -19,17 +19,17 @@ static const enum rp_counter slot_counters[] = { RP_CNT_STEERED,
 static uint64_t slot_count(const struct rp_slot *s, enum rp_counter c)
 {
 	if (c == RP_CNT_FLOW_HITS)
-		return __atomic_load_n(&s->flow_hits, __ATOMIC_RELAXED);
+		return __atomic_load_n(&s->r.flow_hits, __ATOMIC_RELAXED);
 	/* steered: the selections that were no migration */
-	return __atomic_load_n(&s->selected, __ATOMIC_RELAXED) -
-	       __atomic_load_n(&s->migrated, __ATOMIC_RELAXED);
+	return __atomic_load_n(&s->r.selected, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&s->r.migrated, __ATOMIC_RELAXED);
 }
 
 void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s)
 {
 	for (size_t k = 0; k < sizeof(slot_counters) / sizeof(slot_counters[0]);
 	     k++)
-		__atomic_fetch_add(&st->hdr.counters[slot_counters[k]],
+		__atomic_fetch_add(&st->counters[slot_counters[k]],
 				   slot_count(s, slot_counters[k]),
 				   __ATOMIC_RELAXED);
 }
@@ -46,15 +46,15 @@ uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
 		return 0;
 	if (c == RP_CNT_STEERED || c == RP_CNT_FLOW_HITS) {
 		/* the slots' shares, and those of slots claimed again */
-		uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+		uint32_t n = rp_nslots(st);
 
-		sum = __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+		sum = __atomic_load_n(&st->counters[c], __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < n; i++)
 			sum += slot_count(&st->slots[i], c);
 		return sum;
 	}
 	if (c != RP_CNT_RUNS)
-		return __atomic_load_n(&st->hdr.counters[c], __ATOMIC_RELAXED);
+		return __atomic_load_n(&st->counters[c], __ATOMIC_RELAXED);
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
 		sum += rp_group_counter(st, outcomes[i]);
 	return sum;

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * Creating a group: load the program with the group's sockarray size,
- * write the header, pin the three objects in a directory with an
- * unpredictable temporary name, hand them to a user or group if asked
- * (reuseport setup), and publish with one renameat2(RENAME_NOREPLACE), so
- * concurrent first starts never see half a group.
+ * Creating a group: its maps (the sockarray and the state, sized by its
+ * slots; the UDP flow table when asked), the header, its place in the
+ * namespace's outer maps (where the namespace's program finds it), pins in
+ * a directory with an unpredictable temporary name, handed to a user or
+ * group if asked (reuseport setup), published with one
+ * renameat2(RENAME_NOREPLACE). No program is loaded or verified: the
+ * namespace's one program (netns.c) serves every group. Creators hold the
+ * namespace's lock from the outer maps to the publication, so that two
+ * never take one index; joiners never take it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,12 +23,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "rawsys.h"
 #include "group_impl.h"
-#include "pintrust.h"
 #include "log.h"
+#include "pintrust.h"
+#include "rawsys.h"
 #include "registry_names.h"
-#include "steer.skel.h"
 #include "sys.h"
 
 /*
@@ -37,6 +39,8 @@ struct pins_owner {
 	uid_t uid; /* owner of the pins; (uid_t)-1: keep (root) */
 	gid_t gid; /* group of the pins and the directory; (gid_t)-1: keep */
 };
+
+static const char *const group_pins[] = { "socks", "state", "flows" };
 
 static int chmod_fd(int fd, mode_t mode)
 {
@@ -54,9 +58,6 @@ static int chmod_fd(int fd, mode_t mode)
  */
 static int pins_hand_over(const char *dir, const struct pins_owner *own)
 {
-	/* flows: missing in groups made before the flow table existed */
-	static const char *const names[] = { "prog", "socks", "state",
-					     "flows" };
 	mode_t pin_mode = own->gid != (gid_t)-1 ? 0660 : 0600;
 	const char *what = dir;
 	struct stat sb;
@@ -67,10 +68,12 @@ static int pins_hand_over(const char *dir, const struct pins_owner *own)
 		err = -errno;
 		goto fail;
 	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		what = names[i];
-		fd = openat(dfd, names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && i == 3)
+	for (size_t i = 0; i < sizeof(group_pins) / sizeof(group_pins[0]);
+	     i++) {
+		what = group_pins[i];
+		fd = openat(dfd, group_pins[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		/* flows: only a UDP group with the flow table has one */
+		if (fd < 0 && errno == ENOENT && i == 2)
 			continue;
 		if (fd < 0 || fstat(fd, &sb) != 0) {
 			err = -errno;
@@ -106,95 +109,295 @@ fail:
 	return err;
 }
 
+/* The identity the program reads from md->sk, and where it hashes to. */
+static uint32_t key_hash(const struct rp_group_key *key, struct rp_hot *h)
+{
+	memset(h->addr, 0, sizeof(h->addr));
+	if (key->family == AF_INET)
+		memcpy(h->addr,
+		       &((const struct sockaddr_in *)&key->addr)->sin_addr, 4);
+	else
+		memcpy(h->addr,
+		       &((const struct sockaddr_in6 *)&key->addr)->sin6_addr,
+		       16);
+	h->port = key->port;
+	h->family = (__u16)key->family;
+	h->ifindex = (__u32)key->ifindex;
+	return rp_ident_hash((__u32)h->port << 16 | h->family, h->addr,
+			     h->ifindex);
+}
+
+/* The header of a new group: everything its creator decides. */
+static void init_state(const struct rp_config *cfg,
+		       const struct rp_group_key *key, struct rp_state *st,
+		       uint32_t sets)
+{
+	const struct rp_layout *l = &st->lay;
+	struct rp_hot *h = st->hot;
+	struct rp_meta *m = st->meta;
+
+	key_hash(key, h);
+	h->policy = rp_policy_resolve(cfg->policy, key->proto);
+	h->max_generation = cfg->generation;
+	h->stall_queue = cfg->stall_queue;
+	h->stall_ms = cfg->stall_ms;
+	h->stall_limit = cfg->stall_ms && key->proto == IPPROTO_TCP ?
+				 (int64_t)cfg->stall_queue :
+				 RP_STALL_NEVER;
+	h->flow_sets = sets;
+	h->flags = sets ? RP_HDR_FLOWS : 0;
+	h->max_slots = l->max_slots;
+	h->sticky_size = l->sticky_size;
+	h->ncpu = l->ncpu;
+	h->off_slots = l->off_slots;
+	h->off_load = l->off_load;
+	h->off_sticky = l->off_sticky;
+	h->off_wsched = l->off_wsched;
+	h->off_cpu = l->off_cpu;
+
+	m->magic = RP_MAGIC;
+	m->layout = RP_LAYOUT;
+	m->proto = (uint32_t)key->proto;
+	m->family = (uint32_t)key->family;
+	m->port = key->port;
+	m->max_slots = l->max_slots;
+	memcpy(m->addr, h->addr, sizeof(m->addr));
+	m->ifindex = key->ifindex;
+	m->addr_flags = key->v6only ? RP_ADDR_V6ONLY : 0;
+	m->created_ns = rp_now_ns();
+	m->elems = l->elems;
+	m->ncpu = l->ncpu;
+	/* no slot is in use yet: nothing for leastconn or cpu to choose */
+	for (uint32_t i = 0; i < l->max_slots; i++)
+		st->load[i] = RP_LOAD_AWAY;
+}
+
+/* The namespace's outer maps hold no group at index now. */
+static void outer_clear(const struct rp_netns *n, uint32_t index)
+{
+	/* the state first: the program stops finding the group there */
+	bpf_map_delete_elem(n->groups_fd, &index);
+	bpf_map_delete_elem(n->socks_fd, &index);
+	bpf_map_delete_elem(n->flows_fd, &index);
+}
+
+/* The state map ids of the groups published in ns_dir (the live ones). */
+struct published {
+	uint32_t ids[1024];
+	int n;
+	bool same_ident; /* a group differing only in IPV6_V6ONLY exists */
+	const struct rp_hot *want;
+	int proto;
+};
+
+static void note_published(const struct rp_group_view *g, void *arg)
+{
+	struct published *p = arg;
+
+	if (g->tmp || g->err || !g->st)
+		return;
+	if ((int)g->st->meta->proto != p->proto)
+		return;
+	if (p->n < 1024)
+		p->ids[p->n++] = rp_pins_map_id(g->dir, "state");
+	if (g->st->hot->port == p->want->port &&
+	    g->st->hot->family == p->want->family &&
+	    g->st->hot->ifindex == p->want->ifindex &&
+	    !memcmp(g->st->hot->addr, p->want->addr, sizeof(p->want->addr)))
+		p->same_ident = true;
+}
+
+/*
+ * The index of a new group: the first of its probe sequence that holds no
+ * published group (a stale entry, a group removed without its entry, is
+ * cleared). Locked. The index, or -errno.
+ */
+static int claim_index(const char *ns_dir, const struct rp_netns *n,
+		       struct rp_state *st, int proto)
+{
+	struct published p = { .want = st->hot, .proto = proto };
+	uint32_t h = rp_ident_hash((__u32)st->hot->port << 16 |
+					   st->hot->family,
+				   st->hot->addr, st->hot->ifindex);
+
+	rp_walk_groups(ns_dir, false, note_published, &p);
+	if (p.same_ident) {
+		rp_group_set_error(
+			"reason=\"another group has the same port, address and device and differs only in IPV6_V6ONLY; the steering program cannot tell the two apart\"");
+		return -EEXIST;
+	}
+	for (uint32_t k = 0; k < RP_GROUP_PROBES; k++) {
+		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0;
+		bool live = false;
+
+		if (bpf_map_lookup_elem(n->groups_fd, &g, &inner) == 0)
+			for (int i = 0; i < p.n; i++)
+				live |= p.ids[i] == inner;
+		if (live)
+			continue;
+		outer_clear(n, g);
+		return (int)g;
+	}
+	rp_group_set_error(
+		"reason=\"the %d places this group may take in its namespace are all taken by other groups (%d groups a protocol at most)\"",
+		RP_GROUP_PROBES, RP_GROUPS);
+	return -ENOSPC;
+}
+
+static int map_create(enum bpf_map_type type, const char *name,
+		      uint32_t value_size, uint32_t entries, uint32_t flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	int fd = bpf_map_create(type, name, 4, value_size, entries, &o);
+
+	return fd < 0 ? -errno : fd;
+}
+
+struct new_group {
+	int socks, state, flows; /* fds, -1 none */
+	struct rp_state *st;
+};
+
+static void new_group_free(struct new_group *ng)
+{
+	rp_group_unmap(ng->st);
+	rp_raw_close(ng->socks);
+	rp_raw_close(ng->state);
+	rp_raw_close(ng->flows);
+}
+
+/* Its maps, and its header written. 0 or -errno. */
+static int make_maps(const struct rp_config *cfg,
+		     const struct rp_group_key *key, struct new_group *ng)
+{
+	/* the creator decides, as for the policy: see docs/DESIGN.md */
+	uint32_t flows = key->proto == IPPROTO_UDP ? cfg->udp_flows : 0;
+	/* whole sets of entries (see struct rp_flow_set) */
+	uint32_t sets = (flows + RP_FLOW_WAYS - 1) / RP_FLOW_WAYS;
+	int ncpu = libbpf_num_possible_cpus();
+	struct rp_layout lay;
+	int err;
+
+	ng->socks = ng->state = ng->flows = -1;
+	if (rp_layout(cfg->max_slots, ncpu > 0 ? (uint32_t)ncpu : 1, &lay)) {
+		rp_group_set_error("reason=\"bad group size\"");
+		return -EINVAL;
+	}
+	err = rp_netns_room((uint64_t)lay.elems * RP_ELEM + cfg->max_slots * 8 +
+				    (uint64_t)sets * RP_ELEM + RP_MAP_CHARGE,
+			    "creating the group's maps");
+	if (err)
+		return err;
+	ng->socks = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, "rp_socks", 8,
+			       cfg->max_slots, 0);
+	if (ng->socks < 0) {
+		err = ng->socks;
+		goto fail;
+	}
+	ng->state = map_create(BPF_MAP_TYPE_ARRAY, "rp_state", RP_ELEM,
+			       lay.elems, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	if (ng->state < 0) {
+		err = ng->state;
+		goto fail;
+	}
+	if (sets) {
+		ng->flows = map_create(BPF_MAP_TYPE_ARRAY, "rp_flows", RP_ELEM,
+				       sets, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+		if (ng->flows < 0) {
+			err = ng->flows;
+			goto fail;
+		}
+	}
+	ng->st = rp_pins_map_state(ng->state, &lay);
+	if (!ng->st) {
+		err = -errno;
+		goto fail;
+	}
+	init_state(cfg, key, ng->st, sets);
+	return 0;
+fail:
+	if (err == -EPERM || err == -EACCES) {
+		rp_group_set_error(
+			"reason=\"creating the group's BPF maps needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or prepare the group as root: reuseport setup --user USER PORT\"");
+		err = -EPERM;
+	} else {
+		rp_group_set_error(
+			"reason=\"cannot create the group's BPF maps: %s\"",
+			strerror(-err));
+	}
+	return err;
+}
+
+/* Into the namespace's outer maps at index: the state last. */
+static int publish_outer(const struct rp_netns *n, struct new_group *ng,
+			 uint32_t index)
+{
+	int err = bpf_map_update_elem(n->socks_fd, &index, &ng->socks, 0);
+
+	if (!err && ng->flows >= 0)
+		err = bpf_map_update_elem(n->flows_fd, &index, &ng->flows, 0);
+	if (!err)
+		err = bpf_map_update_elem(n->groups_fd, &index, &ng->state, 0);
+	if (err) {
+		err = -errno;
+		outer_clear(n, index);
+		rp_group_set_error(
+			"reason=\"cannot put the group in its namespace's maps: %s\"",
+			strerror(-err));
+	}
+	return err;
+}
+
 /*
  * Build the group complete in a temporary directory, hand it to own (when
- * not NULL) and publish it. make_ns: the namespace directory (and the
- * levels from the pin dir down to it) is missing; create it, but only once
- * the program and maps are loaded: a process that cannot create a group
- * (no capabilities, or privileges already dropped) never creates
- * directories, so none is left owned by a uid that root's servers refuse.
- * 0 when published, 1 when another process won the race, or -errno.
+ * not NULL) and publish it, with its maps in the namespace's outer maps.
+ * make_ns: the namespace directory (and the levels from the pin dir down
+ * to it) is missing; create it, but only once the maps exist: a process
+ * that cannot create a group never creates directories. 0 when
+ * published, 1 when another process won the race, or -errno.
  */
 static int pins_create(const struct rp_config *cfg,
 		       const struct rp_group_key *key, const char *dir,
 		       const struct pins_owner *own, bool make_ns)
 {
-	char tmp[PATH_MAX], p[PATH_MAX];
-	struct steer_bpf *skel;
-	/* the creator decides, as for the policy: see docs/DESIGN.md */
-	uint32_t flows = key->proto == IPPROTO_UDP ? cfg->udp_flows : 0;
-	/* whole sets of entries (see struct rp_flow_set) */
-	uint32_t sets = (flows + RP_FLOW_WAYS - 1) / RP_FLOW_WAYS;
-	struct rp_state *st;
-	const char *slash;
-	int err;
+	char tmp[PATH_MAX], p[PATH_MAX], ns[PATH_MAX];
+	struct new_group ng = { .socks = -1, .state = -1, .flows = -1 };
+	struct rp_netns n = { -1, -1, -1, -1 };
+	const char *slash = strrchr(dir, '/');
+	int lock = -1, index = -1, err;
+	struct stat sb;
 
-	skel = steer_bpf__open();
-	if (!skel) {
-		err = -errno;
-		rp_group_set_error(
-			"reason=\"cannot open the embedded BPF object: %s\"",
-			strerror(-err));
-		return err;
-	}
-	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
-	bpf_map__set_max_entries(skel->maps.flows, sets ? sets : 1);
-	err = steer_bpf__load(skel);
-	if (err) {
-		if (err == -EPERM || err == -EACCES) {
-			rp_group_set_error(
-				"reason=\"creating the group's BPF maps and program needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); start one instance with them, or prepare the group as root: reuseport setup --user USER\"");
-			err = -EPERM;
-		} else {
-			rp_group_set_error(
-				"reason=\"cannot load the steering program: %s\"",
-				strerror(-err));
-		}
+	err = make_maps(cfg, key, &ng);
+	if (err)
 		goto out;
-	}
-
-	st = rp_pins_map_state(bpf_map__fd(skel->maps.state));
-	if (!st) {
-		err = -errno;
-		goto out;
-	}
-	st->hdr.magic = RP_MAGIC;
-	st->hdr.layout = RP_LAYOUT;
-	st->hdr.policy = rp_policy_resolve(cfg->policy, key->proto);
-	st->hdr.max_slots = cfg->max_slots;
-	st->hdr.proto = (uint32_t)key->proto;
-	st->hdr.family = (uint32_t)key->family;
-	st->hdr.port = key->port;
-	if (key->family == AF_INET)
-		memcpy(st->hdr.addr,
-		       &((const struct sockaddr_in *)&key->addr)->sin_addr, 4);
-	else
-		memcpy(st->hdr.addr,
-		       &((const struct sockaddr_in6 *)&key->addr)->sin6_addr,
-		       16);
-	st->hdr.ifindex = key->ifindex;
-	st->hdr.addr_flags = RP_ADDR_KNOWN | (key->v6only ? RP_ADDR_V6ONLY : 0);
-	st->hdr.max_generation = cfg->generation;
-	st->hdr.created_ns = rp_now_ns();
-	st->hdr.flow_sets = sets;
-	st->hdr.flags = flows ? RP_HDR_FLOWS : 0;
-	st->hdr.stall_queue = cfg->stall_queue;
-	st->hdr.stall_ms = cfg->stall_ms;
-	st->hdr.stall_limit = cfg->stall_ms && key->proto == IPPROTO_TCP ?
-				      (int64_t)cfg->stall_queue :
-				      RP_STALL_NEVER;
-	/* no slot is in use yet: nothing for leastconn or cpu to choose */
-	for (uint32_t i = 0; i < RP_MAX_SLOTS; i++)
-		st->load[i] = RP_LOAD_AWAY;
-	rp_group_unmap(st);
-
-	slash = strrchr(dir, '/');
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - dir), dir);
 	if (make_ns) {
-		snprintf(p, sizeof(p), "%.*s", (int)(slash - dir), dir);
-		err = rp_pins_trust_dir(cfg, p, true);
+		err = rp_pins_trust_dir(cfg, ns, true);
 		if (err)
 			goto out;
 	}
+	err = rp_netns_open(cfg, ns, key->proto, true, 0666, &n);
+	if (err < 0)
+		goto out;
+	lock = rp_netns_lock(ns);
+	if (lock < 0) {
+		err = lock;
+		rp_group_set_error("path=%s reason=\"cannot lock: %s\"", ns,
+				   strerror(-err));
+		goto out;
+	}
+	/* published while we waited for the lock */
+	if (lstat(dir, &sb) == 0) {
+		err = 1;
+		goto out;
+	}
+	index = claim_index(ns, &n, ng.st, key->proto);
+	if (index < 0) {
+		err = index;
+		goto out;
+	}
+	ng.st->meta->index = (uint32_t)index;
+	ng.st->meta->checksum = rp_state_sum(ng.st);
 	/* "tmp-" never starts a group name; bpffs forbids a leading dot. */
 	/* unpredictable: nobody can plant the directory we are about to fill */
 	err = rp_tmp_name(p, sizeof(p), slash + 1);
@@ -204,7 +407,7 @@ static int pins_create(const struct rp_config *cfg,
 			strerror(-err));
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%.*s/%s", (int)(slash - dir), dir, p);
+	snprintf(tmp, sizeof(tmp), "%s/%s", ns, p);
 	if (mkdir(tmp, 0755) != 0) {
 		err = -errno;
 		rp_group_set_error(
@@ -213,22 +416,19 @@ static int pins_create(const struct rp_config *cfg,
 		goto out;
 	}
 	snprintf(p, sizeof(p), "%s/socks", tmp);
-	err = bpf_map__pin(skel->maps.socks, p);
+	err = bpf_obj_pin(ng.socks, p);
 	if (!err) {
 		snprintf(p, sizeof(p), "%s/state", tmp);
-		err = bpf_map__pin(skel->maps.state, p);
+		err = bpf_obj_pin(ng.state, p);
 	}
-	if (!err) {
+	if (!err && ng.flows >= 0) {
 		snprintf(p, sizeof(p), "%s/flows", tmp);
-		err = bpf_map__pin(skel->maps.flows, p);
-	}
-	if (!err) {
-		snprintf(p, sizeof(p), "%s/prog", tmp);
-		err = bpf_program__pin(skel->progs.steer, p);
+		err = bpf_obj_pin(ng.flows, p);
 	}
 	if (err) {
+		err = -errno;
 		rp_group_set_error(
-			"path=%s reason=\"cannot pin the group's objects: %s\"",
+			"path=%s reason=\"cannot pin the group's maps: %s\"",
 			tmp, strerror(-err));
 		rp_pins_remove(tmp);
 		goto out;
@@ -241,8 +441,14 @@ static int pins_create(const struct rp_config *cfg,
 			goto out;
 		}
 	}
+	err = publish_outer(&n, &ng, (uint32_t)index);
+	if (err) {
+		rp_pins_remove(tmp);
+		goto out;
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
 		err = -errno;
+		outer_clear(&n, (uint32_t)index);
 		rp_pins_remove(tmp);
 		if (err == -EEXIST || err == -ENOTEMPTY) {
 			err = 1;
@@ -253,25 +459,90 @@ static int pins_create(const struct rp_config *cfg,
 		}
 		goto out;
 	}
-	pr_info("event=create group=%s policy=%s slots=%u udp_flows=%u stall=%u,%u",
+	pr_info("event=create group=%s policy=%s slots=%u udp_flows=%u stall=%u,%u index=%d bytes=%zu",
 		key->name,
 		rp_policy_name(rp_policy_resolve(cfg->policy, key->proto)),
-		cfg->max_slots, sets * RP_FLOW_WAYS, cfg->stall_queue,
-		cfg->stall_ms);
+		cfg->max_slots, ng.st->hot->flow_sets * RP_FLOW_WAYS,
+		cfg->stall_queue, cfg->stall_ms, index, ng.st->len);
 	err = 0;
 out:
-	steer_bpf__destroy(skel);
+	if (lock >= 0)
+		rp_netns_unlock(lock);
+	rp_netns_close(&n);
+	new_group_free(&ng);
+	return err;
+}
+
+/* Is every slot of the group in dir empty (its sockarray, the kernel's)? */
+static bool group_idle(const char *dir)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd = rp_pins_get(dir, "socks");
+	bool idle = fd >= 0;
+
+	memset(&info, 0, sizeof(info));
+	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		for (__u32 i = 0; idle && i < info.max_entries; i++)
+			idle = !rp_group_slot_live(fd, i, NULL);
+	else
+		idle = false;
+	rp_raw_close(fd);
+	return idle;
+}
+
+int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
+		       const char *name, bool locked)
+{
+	char dir[PATH_MAX], why[512];
+	struct rp_netns n = { -1, -1, -1, -1 };
+	struct rp_meta meta;
+	uint32_t id;
+	int nsfd, lock = -1, tfd, err;
+
+	snprintf(dir, sizeof(dir), "%s/%s", ns_dir, name);
+	if (!locked) {
+		lock = rp_netns_lock(ns_dir);
+		if (lock < 0)
+			return lock;
+	}
+	/* out of the outer maps first: the program stops finding it */
+	tfd = rp_pins_get(dir, "state");
+	id = rp_pins_map_id(dir, "state");
+	if (tfd >= 0 &&
+	    bpf_map_lookup_elem(tfd, &(__u32){ RP_E_META }, &meta) == 0 &&
+	    (meta.proto == IPPROTO_TCP || meta.proto == IPPROTO_UDP) &&
+	    rp_netns_open(cfg, ns_dir, (int)meta.proto, false, 0, &n) == 0 &&
+	    rp_pins_outer_has(n.groups_fd, meta.index, id))
+		outer_clear(&n, meta.index);
+	rp_raw_close(tfd);
+	rp_netns_close(&n);
+	nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1, false,
+			      why, sizeof(why));
+	if (nsfd < 0) {
+		err = nsfd;
+		rp_group_set_error("%s", why);
+	} else {
+		err = rp_remove_group_dirat(nsfd, name, why, sizeof(why));
+		if (err)
+			rp_group_set_error("%s", why);
+		rp_raw_close(nsfd);
+	}
+	if (lock >= 0)
+		rp_netns_unlock(lock);
 	return err;
 }
 
 /*
  * Open the group of key in dir, creating it when missing (handed to own
  * when not NULL): bpffs checked, every level from the pin dir down to the
- * namespace dir trusted (created if missing, by pins_create() once it could
- * load the program: never by a process that only joins), a few tries against
- * concurrent creators and removers. reap: clear away the dead groups of
- * the namespace before creating one. open_new: open a group this call
- * created; without it, return 1 at once. 0 and *st mapped, 1, or -errno.
+ * namespace dir trusted (created if missing, by pins_create() once it
+ * could create the maps: never by a process that only joins), a few tries
+ * against concurrent creators and removers. A damaged group (its creator's
+ * fields do not match their checksum) with no live member is replaced.
+ * reap: clear away the dead groups of the namespace before creating one.
+ * open_new: open a group this call created; without it, return 1 at once.
+ * 0 and *st mapped, 1, or -errno.
  */
 static int pins_open_or_create(const struct rp_config *cfg,
 			       const struct rp_group_key *key, const char *dir,
@@ -293,6 +564,14 @@ static int pins_open_or_create(const struct rp_config *cfg,
 	make_ns = err == -ENOENT;
 	for (tries = 0; tries < 3; tries++) {
 		err = rp_group_open_dir(dir, st, NULL, NULL);
+		if (err == -EBADMSG && group_idle(dir)) {
+			/* ours, damaged, and nobody in it: a new one */
+			pr_warn("event=replace group=%s reason=\"the group's state was damaged (a member wrote into its creator's fields) and it has no live member\"",
+				key->name);
+			if (rp_group_unpublish(cfg, ns, strrchr(dir, '/') + 1,
+					       false) == 0)
+				err = -ENOENT;
+		}
 		if (err != -ENOENT)
 			return err;
 		/* a new group: first clear away the dead ones of this netns */
@@ -337,9 +616,9 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 	if (err == 1 && rp_group_open_dir(dir, &st, NULL, NULL) != 0)
 		return 0;
 	/* servers that cannot create it again rely on it: keep it */
-	__atomic_fetch_or(&st->hdr.flags, RP_HDR_PREPARED, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&st->meta->flags, RP_META_PREPARED, __ATOMIC_RELAXED);
 	if (cfg->policy_explicit)
-		__atomic_store_n(&st->hdr.policy,
+		__atomic_store_n(&st->hot->policy,
 				 rp_policy_resolve(cfg->policy, key->proto),
 				 __ATOMIC_RELAXED);
 	rp_group_unmap(st);
@@ -354,15 +633,34 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 	return 1;
 }
 
-int rp_pins_probe_load(const struct rp_config *cfg)
+int rp_netns_setup(const struct rp_config *cfg, int proto)
 {
-	struct steer_bpf *skel = steer_bpf__open();
+	char ns[PATH_MAX];
+	struct rp_netns n;
 	int err;
 
-	if (!skel)
-		return -errno;
-	bpf_map__set_max_entries(skel->maps.socks, cfg->max_slots);
-	err = steer_bpf__load(skel);
-	steer_bpf__destroy(skel);
+	err = rp_pins_check_bpffs(cfg->pin_dir);
+	if (!err)
+		err = rp_group_ns_dir(cfg, ns, sizeof(ns));
+	if (!err)
+		err = rp_pins_trust_dir(cfg, ns, true);
+	if (!err)
+		err = rp_netns_open(cfg, ns, proto, true, 0666, &n);
+	if (!err)
+		rp_netns_close(&n);
+	return err;
+}
+
+int rp_pins_probe_load(const struct rp_config *cfg)
+{
+	int err, fd;
+
+	(void)cfg;
+	/* what creating needs: a sockarray and (once a namespace) a program */
+	fd = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, "rp_probe", 8, 1, 0);
+	if (fd < 0)
+		return fd;
+	rp_raw_close(fd);
+	err = rp_netns_probe_load();
 	return err;
 }

@@ -17,9 +17,10 @@ static void recount_unsteered(struct rp_state *st)
 	uint32_t n = 0;
 
 	for (int k = 0; k < RP_UNSTEERED_PIDS; k++)
-		n += __atomic_load_n(&st->hdr.unsteered_pid[k],
+		n += __atomic_load_n(&st->outside->unsteered_pid[k],
 				     __ATOMIC_RELAXED) != 0;
-	__atomic_store_n(&st->hdr.unsteered, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->meta->unsteered, n, __ATOMIC_RELAXED);
+	rp_state_kernel_hash(st);
 }
 
 void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
@@ -28,44 +29,42 @@ void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
 		uint32_t want = on ? 0 : pid;
 
 		if (__atomic_compare_exchange_n(
-			    &st->hdr.unsteered_pid[k], &want, on ? pid : 0,
+			    &st->outside->unsteered_pid[k], &want, on ? pid : 0,
 			    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
 	if (on)
-		__atomic_store_n(&st->hdr.pidns, rp_pidns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&st->meta->pidns, rp_pidns(), __ATOMIC_RELAXED);
 	recount_unsteered(st);
 }
 
 void rp_group_gc(struct rp_state *st)
 {
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t n = rp_nslots(st);
 	uint32_t ns = rp_pidns();
 
-	if (ns && __atomic_load_n(&st->hdr.pidns, __ATOMIC_RELAXED) == ns) {
+	if (ns && __atomic_load_n(&st->meta->pidns, __ATOMIC_RELAXED) == ns) {
 		for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
 			uint32_t pid = __atomic_load_n(
-				&st->hdr.unsteered_pid[k], __ATOMIC_RELAXED);
+				&st->outside->unsteered_pid[k], __ATOMIC_RELAXED);
 
 			if (pid && rp_pid_gone((pid_t)pid))
 				__atomic_compare_exchange_n(
-					&st->hdr.unsteered_pid[k], &pid, 0,
+					&st->outside->unsteered_pid[k], &pid, 0,
 					false, __ATOMIC_RELAXED,
 					__ATOMIC_RELAXED);
 		}
 		recount_unsteered(st);
 	}
 
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
 	for (uint32_t i = 0; i < n; i++) {
 		struct rp_slot *s = &st->slots[i];
 
 		/* pids of another pid namespace mean nothing here */
-		if (!ns || __atomic_load_n(&s->pidns, __ATOMIC_RELAXED) != ns)
+		if (!ns || __atomic_load_n(&s->r.pidns, __ATOMIC_RELAXED) != ns)
 			continue;
 		for (int k = 0; k < RP_ACCT_PIDS; k++) {
-			uint32_t pid = __atomic_load_n(&s->acct_pid[k],
+			uint32_t pid = __atomic_load_n(&s->o.acct_pid[k],
 						       __ATOMIC_RELAXED);
 
 			if (pid && rp_pid_gone((pid_t)pid))

@@ -102,7 +102,7 @@ static void member_at(struct rp_member *out, struct rp_state *st, int slot,
 	out->slot = slot;
 	out->cookie = cookie;
 	out->state = st;
-	out->slotp = &st->slots[slot];
+	out->slotp = rp_slot_of(st, (uint32_t)slot);
 }
 
 /* The kernel ids of the objects behind fd (0 if it is not one). */
@@ -134,6 +134,9 @@ int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
 		return err;
 	/* bpf fds are O_CLOEXEC: an exec in between leaks nothing */
 	h->socks_fd = rp_pins_get(dir, "socks");
+	*strrchr(dir, '/') = '\0';
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s",
+		 rp_netns_proto_dir(key->proto));
 	h->prog_fd = rp_pins_get(dir, "prog");
 	if (h->socks_fd < 0 || h->prog_fd < 0) {
 		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
@@ -164,6 +167,37 @@ void rp_group_close(struct rp_handle *h)
 		rp_raw_close(h->prog_fd);
 	h->socks_fd = h->prog_fd = -1;
 	h->socks_id = h->prog_id = 0;
+}
+
+/*
+ * The group is in its namespace's outer maps at its index (where the
+ * program looks for it): 0, or -EPROTO with the reason.
+ */
+static int in_outer(const struct rp_config *cfg,
+		    const struct rp_group_key *key, const struct rp_state *st)
+{
+	char dir[PATH_MAX];
+	struct rp_netns n;
+	uint32_t id;
+	bool ok;
+	int err;
+
+	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
+	if (err)
+		return err;
+	id = rp_pins_map_id(dir, "state");
+	*strrchr(dir, '/') = '\0';
+	err = rp_netns_open(cfg, dir, key->proto, false, 0, &n);
+	if (err)
+		return err;
+	ok = rp_pins_outer_has(n.groups_fd, st->meta->index, id);
+	rp_netns_close(&n);
+	if (ok)
+		return 0;
+	rp_group_set_error(
+		"path=%s reason=\"the group is not in its namespace's maps at its index %u (the namespace's program was removed and loaded again?): the program would not find it; remove the group when it has no member (reuseport cleanup)\"",
+		dir, st->meta->index);
+	return -EPROTO;
 }
 
 int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
@@ -197,6 +231,14 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_group_rebuild_tables(st, h->socks_fd);
 	/* before attaching: nobody in the kernel group may be left out */
 	rp_group_check_kernel(st, h->socks_fd, key->name);
+	/* the program must find the group, or it could steer nobody */
+	err = in_outer(cfg, key, st);
+	if (err) {
+		if (!out->already)
+			bpf_map_delete_elem(h->socks_fd,
+					    &(uint32_t){ (uint32_t)slot });
+		return err;
+	}
 
 	/* Idempotent: every member attaches the same pinned instance. */
 	if (rp_raw_setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,

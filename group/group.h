@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pinned BPF objects of reuseport groups: open or create a group's
- * directory (prog, socks, state), claim a slot for a socket, attach the
- * group's program. Links libbpf; loaded lazily by the preload
+ * directory (socks, state, flows), claim a slot for a socket, attach the
+ * namespace's program. Links libbpf; loaded lazily by the preload
  * (libreuseport-steer.so) and linked into the reuseport command.
  *
- * Functions return 0 or a negative errno and log the reason themselves:
+ * Functions return 0 or a negative errno and say the reason in
+ * rp_group_last_error():
  *   -EINVAL     bad arguments
  *   -EPERM      creating maps/programs needs CAP_BPF (or CAP_SYS_ADMIN)
  *   -EACCES     no permission on the pin directory or pins
  *   -ENOMEDIUM  REUSEPORT_PIN_DIR is not on a bpf filesystem
  *   -EPROTO     the pins at the group's path are not a libreuseport group
- *               of this layout (foreign, damaged or stale)
+ *               of this layout (foreign or stale)
+ *   -EBADMSG    the group is ours but its creator's fields are damaged
+ *   -ENOMEM     the memory cgroup has too little room for the step
  *   -ENOSPC     the group's sockarray is full
  * Callers serialise calls (the preload holds its registration lock).
  */
@@ -26,6 +29,7 @@
 
 #include "config.h"
 #include "pintrust.h"
+#include "state.h"
 #include "steer.h"
 
 /* Directories being built before publication: "tmp-<pid>-<random>-<name>". */
@@ -45,7 +49,7 @@ struct rp_member {
 	int slot;
 	uint64_t cookie;
 	bool already; /* the socket was registered before (fork/dup) */
-	struct rp_state *state; /* mmapped for the life of the process */
+	struct rp_state *state; /* mapped for the life of the process */
 	struct rp_slot *slotp;
 };
 
@@ -64,8 +68,8 @@ int rp_group_prepare(const struct rp_config *cfg,
 
 /*
  * A group opened for a registration: its state mapped, its sockarray and
- * program open (O_CLOEXEC). Opened while the process may still be
- * privileged (at bind), used at listen, then closed.
+ * its namespace's program open (O_CLOEXEC). Opened while the process may
+ * still be privileged (at bind), used at listen, then closed.
  */
 struct rp_handle {
 	struct rp_state *st;
@@ -93,14 +97,14 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len);
 
 /*
- * Open an existing group directory, validate it and mmap its state.
- * On success *state is mapped (munmap with rp_group_unmap) and, when the
- * pointers are non-NULL, *socks_fd / *prog_fd are open (caller closes).
+ * Open an existing group directory, validate it and map its state.
+ * On success *state is mapped (rp_group_unmap() unmaps and frees it) and,
+ * when the pointers are non-NULL, *socks_fd and *prog_fd (its namespace's
+ * program) are open (caller closes).
  */
 int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 		      int *prog_fd);
 void rp_group_unmap(struct rp_state *state);
-size_t rp_state_map_len(void);
 
 /*
  * Take back the connection counts of processes that died without closing
@@ -163,9 +167,23 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 		   uid_t uid, gid_t gid, char *dir, size_t dirlen);
 
 /*
- * Load the steering program and its maps as creating a group would (cfg's
- * max_slots), then free them: 0 or the -errno of the load. What creating
- * a group needs, asked of the kernel rather than assumed.
+ * reuseport setup: the namespace's steering program of proto (and its
+ * outer maps), loaded and pinned if missing. 0 or -errno.
+ */
+int rp_netns_setup(const struct rp_config *cfg, int proto);
+
+/*
+ * Remove the group name of ns_dir: out of its namespace's outer maps, then
+ * its pins and directory (with the namespace's lock, unless locked: the
+ * caller holds it). 0 or -errno.
+ */
+int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
+		       const char *name, bool locked);
+
+/*
+ * Create a sockarray and load the steering program as creating a group in
+ * a new namespace would, then free them: 0 or the -errno. What creating a
+ * group needs, asked of the kernel rather than assumed.
  */
 int rp_pins_probe_load(const struct rp_config *cfg);
 
@@ -230,10 +248,10 @@ int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 4
+#define RP_STEER_ABI 5
 struct rp_steer_api {
 	unsigned int abi;
-	unsigned int state_size;
+	unsigned int state_size; /* sizeof(struct rp_state), the view */
 	void (*init)(const struct rp_config *cfg);
 	int (*open)(const struct rp_config *cfg, const struct rp_group_key *key,
 		    struct rp_handle *h);

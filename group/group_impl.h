@@ -18,7 +18,10 @@ int rp_pins_trust_dir(const struct rp_config *cfg, const char *dir,
 		      bool create);
 int rp_pins_check_bpffs(const char *path);
 int rp_pins_get(const char *dir, const char *name);
-void *rp_pins_map_state(int fd);
+/* Map the state map fd laid out as l: a view to rp_group_unmap(), NULL. */
+struct rp_state *rp_pins_map_state(int fd, const struct rp_layout *l);
+/* Is the entry index of outer map outer_fd the map of id? */
+bool rp_pins_outer_has(int outer_fd, uint32_t index, uint32_t id);
 /*
  * The group of key in dir, mapped into *st; created when missing (the dead
  * groups of its namespace cleared away first). 0 or -errno.
@@ -46,6 +49,35 @@ void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
  * slots goes to the header's before the slot is claimed again
  */
 void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s);
+
+/* netns.c: the namespace's program of a protocol and its outer maps */
+struct rp_netns {
+	int prog_fd;
+	int groups_fd, socks_fd, flows_fd; /* the outer maps */
+};
+/*
+ * What loading the program may charge to the memory cgroup at its peak
+ * (the verifier's working memory: measured 5-7 MiB here, see
+ * docs/OPERATIONS.md), and creating a group's maps beyond their size.
+ */
+#define RP_LOAD_CHARGE (12ull << 20)
+#define RP_MAP_CHARGE (256ull << 10)
+/* "tcp" or "udp": the namespace's directory of the protocol's program */
+const char *rp_netns_proto_dir(int proto);
+/*
+ * Open ns_dir's program of proto and its outer maps; with create_it, load
+ * and pin them (program pin mode prog_mode) when missing. 0 or -errno.
+ */
+int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
+		  bool create_it, mode_t prog_mode, struct rp_netns *out);
+void rp_netns_close(struct rp_netns *n);
+/* 0 if the memory cgroup has room for need bytes, else -ENOMEM (said). */
+int rp_netns_room(uint64_t need, const char *what);
+/* Load the TCP program and free it: 0 or -errno. */
+int rp_netns_probe_load(void);
+/* The namespace's lock (creators and removers): an fd, or -errno. */
+int rp_netns_lock(const char *ns_dir);
+void rp_netns_unlock(int fd);
 
 /* reap.c */
 /* Remove the dead groups of ns_dir: how many, or -errno. */

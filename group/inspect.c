@@ -58,5 +58,6 @@ out:
  */
 bool rp_slot_stalled(const struct rp_state *st, const struct rp_slot *s)
 {
-	return rp_stall_decide(&st->hdr, s, rp_now_ns()) == RP_STALL_STALLED;
+	return rp_stall_decide(st->hot, &s->r, &s->a, rp_now_ns()) ==
+	       RP_STALL_STALLED;
 }

@@ -71,49 +71,49 @@ void rp_members_reconcile(const struct rp_config *cfg,
 			  const struct rp_group_key *key, struct rp_state *st,
 			  int socks_fd)
 {
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t n = rp_nslots(st);
 	uint32_t i, live = 0, maxgen = cfg->generation;
 	uint32_t want = rp_policy_resolve(cfg->policy, key->proto);
 	uint64_t cookie;
 
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
 	for (i = 0; i < n; i++) {
 		if (!rp_group_slot_live(socks_fd, i, &cookie))
 			continue;
 		live++;
-		if (st->slots[i].cookie == cookie &&
-		    st->slots[i].generation > maxgen)
-			maxgen = st->slots[i].generation;
+		if (st->slots[i].r.cookie == cookie &&
+		    st->slots[i].r.generation > maxgen)
+			maxgen = st->slots[i].r.generation;
 	}
-	if (live == 0 && (st->hdr.flags & RP_HDR_PREPARED) &&
+	if (live == 0 && (st->meta->flags & RP_META_PREPARED) &&
 	    !cfg->policy_explicit) {
 		/* prepared by reuseport setup: its policy stays */
-		memset(st->hdr.unsteered_pid, 0, sizeof(st->hdr.unsteered_pid));
-		__atomic_store_n(&st->hdr.unsteered, 0, __ATOMIC_RELAXED);
+		memset(st->outside->unsteered_pid, 0, sizeof(st->outside->unsteered_pid));
+		__atomic_store_n(&st->meta->unsteered, 0, __ATOMIC_RELAXED);
+		rp_state_kernel_hash(st);
 	} else if (live == 0) {
-		if (st->hdr.policy != want)
+		if (st->hot->policy != want)
 			pr_info("event=policy group=%s policy=%s previous=%s reason=\"no live member; the joiner's policy applies\"",
 				key->name, rp_policy_name(want),
-				rp_policy_name(st->hdr.policy));
-		__atomic_store_n(&st->hdr.policy, want, __ATOMIC_RELAXED);
-		memset(st->hdr.unsteered_pid, 0, sizeof(st->hdr.unsteered_pid));
-		__atomic_store_n(&st->hdr.unsteered, 0, __ATOMIC_RELAXED);
-	} else if (cfg->policy_explicit && st->hdr.policy != want) {
+				rp_policy_name(st->hot->policy));
+		__atomic_store_n(&st->hot->policy, want, __ATOMIC_RELAXED);
+		memset(st->outside->unsteered_pid, 0, sizeof(st->outside->unsteered_pid));
+		__atomic_store_n(&st->meta->unsteered, 0, __ATOMIC_RELAXED);
+		rp_state_kernel_hash(st);
+	} else if (cfg->policy_explicit && st->hot->policy != want) {
 		pr_warn("event=policy_mismatch group=%s policy=%s requested=%s reason=\"the group's live members use %s; REUSEPORT_POLICY=%s is ignored (change it for all with: reuseport policy)\"",
-			key->name, rp_policy_name(st->hdr.policy),
-			rp_policy_name(want), rp_policy_name(st->hdr.policy),
+			key->name, rp_policy_name(st->hot->policy),
+			rp_policy_name(want), rp_policy_name(st->hot->policy),
 			rp_policy_name(want));
 	}
-	__atomic_store_n(&st->hdr.max_generation, maxgen, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->hot->max_generation, maxgen, __ATOMIC_RELAXED);
 }
 
 int rp_members_find_own(int socks_fd, struct rp_state *st, uint64_t cookie)
 {
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t n = rp_nslots(st);
 	uint64_t v;
 
-	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (rp_group_slot_live(socks_fd, i, &v) && v == cookie)
 			return (int)i;
 	return -1;
@@ -125,48 +125,48 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	struct rp_slot *s = &st->slots[i];
 
 	for (int k = 0; k < RP_ACCT_PIDS; k++) {
-		__atomic_store_n(&s->acct_active[k], 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->acct_pid[k], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->a.acct_active[k], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->o.acct_pid[k], 0, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&s->pidns, rp_pidns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.pidns, rp_pidns(), __ATOMIC_RELAXED);
 
 	/*
 	 * The previous occupant's numbers must not be charged to us; its
 	 * share of the group's counters stays in them (rp_group_counter).
 	 */
 	rp_counters_hand_over(st, s);
-	__atomic_store_n(&s->flow_hits, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->dequeued, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->selected, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->migrated, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->accepted, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->current, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->stall_ns, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->stall_seen, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->stall_next, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.flow_hits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.dequeued, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.active, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.selected, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.migrated, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.accepted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.current, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.stall_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.stall_seen, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.stall_next, 0, __ATOMIC_RELAXED);
 	/* a standby member is passed over by leastconn's scan */
 	__atomic_store_n(&st->load[i], cfg->standby ? RP_LOAD_AWAY : 0,
 			 __ATOMIC_RELAXED);
-	__atomic_store_n(&s->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->weight, cfg->weight, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->generation, cfg->generation, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->instance, cfg->instance, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->cpu, pinned_cpu(), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->joined_ns, rp_now_ns(), __ATOMIC_RELAXED);
-	__atomic_store_n(&s->flags, cfg->standby ? RP_SLOT_STANDBY : 0,
+	__atomic_store_n(&s->r.pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.weight, cfg->weight, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.generation, cfg->generation, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.instance, cfg->instance, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.cpu, pinned_cpu(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.joined_ns, rp_now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.flags, cfg->standby ? RP_SLOT_STANDBY : 0,
 			 __ATOMIC_RELAXED);
 	/* a shut down listener that listens again keeps its cookie */
-	__atomic_store_n(&s->dead_cookie, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->cookie, cookie, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->r.dead_cookie, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->r.cookie, cookie, __ATOMIC_RELEASE);
 }
 
 /* A slot was claimed (or found again): publish it to the program. */
 void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t slot)
 {
-	atomic_max_u32(&st->hdr.nslots, slot + 1);
-	atomic_max_u32(&st->hdr.max_generation, cfg->generation);
+	atomic_max_u32(&st->hot->nslots, slot + 1);
+	atomic_max_u32(&st->hot->max_generation, cfg->generation);
 }
 
 /*
@@ -178,7 +178,7 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 		     bool *already)
 {
 	uint64_t val = (uint64_t)fd;
-	uint32_t i, max = st->hdr.max_slots;
+	uint32_t i, max = st->meta->max_slots;
 	int slot;
 
 	*already = false;
@@ -210,12 +210,12 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,
 				 pid_t except)
 {
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t n = rp_nslots(st);
 	unsigned int live = 0;
 
-	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (rp_group_slot_live(socks_fd, i, NULL) &&
-		    (!except || st->slots[i].pid != (uint32_t)except))
+		    (!except || st->slots[i].r.pid != (uint32_t)except))
 			live++;
 	return live;
 }

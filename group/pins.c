@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -26,7 +27,6 @@
 #include "pintrust.h"
 #include "log.h"
 #include "registry_names.h"
-#include "steer.skel.h"
 #include "sys.h"
 
 /* Reason of the last failure, for the caller's single log line. */
@@ -47,18 +47,12 @@ const char *rp_group_last_error(void)
 	return last_error;
 }
 
-size_t rp_state_map_len(void)
+void rp_group_unmap(struct rp_state *st)
 {
-	long page = sysconf(_SC_PAGESIZE);
-
-	return (sizeof(struct rp_state) + (size_t)page - 1) &
-	       ~((size_t)page - 1);
-}
-
-void rp_group_unmap(struct rp_state *state)
-{
-	if (state)
-		munmap(state, rp_state_map_len());
+	if (!st)
+		return;
+	munmap(st->base, st->len);
+	free(st);
 }
 
 int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len)
@@ -153,35 +147,63 @@ static int map_info(int fd, struct bpf_map_info *info)
 	return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
-/* The program must be ours and use exactly these two maps. */
-static bool prog_matches(int prog_fd, __u32 socks_id, __u32 state_id)
+struct rp_state *rp_pins_map_state(int fd, const struct rp_layout *l)
 {
-	struct bpf_prog_info info;
-	__u32 ids[8] = { 0 };
-	__u32 len = sizeof(info);
-	bool s = false, t = false;
-	__u32 i;
+	size_t len = (size_t)l->elems * RP_ELEM;
+	struct rp_state *st = calloc(1, sizeof(*st));
+	void *p;
 
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = 8;
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0)
-		return false;
-	if (info.type != BPF_PROG_TYPE_SK_REUSEPORT)
-		return false;
-	for (i = 0; i < info.nr_map_ids && i < 8; i++) {
-		s |= ids[i] == socks_id;
-		t |= ids[i] == state_id;
+	if (!st)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		free(st);
+		return NULL;
 	}
-	return s && t;
+	rp_state_view(st, p, len, l);
+	return st;
 }
 
-void *rp_pins_map_state(int fd)
+/* The state map of a group: an array of elements made for it. */
+static bool state_map_ok(const struct bpf_map_info *ti)
 {
-	void *p = mmap(NULL, rp_state_map_len(), PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
+	return ti->type == BPF_MAP_TYPE_ARRAY && ti->key_size == 4 &&
+	       ti->value_size == RP_ELEM &&
+	       (ti->map_flags & BPF_F_MMAPABLE) &&
+	       (ti->map_flags & BPF_F_INNER_MAP);
+}
 
-	return p == MAP_FAILED ? NULL : p;
+/*
+ * The header's checks: ours (magic, layout), of these maps (slots, size),
+ * and undamaged (the creator's checksum). 0, or the reason.
+ */
+static const char *header_wrong(const struct rp_state *st,
+				const struct bpf_map_info *si)
+{
+	const struct rp_meta *m = st->meta;
+
+	if (m->magic != RP_MAGIC || m->layout != RP_LAYOUT)
+		return "state header has a foreign magic or layout";
+	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
+		return "DAMAGED: the header's protocol is neither TCP nor UDP";
+	if (m->max_slots != si->max_entries || m->elems != st->lay.elems)
+		return "state header does not describe these maps";
+	if (m->checksum != rp_state_sum(st))
+		return "DAMAGED: the header's fixed fields do not match their checksum";
+	return NULL;
+}
+
+/*
+ * A group's maps are in the namespace's outer maps at its index (the
+ * program finds them there): is the entry at index the map of id?
+ */
+bool rp_pins_outer_has(int outer_fd, uint32_t index, uint32_t id)
+{
+	__u32 inner = 0;
+
+	return index < RP_GROUPS &&
+	       bpf_map_lookup_elem(outer_fd, &index, &inner) == 0 &&
+	       inner == id;
 }
 
 int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
@@ -190,8 +212,11 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 	int sfd = -1, tfd = -1, pfd = -1, err;
 	struct bpf_map_info si, ti;
 	struct rp_state *st = NULL;
+	struct rp_layout lay;
 	const char *what = "";
+	struct rp_meta meta;
 	struct stat sb;
+	bool damaged = false;
 
 	/* No directory: no group yet. A directory missing a pin is foreign. */
 	if (lstat(dir, &sb) != 0)
@@ -212,35 +237,50 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 		what = "state";
 		goto fail_errno;
 	}
-	pfd = rp_pins_get(dir, "prog");
-	if (pfd < 0) {
-		what = "prog";
-		goto fail_errno;
-	}
 	if (map_info(sfd, &si) || si.type != BPF_MAP_TYPE_REUSEPORT_SOCKARRAY ||
-	    si.key_size != 4 || si.value_size != 8) {
+	    si.key_size != 4 || si.value_size != 8 || !si.max_entries ||
+	    si.max_entries > RP_MAX_SLOTS) {
 		what = "socks is not a REUSEPORT_SOCKARRAY with 8-byte values";
 		goto foreign;
 	}
-	if (map_info(tfd, &ti) || ti.type != BPF_MAP_TYPE_ARRAY ||
-	    ti.value_size != sizeof(struct rp_state) || ti.max_entries != 1 ||
-	    !(ti.map_flags & BPF_F_MMAPABLE)) {
+	if (map_info(tfd, &ti) || !state_map_ok(&ti)) {
 		what = "state is not a state map of this layout";
 		goto foreign;
 	}
-	if (!prog_matches(pfd, si.id, ti.id)) {
-		what = "prog is not the steering program of these maps";
+	/*
+	 * The places of the regions follow from the slots (the sockarray's
+	 * size, the kernel's word) and the CPUs (the header's, checked
+	 * against the map's size): never from the header alone.
+	 */
+	if (ti.max_entries < RP_E_SLOTS ||
+	    bpf_map_lookup_elem(tfd, &(__u32){ RP_E_META }, &meta) != 0 ||
+	    rp_layout(si.max_entries, meta.ncpu, &lay) != 0 ||
+	    lay.elems != ti.max_entries) {
+		what = "state is not sized for its sockarray";
 		goto foreign;
 	}
-	st = rp_pins_map_state(tfd);
+	st = rp_pins_map_state(tfd, &lay);
 	if (!st) {
 		what = "state";
 		goto fail_errno;
 	}
-	if (st->hdr.magic != RP_MAGIC || st->hdr.layout != RP_LAYOUT ||
-	    st->hdr.max_slots != si.max_entries) {
-		what = "state header has a foreign magic or layout";
+	what = header_wrong(st, &si);
+	if (what) {
+		damaged = !strncmp(what, "DAMAGED", 7);
 		goto foreign;
+	}
+	if (prog_fd) {
+		char ns[PATH_MAX];
+
+		snprintf(ns, sizeof(ns), "%s", dir);
+		*strrchr(ns, '/') = '\0';
+		snprintf(ns + strlen(ns), sizeof(ns) - strlen(ns), "/%s",
+			 rp_netns_proto_dir((int)st->meta->proto));
+		pfd = rp_pins_get(ns, "prog");
+		if (pfd < 0) {
+			what = "the namespace's prog";
+			goto fail_errno;
+		}
 	}
 	rp_raw_close(tfd);
 	*state = st;
@@ -250,12 +290,11 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 		rp_raw_close(sfd);
 	if (prog_fd)
 		*prog_fd = pfd;
-	else
-		rp_raw_close(pfd);
 	return 0;
 
 fail_errno:
 	err = errno;
+	rp_group_unmap(st);
 	rp_raw_close(sfd);
 	rp_raw_close(tfd);
 	rp_raw_close(pfd);
@@ -274,14 +313,19 @@ fail_errno:
 		return -err;
 	return -EPROTO;
 foreign:
-	rp_group_set_error(
-		"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
-		dir, RP_LAYOUT, what);
+	if (damaged)
+		rp_group_set_error(
+			"path=%s reason=\"the group's state is damaged (a member wrote into the fields its creator writes once); it is replaced once it has no live member (reuseport cleanup does it now)\"",
+			dir);
+	else
+		rp_group_set_error(
+			"path=%s reason=\"pins are not a libreuseport v%d group: %s; remove them (reuseport cleanup) or use another REUSEPORT_PIN_DIR\"",
+			dir, RP_LAYOUT, what);
 	rp_group_unmap(st);
 	rp_raw_close(sfd);
 	rp_raw_close(tfd);
 	rp_raw_close(pfd);
-	return -EPROTO;
+	return damaged ? -EBADMSG : -EPROTO;
 }
 
 int rp_pins_remove(const char *dir)

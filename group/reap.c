@@ -27,7 +27,7 @@
 
 struct reap {
 	const struct rp_config *cfg;
-	int nsfd;
+	const char *ns_dir;
 	int removed;
 };
 
@@ -39,19 +39,18 @@ bool rp_group_dead(const struct rp_group_view *g, uint64_t min_age_ns)
 
 		return pid > 0 && pid != getpid() && rp_pid_gone(pid);
 	}
-	return !g->err && rp_now_ns() - g->st->hdr.created_ns >= min_age_ns &&
+	return !g->err && rp_now_ns() - g->st->meta->created_ns >= min_age_ns &&
 	       !rp_group_live_slots(g->st, g->socks_fd, 0);
 }
 
 static void reap_one(const struct rp_group_view *g, void *arg)
 {
 	struct reap *r = arg;
-	char why[512];
 
 	if (!rp_group_dead(g, REAP_GRACE_NS) ||
-	    (!g->tmp && (g->st->hdr.flags & RP_HDR_PREPARED)))
+	    (!g->tmp && (g->st->meta->flags & RP_META_PREPARED)))
 		return;
-	if (rp_remove_group_dirat(r->nsfd, g->name, why, sizeof(why)) == 0) {
+	if (rp_group_unpublish(r->cfg, r->ns_dir, g->name, true) == 0) {
 		pr_info("event=reap group=%s reason=\"no live member\"",
 			g->name);
 		r->removed++;
@@ -67,19 +66,18 @@ int rp_group_reap(const struct rp_config *cfg, const char *ns_dir)
 	 */
 	static uint64_t last_ns;
 	uint64_t now = rp_now_ns();
-	struct reap r = { .cfg = cfg };
-	char why[512];
+	struct reap r = { .cfg = cfg, .ns_dir = ns_dir };
+	int lock;
 
 	if (last_ns && now - last_ns < REAP_GRACE_NS)
 		return 0;
 	last_ns = now;
 
-	r.nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1,
-				false, why, sizeof(why));
-	if (r.nsfd < 0)
-		return r.nsfd;
+	lock = rp_netns_lock(ns_dir);
+	if (lock < 0)
+		return lock;
 	rp_walk_groups(ns_dir, true, reap_one, &r);
-	rp_raw_close(r.nsfd);
+	rp_netns_unlock(lock);
 	return r.removed;
 }
 
@@ -117,25 +115,19 @@ static bool has_children(void)
 void rp_group_release(const struct rp_config *cfg, const char *dir)
 {
 	struct rp_state *st;
-	char ns[PATH_MAX], why[512];
-	int socks_fd, nsfd;
+	char ns[PATH_MAX];
+	int socks_fd;
 
 	if (has_children() || rp_group_open_dir(dir, &st, &socks_fd, NULL))
 		return;
 	/* every live member is one of this process's sockets */
-	if (!(st->hdr.flags & RP_HDR_PREPARED) &&
+	if (!(st->meta->flags & RP_META_PREPARED) &&
 	    !rp_group_live_slots(st, socks_fd, getpid())) {
 		snprintf(ns, sizeof(ns), "%s", dir);
 		*strrchr(ns, '/') = '\0';
-		nsfd = rp_trusted_dir(ns, cfg->pin_dir, geteuid(), (gid_t)-1,
-				      false, why, sizeof(why));
-		if (nsfd >= 0) {
-			if (!rp_remove_group_dirat(nsfd, strrchr(dir, '/') + 1,
-						   why, sizeof(why)))
-				pr_info("event=release group=%s reason=\"last member exits\"",
-					strrchr(dir, '/') + 1);
-			rp_raw_close(nsfd);
-		}
+		if (!rp_group_unpublish(cfg, ns, strrchr(dir, '/') + 1, false))
+			pr_info("event=release group=%s reason=\"last member exits\"",
+				strrchr(dir, '/') + 1);
 	}
 	rp_group_unmap(st);
 	rp_raw_close(socks_fd);

@@ -26,11 +26,9 @@
 #define MAX_LISTENERS 1024
 
 /* The group's address as a sockaddr, from the header. */
-static bool group_addr(const struct rp_hdr *h, struct sockaddr_storage *ss)
+static bool group_addr(const struct rp_meta *h, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
-	if (!(h->addr_flags & RP_ADDR_KNOWN))
-		return false;
 	if (h->family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)ss;
 
@@ -50,7 +48,7 @@ static bool group_addr(const struct rp_hdr *h, struct sockaddr_storage *ss)
 int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
 			      size_t max)
 {
-	const struct rp_hdr *h = &st->hdr;
+	const struct rp_meta *h = st->meta;
 	struct sockaddr_storage ss;
 
 	if (!group_addr(h, &ss))
@@ -73,8 +71,8 @@ static void fix_slot_queued(struct rp_state *st, struct rp_slot *slot,
 			    uint32_t rqueue)
 {
 	rp_slot_set_queued(st, slot, (int64_t)rqueue);
-	if (!(__atomic_load_n(&slot->flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
-		__atomic_fetch_or(&slot->flags, RP_SLOT_KQUEUE,
+	if (!(__atomic_load_n(&slot->r.flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
+		__atomic_fetch_or(&slot->r.flags, RP_SLOT_KQUEUE,
 				  __ATOMIC_RELAXED);
 }
 
@@ -101,11 +99,7 @@ static bool joining_is(uint64_t e, uint64_t cookie)
 /* the bucket of notes of the socket whose cookie's low 32 bits are c */
 static __u64 *joining_bucket(struct rp_state *st, uint32_t c)
 {
-	uint32_t max = __atomic_load_n(&st->hdr.max_slots, __ATOMIC_RELAXED);
-
-	if (max == 0 || max > RP_MAX_SLOTS)
-		max = RP_MAX_SLOTS;
-	return st->slots[c % max].joining;
+	return st->slots[c % st->lay.max_slots].o.joining;
 }
 
 uint64_t rp_group_joining(struct rp_state *st, int fd)
@@ -165,14 +159,12 @@ static bool joining(struct rp_state *st, uint64_t cookie, uint32_t now)
 static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 			int max_inodes, bool fix_queued)
 {
-	const struct rp_hdr *h = &st->hdr;
+	const struct rp_meta *h = st->meta;
 	struct rp_kmember *km;
 	uint64_t *mapped;
-	uint32_t n = h->nslots, nm = 0, now;
+	uint32_t n = rp_nslots(st), nm = 0, now;
 	int count, unreg = 0;
 
-	if (n > RP_MAX_SLOTS)
-		n = RP_MAX_SLOTS;
 	km = calloc(MAX_LISTENERS, sizeof(*km));
 	mapped = calloc((size_t)n + 1, sizeof(*mapped));
 	if (!km || !mapped) {
@@ -192,7 +184,7 @@ static int unregistered(struct rp_state *st, int socks_fd, uint32_t *inodes,
 		 * high, so the kernel's number replaces it.
 		 */
 		if (fix_queued && h->proto == IPPROTO_TCP &&
-		    st->slots[i].cookie == mapped[nm])
+		    st->slots[i].r.cookie == mapped[nm])
 			for (int k = 0; k < count && k < MAX_LISTENERS; k++)
 				if (km[k].cookie == mapped[nm])
 					fix_slot_queued(st, &st->slots[i],
@@ -237,7 +229,7 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 	 * notes may all be taken: look again before calling anyone
 	 * unregistered.
 	 */
-	if (n > 0 && (uint32_t)n != st->hdr.unregistered) {
+	if (n > 0 && (uint32_t)n != st->meta->unregistered) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		nanosleep(&ts, NULL);
@@ -246,8 +238,9 @@ int rp_group_check_kernel(struct rp_state *st, int socks_fd, const char *name)
 
 	if (n < 0)
 		return n;
-	before = __atomic_exchange_n(&st->hdr.unregistered, (uint32_t)n,
+	before = __atomic_exchange_n(&st->meta->unregistered, (uint32_t)n,
 				     __ATOMIC_RELAXED);
+	rp_state_kernel_hash(st);
 	if ((uint32_t)n == before)
 		return n;
 	for (int i = 0; i < n && i < 8; i++)

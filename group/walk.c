@@ -12,6 +12,7 @@
 
 #include "rawsys.h"
 #include "group_impl.h"
+#include "names.h"
 
 int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn, void *arg)
 {
@@ -32,8 +33,10 @@ int rp_walk_groups(const char *ns_dir, bool with_tmp, rp_group_fn fn, void *arg)
 					strlen(RP_TMP_PREFIX)),
 		};
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (g.tmp && !with_tmp))
+		/* tcp/ and udp/: the namespace's programs, not groups */
+		if (!g.tmp && !rp_is_group_name(de->d_name))
+			continue;
+		if (g.tmp && !with_tmp)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", ns_dir, de->d_name);
 		if (!g.tmp)

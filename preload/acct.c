@@ -34,12 +34,12 @@ static int acct_index(struct rp_state *st, struct rp_slot *s)
 	unsigned int n;
 
 	for (int k = 0; k < RP_ACCT_PIDS; k++)
-		if (__atomic_load_n(&s->acct_pid[k], __ATOMIC_RELAXED) == pid)
+		if (__atomic_load_n(&s->o.acct_pid[k], __ATOMIC_RELAXED) == pid)
 			return k;
 	for (int k = 0; k < RP_ACCT_PIDS; k++) {
 		uint32_t zero = 0;
 
-		if (!__atomic_compare_exchange_n(&s->acct_pid[k], &zero, pid,
+		if (!__atomic_compare_exchange_n(&s->o.acct_pid[k], &zero, pid,
 						 false, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			continue;
@@ -97,11 +97,11 @@ int rp_accepted(int lfd, int fd)
 	a.slot = l.slot;
 	a.state = l.state;
 	rp_fd_set(fd, &a);
-	__atomic_fetch_add(&l.slot->accepted, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&l.slot->a.accepted, 1, __ATOMIC_RELAXED);
 	rp_slot_dequeue(l.slot);
-	__atomic_fetch_add(&l.slot->active, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&l.slot->a.active, 1, __ATOMIC_RELAXED);
 	if (idx >= 0)
-		__atomic_fetch_add(&l.slot->acct_active[idx], 1,
+		__atomic_fetch_add(&l.slot->a.acct_active[idx], 1,
 				   __ATOMIC_RELAXED);
 	return fd;
 }

@@ -33,10 +33,10 @@ static void forget(int fd, const struct rp_fdent *e)
 				RP_FD_ACCT_SHIFT) -
 			  1;
 
-		rp_dec_positive(&e->slot->active);
+		rp_dec_positive(&e->slot->a.active);
 		rp_slot_unload(e->state, e->slot, 1);
 		if (idx >= 0)
-			rp_dec_positive_s32(&e->slot->acct_active[idx]);
+			rp_dec_positive_s32(&e->slot->a.acct_active[idx]);
 	}
 	if ((e->flags & RP_FD_UNSTEERED) && e->state)
 		rp_register_unsteered_gone(e->state);

@@ -75,7 +75,7 @@ static int join(int fd, const struct rp_group_key *key, struct rp_handle *h,
 		e->forkgen = rp_forkgen;
 		rp_fd_set(fd, e);
 		pr_info("event=attach group=%s slot=%d policy=%s%s", key->name,
-			m.slot, rp_policy_name(m.state->hdr.policy),
+			m.slot, rp_policy_name(m.state->hot->policy),
 			m.already ? " already=1" : "");
 		return 0;
 	}

@@ -44,7 +44,7 @@ static int count_group(const char *name, const char *dir, struct rp_state *st,
 		if (!rp_group_slot_live(socks_fd, i, NULL))
 			continue;
 		m->s->live[i] = true;
-		m->s->selected[i] += st->slots[i].selected;
+		m->s->selected[i] += st->slots[i].r.selected;
 		m->s->n++;
 	}
 	return 0;

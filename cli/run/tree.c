@@ -87,13 +87,13 @@ static bool in_tree(pid_t pid, pid_t root)
 
 static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 {
-	uint32_t n = __atomic_load_n(&st->hdr.nslots, __ATOMIC_RELAXED);
+	uint32_t n = rp_nslots(st);
 	bool mine = false, theirs = false;
 
-	for (uint32_t i = 0; i < n && i < RP_MAX_SLOTS; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct rp_slot *s = &st->slots[i];
-		uint32_t ns = __atomic_load_n(&s->pidns, __ATOMIC_RELAXED);
-		pid_t pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+		uint32_t ns = __atomic_load_n(&s->r.pidns, __ATOMIC_RELAXED);
+		pid_t pid = (pid_t)__atomic_load_n(&s->r.pid, __ATOMIC_RELAXED);
 		int64_t active;
 
 		/*
@@ -104,15 +104,15 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 		    !rp_group_slot_live(socks_fd, i, NULL))
 			continue;
 		if (in_tree(pid, t->root)) {
-			if (!mine && st->hdr.proto == IPPROTO_TCP &&
+			if (!mine && st->meta->proto == IPPROTO_TCP &&
 			    t->nports < RUN_SCAN_PORTS)
-				t->ports[t->nports++] = (uint16_t)st->hdr.port;
+				t->ports[t->nports++] = (uint16_t)st->meta->port;
 			mine = true;
 			t->slots++;
-			active = __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+			active = __atomic_load_n(&s->a.active, __ATOMIC_RELAXED);
 			t->hook_active += active > 0 ? active : 0;
 			if (t->drain)
-				__atomic_fetch_or(&s->flags, RP_SLOT_DRAINING,
+				__atomic_fetch_or(&s->r.flags, RP_SLOT_DRAINING,
 						  __ATOMIC_RELAXED);
 		} else if (in_tree(pid, t->other)) {
 			theirs = true;

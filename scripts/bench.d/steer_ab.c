@@ -98,36 +98,36 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 
 	if (!st)
 		return -1;
-	st->hdr.magic = RP_MAGIC;
-	st->hdr.layout = RP_LAYOUT;
-	st->hdr.policy = (__u32)policy;
-	st->hdr.max_slots = (__u32)n;
-	st->hdr.nslots = (__u32)n;
-	st->hdr.proto = udp_mode ? IPPROTO_UDP : IPPROTO_TCP;
+	st->meta->magic = RP_MAGIC;
+	st->meta->layout = RP_LAYOUT;
+	st->hot->policy = (__u32)policy;
+	st->meta->max_slots = (__u32)n;
+	st->hot->nslots = (__u32)n;
+	st->meta->proto = udp_mode ? IPPROTO_UDP : IPPROTO_TCP;
 	if (flows_mode) {
-		st->hdr.flags |= RP_HDR_FLOWS;
-		st->hdr.flow_sets = RP_FLOWS_DEFAULT / RP_FLOW_WAYS;
+		st->hot->flags |= RP_HDR_FLOWS;
+		st->hot->flow_sets = RP_FLOWS_DEFAULT / RP_FLOW_WAYS;
 	}
-	st->hdr.family = AF_INET;
+	st->meta->family = AF_INET;
 	/* REUSEPORT_STALL=QUEUE,MS as the shim reads it (default 16,1000) */
-	st->hdr.stall_queue = 16;
-	st->hdr.stall_ms = 1000;
+	st->hot->stall_queue = 16;
+	st->hot->stall_ms = 1000;
 	if (getenv("STALL") &&
-	    sscanf(getenv("STALL"), "%u,%u", &st->hdr.stall_queue,
-		   &st->hdr.stall_ms) != 2)
-		st->hdr.stall_ms = 0;
+	    sscanf(getenv("STALL"), "%u,%u", &st->hot->stall_queue,
+		   &st->hot->stall_ms) != 2)
+		st->hot->stall_ms = 0;
 	/* as create.c sets it */
-	st->hdr.stall_limit = st->hdr.stall_ms && !udp_mode ?
-				      (__s64)st->hdr.stall_queue :
+	st->hot->stall_limit = st->hot->stall_ms && !udp_mode ?
+				      (__s64)st->hot->stall_queue :
 				      RP_STALL_NEVER;
 	for (int i = 0; i < n; i++) {
-		socklen_t l = sizeof(st->slots[i].cookie);
+		socklen_t l = sizeof(st->slots[i].r.cookie);
 
-		getsockopt(fds[i], SOL_SOCKET, SO_COOKIE, &st->slots[i].cookie,
+		getsockopt(fds[i], SOL_SOCKET, SO_COOKIE, &st->slots[i].r.cookie,
 			   &l);
-		st->slots[i].pid = (__u32)getpid();
-		st->slots[i].weight = 1 + (__u32)(i % 3);
-		st->slots[i].cpu = (__s32)(i % (ncpu > 0 ? ncpu : 1));
+		st->slots[i].r.pid = (__u32)getpid();
+		st->slots[i].r.weight = 1 + (__u32)(i % 3);
+		st->slots[i].r.cpu = (__s32)(i % (ncpu > 0 ? ncpu : 1));
 	}
 	{
 		/* the tables user space builds (members.c) */
@@ -137,13 +137,13 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 
 		for (int i = 0; i < n; i++) {
 			live[i] = (uint32_t)i;
-			w[i] = st->slots[i].weight;
-			cpu[i] = st->slots[i].cpu;
+			w[i] = st->slots[i].r.weight;
+			cpu[i] = st->slots[i].r.cpu;
 		}
 		rp_maglev_build(live, (uint32_t)n, st->sticky, RP_STICKY_SIZE);
 		len = rp_wsched_build(live, w, (uint32_t)n, st->wsched,
 				      RP_WSCHED_SIZE);
-		st->hdr.wsched_len = len > 0 ? (__u32)len : 0;
+		st->hot->wsched_len = len > 0 ? (__u32)len : 0;
 		rp_cpu_table_build(live, cpu, (uint32_t)n, st->cpu_slot,
 				   RP_CPU_SLOTS);
 		for (int i = n; i < RP_MAX_SLOTS; i++)
@@ -281,9 +281,9 @@ static _Noreturn void acceptor(int ep)
 				if (!sl)
 					continue;
 				/* the accept hook: rp_slot_dequeue() */
-				__atomic_fetch_add(&sl->accepted, 1,
+				__atomic_fetch_add(&sl->a.accepted, 1,
 						   __ATOMIC_RELAXED);
-				__atomic_fetch_add(&sl->dequeued, 1,
+				__atomic_fetch_add(&sl->a.dequeued, 1,
 						   __ATOMIC_RELAXED);
 				if (load_of[fd])
 					__atomic_fetch_sub(load_of[fd], 1,
@@ -292,8 +292,8 @@ static _Noreturn void acceptor(int ep)
 			/* EAGAIN: the queue is empty (rp_slot_set_queued, once
 			 * in 16 as the shim's hook) */
 			if (sl && !(++eagain & 15) &&
-			    sl->dequeued != sl->selected)
-				__atomic_store_n(&sl->dequeued, sl->selected,
+			    sl->a.dequeued != sl->r.selected)
+				__atomic_store_n(&sl->a.dequeued, sl->r.selected,
 						 __ATOMIC_RELAXED);
 		}
 	}
@@ -416,12 +416,12 @@ int main(int argc, char **argv)
 		struct rp_slot *sl = &dump_state->slots[i];
 
 		printf("slot %d selected %llu dequeued %llu accepted %llu stall_seen %llu stall_next %llu stall_ns %llu\n",
-		       i, (unsigned long long)sl->selected,
-		       (unsigned long long)sl->dequeued,
-		       (unsigned long long)sl->accepted,
-		       (unsigned long long)sl->stall_seen,
-		       (unsigned long long)sl->stall_next,
-		       (unsigned long long)sl->stall_ns);
+		       i, (unsigned long long)sl->r.selected,
+		       (unsigned long long)sl->a.dequeued,
+		       (unsigned long long)sl->a.accepted,
+		       (unsigned long long)sl->r.stall_seen,
+		       (unsigned long long)sl->r.stall_next,
+		       (unsigned long long)sl->r.stall_ns);
 	}
 	fflush(stdout);
 	kill(kid, SIGKILL);

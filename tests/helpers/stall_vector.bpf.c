@@ -17,5 +17,5 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("syscall")
 int stall_decide(struct rp_stall_run *run)
 {
-	return rp_stall_decide(&run->hdr, &run->slot, run->now);
+	return rp_stall_decide(&run->hdr, &run->slot.r, &run->slot.a, run->now);
 }

@@ -46,7 +46,8 @@ int main(void)
 			stall_vector__destroy(skel);
 			return 2;
 		}
-		user = rp_stall_decide(&run.hdr, &run.slot, run.now);
+		user = rp_stall_decide(&run.hdr, &run.slot.r, &run.slot.a,
+				       run.now);
 		if (opts.retval == (__u32)c->want && user == (int)c->want) {
 			passed++;
 			printf("ok   %s: %s\n", c->name,

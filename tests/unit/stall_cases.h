@@ -19,7 +19,7 @@
 
 /* One run of the kernel's copy: its context in, the finding out. */
 struct rp_stall_run {
-	struct rp_hdr hdr;
+	struct rp_hot hdr;
 	struct rp_slot slot;
 	__u64 now;
 };
@@ -149,16 +149,16 @@ static inline const char *rp_stall_name(int f)
 
 /* The case's slot and header, the rest of them zero. */
 static inline void rp_stall_case_fill(const struct rp_stall_case *c,
-				      struct rp_hdr *h, struct rp_slot *s)
+				      struct rp_hot *h, struct rp_slot *s)
 {
 	memset(h, 0, sizeof(*h));
 	memset(s, 0, sizeof(*s));
-	s->selected = c->selected;
-	s->dequeued = c->dequeued;
-	s->accepted = c->accepted;
-	s->stall_seen = c->stall_seen;
-	s->stall_ns = c->stall_ns;
-	s->flags = c->flags;
+	s->r.selected = c->selected;
+	s->a.dequeued = c->dequeued;
+	s->a.accepted = c->accepted;
+	s->r.stall_seen = c->stall_seen;
+	s->r.stall_ns = c->stall_ns;
+	s->r.flags = c->flags;
 	h->stall_limit = c->stall_limit;
 	h->stall_ms = c->stall_ms;
 }

@@ -17,14 +17,14 @@ static void test_queued(struct rp_state *st)
 {
 	struct rp_slot *s = &st->slots[3];
 
-	s->selected = 10;
+	s->r.selected = 10;
 	CHECK_EQ_INT((int)rp_slot_queued(s), 10, "10 selected, none taken");
 	rp_slot_dequeue(s);
 	rp_slot_dequeue(s);
 	CHECK_EQ_INT((int)rp_slot_queued(s), 8, "two accepts");
 	rp_slot_set_queued(st, s, 0);
 	CHECK_EQ_INT((int)rp_slot_queued(s), 0, "EAGAIN: the queue is empty");
-	CHECK_EQ_INT((int)s->dequeued, 10, "dequeued realigned");
+	CHECK_EQ_INT((int)s->a.dequeued, 10, "dequeued realigned");
 	rp_slot_dequeue(s);
 	CHECK_EQ_INT((int)rp_slot_queued(s), 0,
 		     "an accept the program did not place: never negative");
@@ -34,8 +34,8 @@ static void test_load(struct rp_state *st)
 {
 	struct rp_slot *s = &st->slots[5];
 
-	st->hdr.policy = RP_POLICY_LEASTCONN;
-	s->selected = 6; /* the program: 6 selected, load 6 */
+	st->hot->policy = RP_POLICY_LEASTCONN;
+	s->r.selected = 6; /* the program: 6 selected, load 6 */
 	st->load[5] = 6;
 	rp_slot_set_queued(st, s, 2); /* the kernel: only 2 wait */
 	CHECK_EQ_INT((int)st->load[5], 2, "a correction down moves the load");
@@ -50,9 +50,9 @@ static void test_load(struct rp_state *st)
 	rp_slot_unload(st, &st->slots[RP_MAX_SLOTS - 1] + 1, 1);
 	CHECK_EQ_INT((int)st->load[RP_MAX_SLOTS - 1], 3,
 		     "a slot pointer outside the state touches no load");
-	st->hdr.policy = RP_POLICY_ROUNDROBIN;
+	st->hot->policy = RP_POLICY_ROUNDROBIN;
 	st->load[6] = 0;
-	st->slots[6].selected = 4;
+	st->slots[6].r.selected = 4;
 	rp_slot_set_queued(st, &st->slots[6], 4);
 	CHECK_EQ_INT((int)st->load[6], 0, "no load kept outside leastconn");
 }
@@ -61,17 +61,17 @@ static void test_take_back(struct rp_state *st)
 {
 	struct rp_slot *s = &st->slots[7];
 
-	st->hdr.policy = RP_POLICY_LEASTCONN;
-	s->active = 5;
+	st->hot->policy = RP_POLICY_LEASTCONN;
+	s->a.active = 5;
 	st->load[7] = 5;
-	s->acct_pid[2] = 4242;
-	s->acct_active[2] = 3;
+	s->o.acct_pid[2] = 4242;
+	s->a.acct_active[2] = 3;
 	rp_share_take_back(st, s, 2, 4243);
-	CHECK_EQ_INT((int)s->active, 5, "another pid's entry is left alone");
+	CHECK_EQ_INT((int)s->a.active, 5, "another pid's entry is left alone");
 	rp_share_take_back(st, s, 2, 4242);
-	CHECK_EQ_INT((int)s->active, 2, "the dead process's 3 leave active");
+	CHECK_EQ_INT((int)s->a.active, 2, "the dead process's 3 leave active");
 	CHECK_EQ_INT((int)st->load[7], 2, "and the load");
-	CHECK_EQ_INT((int)s->acct_pid[2], 0, "the entry is free");
+	CHECK_EQ_INT((int)s->o.acct_pid[2], 0, "the entry is free");
 }
 
 int main(void)

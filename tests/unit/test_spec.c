@@ -19,11 +19,11 @@ static const struct rp_state *hdr(int proto, int family, const char *addr,
 				  uint16_t port)
 {
 	memset(&st.hdr, 0, sizeof(st.hdr));
-	st.hdr.proto = (uint32_t)proto;
-	st.hdr.family = (uint32_t)family;
-	st.hdr.port = port;
-	st.hdr.addr_flags = RP_ADDR_KNOWN;
-	inet_pton(family, addr, st.hdr.addr);
+	st.meta->proto = (uint32_t)proto;
+	st.meta->family = (uint32_t)family;
+	st.meta->port = port;
+	st.meta->addr_flags = RP_ADDR_KNOWN;
+	inet_pton(family, addr, st.meta->addr);
 	return &st;
 }
 

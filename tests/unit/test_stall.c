@@ -34,15 +34,15 @@ int rp_pins_get(const char *dir, const char *name)
 
 static void test_cases(struct rp_state *st)
 {
-	struct rp_slot *s = &st->slots[RP_MAX_SLOTS - 1];
+	struct rp_slot *s = &st->slots[st->lay.max_slots - 1];
 
 	for (size_t i = 0; i < RP_STALL_NCASES; i++) {
 		const struct rp_stall_case *c = &rp_stall_cases[i];
 		enum rp_stall got;
 
-		rp_stall_case_fill(c, &st->hdr, s);
+		rp_stall_case_fill(c, st->hot, s);
 		clock_now = c->now;
-		got = rp_stall_decide(&st->hdr, s, c->now);
+		got = rp_stall_decide(st->hot, &s->r, &s->a, c->now);
 		CHECK_STR(rp_stall_name(got), rp_stall_name(c->want),
 			  unit_name("finding: %s", c->name));
 		CHECK_EQ_INT(rp_slot_stalled(st, s),
@@ -65,12 +65,18 @@ static void test_coverage(void)
 
 int main(void)
 {
-	struct rp_state *st = NULL;
+	struct rp_state st;
+	struct rp_layout l;
+	void *base = NULL;
 
-	if (posix_memalign((void **)&st, 128, sizeof(*st)))
+	/* a group of 16 slots, as a state map of that layout is */
+	if (rp_layout(16, 2, &l) ||
+	    posix_memalign(&base, RP_ELEM, (size_t)l.elems * RP_ELEM) ||
+	    rp_state_view(&st, base, (size_t)l.elems * RP_ELEM, &l))
 		return 2;
-	test_cases(st);
+	memset(base, 0, (size_t)l.elems * RP_ELEM);
+	test_cases(&st);
 	test_coverage();
-	free(st);
+	free(base);
 	return unit_done();
 }
