@@ -71,8 +71,8 @@ static __always_inline int flow_member(struct sk_reuseport_md *md,
 	return (int)i;
 }
 
-static __always_inline int flow_hit(struct sk_reuseport_md *md,
-				    struct grp *gr, __u32 n)
+static __always_inline int flow_hit(struct sk_reuseport_md *md, struct grp *gr,
+				    __u32 n)
 {
 	struct rp_flow_set *fs;
 	struct rp_flow_key k;

@@ -128,8 +128,8 @@ static __always_inline __u32 client_hash(struct sk_reuseport_md *md,
 }
 
 static __always_inline int pick_sticky(struct sk_reuseport_md *md,
-				       struct scan *s, struct grp *gr,
-				       __u32 h, __u32 n, int *err)
+				       struct scan *s, struct grp *gr, __u32 h,
+				       __u32 n, int *err)
 {
 	__u32 step = mix32(h ^ 0x9e3779b9) | 1, size = gr->hot->sticky_size;
 	struct rp_slot_run *slot;
@@ -144,8 +144,8 @@ static __always_inline int pick_sticky(struct sk_reuseport_md *md,
 		if (i < 0 || (__u32)i >= n)
 			continue;
 		slot = slot_at(gr, (__u32)i);
-		if (!slot || !rp_usable(s->gr.g, (__u32)i, s->min_gen,
-				       LVL_PRIMARY))
+		if (!slot ||
+		    !rp_usable(s->gr.g, (__u32)i, s->min_gen, LVL_PRIMARY))
 			continue;
 		if (try_select(md, gr, slot, (__u32)i, err))
 			return i;

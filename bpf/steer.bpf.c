@@ -132,8 +132,7 @@ hash_again:
 		slot = pick_policy(md, g, policy, n, &out);
 		start = out.start;
 		err = out.err;
-		uniform = policy == RP_POLICY_STICKY ||
-			  policy == RP_POLICY_CPU;
+		uniform = policy == RP_POLICY_STICKY || policy == RP_POLICY_CPU;
 	}
 
 safety_net:
@@ -142,8 +141,7 @@ safety_net:
 	if (slot < 0) {
 		if (n == 0)
 			goto empty;
-		slot = pick_from(md, g, start, n,
-				 uniform ? RP_UNIFORM | h : 0);
+		slot = pick_from(md, g, start, n, uniform ? RP_UNIFORM | h : 0);
 		if (slot < 0)
 			goto empty;
 		/*

@@ -182,8 +182,7 @@ __noinline int rp_grp_probe(struct sk_reuseport_md *md)
 	return -1;
 }
 
-static __always_inline int grp_find(struct sk_reuseport_md *md,
-				    struct grp *gr)
+static __always_inline int grp_find(struct sk_reuseport_md *md, struct grp *gr)
 {
 	struct ident id;
 	__u32 h = ident_read(md, &id);

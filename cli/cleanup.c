@@ -37,6 +37,8 @@
 
 struct cleanup {
 	int nsfd; /* the namespace directory, opened by the trust rules */
+	const char *ns_dir;
+	int groups_left; /* of the namespace being cleaned */
 	bool dry;
 	bool all; /* also groups handed to a user or group by setup */
 	int removed;
@@ -67,14 +69,22 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 
 	if (g->tmp || !g->err) {
 		dead = rp_group_dead(g, 0);
+	} else if (g->err == -EBADMSG) {
+		/* ours, damaged: replaced once nobody is in it */
+		dead = rp_group_idle(g->dir);
+		if (!dead)
+			printf("kept: %s (its state is damaged, but it has live members: removed when they are gone)\n",
+			       g->dir);
 	} else {
 		printf("not a libreuseport group, left alone: %s (%s)\n",
 		       g->dir, rp_group_last_error());
 		c->kept++;
+		c->groups_left++;
 		return;
 	}
 	if (!dead) {
 		c->kept++;
+		c->groups_left++;
 		return;
 	}
 	memset(&sb, 0, sizeof(sb));
@@ -84,25 +94,26 @@ static void cleanup_group(const struct rp_group_view *g, void *arg)
 		       g->dir, (unsigned)sb.st_uid, (unsigned)sb.st_gid,
 		       (unsigned)(sb.st_mode & 07777));
 		c->kept++;
+		c->groups_left++;
 		return;
 	}
 	if (!g->tmp && !c->all && prepared(g)) {
 		printf("kept: %s (prepared by reuseport setup, no live member; --all removes it)\n",
 		       g->dir);
 		c->kept++;
+		c->groups_left++;
 		return;
 	}
-	if (!c->dry) {
-		char why[512];
-
-		/* never through a link, never outside this directory */
-		if (rp_remove_group_dirat(c->nsfd, g->name, why, sizeof(why))) {
-			printf("not removed: %s\n", why);
-			c->kept++;
-			return;
-		}
+	/* out of the namespace's maps, then never through a link, never
+	 * outside this directory */
+	if (!c->dry && rp_group_unpublish(&cfg, c->ns_dir, g->name, true)) {
+		printf("not removed: %s\n", rp_group_last_error());
+		c->kept++;
+		c->groups_left++;
+		return;
 	}
-	printf("%s %s\n", c->dry ? "would remove" : "removed", g->dir);
+	printf("%s %s%s\n", c->dry ? "would remove" : "removed", g->dir,
+	       g->err == -EBADMSG ? " (damaged)" : "");
 	c->removed++;
 }
 
@@ -110,6 +121,7 @@ static void cleanup_ns(const char *ns_dir, void *arg)
 {
 	struct cleanup *c = arg;
 	char why[512];
+	int lock;
 
 	c->nsfd = rp_trusted_dir(ns_dir, cfg.pin_dir, geteuid(), (gid_t)-1,
 				 false, why, sizeof(why));
@@ -118,7 +130,32 @@ static void cleanup_ns(const char *ns_dir, void *arg)
 		c->kept++;
 		return;
 	}
+	c->ns_dir = ns_dir;
+	c->groups_left = 0;
+	lock = rp_netns_lock(ns_dir);
 	rp_walk_groups(ns_dir, true, cleanup_group, c);
+	/*
+	 * With --all and no group left, the namespace's programs too (what
+	 * reuseport setup loaded stays otherwise: servers started later
+	 * need no verification).
+	 */
+	for (int i = 0; i < 2 && c->all && !c->groups_left; i++) {
+		const char *p = i ? "udp" : "tcp";
+		struct stat sb;
+
+		if (fstatat(c->nsfd, p, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (!c->dry &&
+		    rp_remove_group_dirat(c->nsfd, p, why, sizeof(why))) {
+			printf("not removed: %s\n", why);
+			continue;
+		}
+		printf("%s %s/%s (the namespace's %s steering program)\n",
+		       c->dry ? "would remove" : "removed", ns_dir, p,
+		       i ? "UDP" : "TCP");
+	}
+	if (lock >= 0)
+		rp_netns_unlock(lock);
 	close(c->nsfd);
 	if (!c->dry)
 		rmdir(ns_dir); /* only succeeds when empty */

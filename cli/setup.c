@@ -313,6 +313,7 @@ int cmd_setup(int argc, char **argv)
 	gid_t gid = (gid_t)-1, pgid = (gid_t)-1;
 	bool v6only = false;
 	char ns[PATH_MAX], v1[PATH_MAX];
+	bool may_create;
 	unsigned long n;
 	int c, p, ret = 0;
 
@@ -383,8 +384,8 @@ int cmd_setup(int argc, char **argv)
 
 	if (ensure_bpffs() || prepare_level(cfg.pin_dir, true))
 		ret = 1;
-	cli_report_capabilities();
-	if (ret || optind >= argc)
+	may_create = cli_report_capabilities();
+	if (ret || (optind >= argc && !may_create))
 		return ret;
 
 	/* the levels below, for this network namespace */
@@ -395,6 +396,25 @@ int cmd_setup(int argc, char **argv)
 	snprintf(v1, sizeof(v1), "%s/v%d", cfg.pin_dir, RP_LAYOUT);
 	if (prepare_level(v1, false) || prepare_level(ns, false))
 		return 1;
+	/*
+	 * The namespace's programs, verified once here: servers started
+	 * later (in a tight memory cgroup too) only create maps or join.
+	 */
+	if (may_create)
+		for (int proto = IPPROTO_TCP; proto;
+		     proto = proto == IPPROTO_TCP ? IPPROTO_UDP : 0) {
+			int err = rp_netns_setup(&cfg, proto);
+
+			if (err)
+				printf("error: the %s steering program of %s: %s %s\n",
+				       proto == IPPROTO_TCP ? "TCP" : "UDP", ns,
+				       cli_errname(err), rp_group_last_error());
+			else
+				printf("ok: %s steering program of this network namespace: %s/%s/prog\n",
+				       proto == IPPROTO_TCP ? "TCP" : "UDP", ns,
+				       proto == IPPROTO_TCP ? "tcp" : "udp");
+			ret |= err != 0;
+		}
 	for (int i = optind; i < argc; i++)
 		if (setup_group(argv[i], &gcfg, v6only, uid, gid,
 				gid != (gid_t)-1 ? gid : pgid))

@@ -69,11 +69,11 @@ static void copy_slot(const struct rp_state *st, uint32_t i, uint64_t cookie,
 	o->draining = s->r.flags & RP_SLOT_DRAINING;
 	o->standby = s->r.flags & RP_SLOT_STANDBY;
 	o->stalled = rp_slot_stalled(st, s);
-	o->state = o->draining				  ? "draining" :
+	o->state = o->draining				     ? "draining" :
 		   s->r.generation < st->hot->max_generation ? "old-gen" :
-		   o->stalled				  ? "stalled" :
-		   o->standby				  ? "standby" :
-							    "live";
+		   o->stalled				     ? "stalled" :
+		   o->standby				     ? "standby" :
+							       "live";
 	o->selected = __atomic_load_n(&s->r.selected, __ATOMIC_RELAXED);
 	o->migrated = __atomic_load_n(&s->r.migrated, __ATOMIC_RELAXED);
 	o->accepted = __atomic_load_n(&s->a.accepted, __ATOMIC_RELAXED);

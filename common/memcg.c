@@ -113,7 +113,8 @@ static bool own_path(bool v2, char *path, size_t len)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : 0;
+		char *c1 = strchr(line, ':'),
+		     *c2 = c1 ? strchr(c1 + 1, ':') : 0;
 
 		if (!c2)
 			continue;
@@ -153,14 +154,16 @@ static bool walk(const char *mnt, char *dir, const char *limit_name,
 			any = true;
 			/* v1 writes "no limit" as a page-rounded LONG_MAX */
 			if (limit < (1ull << 62)) {
-				uint64_t room = usage < limit ? limit - usage : 0;
+				uint64_t room = usage < limit ? limit - usage :
+								0;
 
 				if (room < out->headroom) {
 					out->headroom = room;
 					out->limit = limit;
 					out->usage = usage;
-					snprintf(out->cgroup, sizeof(out->cgroup),
-						 "%s%s", rel_base,
+					snprintf(out->cgroup,
+						 sizeof(out->cgroup), "%s%s",
+						 rel_base,
 						 dir[mlen] ? dir + mlen : "/");
 				}
 			}

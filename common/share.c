@@ -27,7 +27,8 @@ int64_t rp_slot_queued(const struct rp_slot *s)
 {
 	uint64_t d = __atomic_load_n(&s->a.dequeued, __ATOMIC_RELAXED);
 	int64_t q =
-		(int64_t)(__atomic_load_n(&s->r.selected, __ATOMIC_RELAXED) - d);
+		(int64_t)(__atomic_load_n(&s->r.selected, __ATOMIC_RELAXED) -
+			  d);
 
 	return q > 0 ? q : 0;
 }

@@ -81,11 +81,10 @@ static inline uint32_t rp_nslots(const struct rp_state *st)
  */
 static inline void rp_state_kernel_hash(struct rp_state *st)
 {
-	uint32_t want = (__atomic_load_n(&st->meta->unsteered,
-					 __ATOMIC_RELAXED) +
-			 __atomic_load_n(&st->meta->unregistered,
-					 __ATOMIC_RELAXED)) &
-			~RP_KH_OUTSIDER;
+	uint32_t want =
+		(__atomic_load_n(&st->meta->unsteered, __ATOMIC_RELAXED) +
+		 __atomic_load_n(&st->meta->unregistered, __ATOMIC_RELAXED)) &
+		~RP_KH_OUTSIDER;
 	uint32_t cur = __atomic_load_n(&st->hot->kernel_hash, __ATOMIC_RELAXED);
 
 	while ((cur & ~RP_KH_OUTSIDER) != want &&

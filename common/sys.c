@@ -96,6 +96,28 @@ int rp_is_bpffs(const char *path)
 	return (unsigned long)sf.f_type == (unsigned long)BPF_FS_MAGIC;
 }
 
+bool rp_ephemeral_ports(uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	unsigned int l, h;
+	ssize_t n;
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range",
+		      O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	rp_raw_close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (sscanf(buf, "%u %u", &l, &h) != 2 || !l || l > h || h > 65535)
+		return false;
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
+	return true;
+}
+
 uint64_t rp_now_ns(void)
 {
 	struct timespec ts;

@@ -27,6 +27,11 @@ const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
 bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state);
 /* Is path on a bpf filesystem? -errno of statfs, 0 no, 1 yes. */
 int rp_is_bpffs(const char *path);
+/*
+ * The kernel's range of ephemeral ports in this network namespace
+ * (/proc/sys/net/ipv4/ip_local_port_range): false if unreadable.
+ */
+bool rp_ephemeral_ports(uint16_t *lo, uint16_t *hi);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t rp_now_ns(void);
 

@@ -71,7 +71,8 @@ static int pins_hand_over(const char *dir, const struct pins_owner *own)
 	for (size_t i = 0; i < sizeof(group_pins) / sizeof(group_pins[0]);
 	     i++) {
 		what = group_pins[i];
-		fd = openat(dfd, group_pins[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(dfd, group_pins[i],
+			    O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		/* flows: only a UDP group with the flow table has one */
 		if (fd < 0 && errno == ENOENT && i == 2)
 			continue;
@@ -216,8 +217,7 @@ static int claim_index(const char *ns_dir, const struct rp_netns *n,
 		       struct rp_state *st, int proto)
 {
 	struct published p = { .want = st->hot, .proto = proto };
-	uint32_t h = rp_ident_hash((__u32)st->hot->port << 16 |
-					   st->hot->family,
+	uint32_t h = rp_ident_hash((__u32)st->hot->port << 16 | st->hot->family,
 				   st->hot->addr, st->hot->ifindex);
 
 	rp_walk_groups(ns_dir, false, note_published, &p);
@@ -474,7 +474,7 @@ out:
 }
 
 /* Is every slot of the group in dir empty (its sockarray, the kernel's)? */
-static bool group_idle(const char *dir)
+bool rp_group_idle(const char *dir)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -564,7 +564,7 @@ static int pins_open_or_create(const struct rp_config *cfg,
 	make_ns = err == -ENOENT;
 	for (tries = 0; tries < 3; tries++) {
 		err = rp_group_open_dir(dir, st, NULL, NULL);
-		if (err == -EBADMSG && group_idle(dir)) {
+		if (err == -EBADMSG && rp_group_idle(dir)) {
 			/* ours, damaged, and nobody in it: a new one */
 			pr_warn("event=replace group=%s reason=\"the group's state was damaged (a member wrote into its creator's fields) and it has no live member\"",
 				key->name);

@@ -34,7 +34,8 @@ void rp_group_unsteered(struct rp_state *st, uint32_t pid, bool on)
 			break;
 	}
 	if (on)
-		__atomic_store_n(&st->meta->pidns, rp_pidns(), __ATOMIC_RELAXED);
+		__atomic_store_n(&st->meta->pidns, rp_pidns(),
+				 __ATOMIC_RELAXED);
 	recount_unsteered(st);
 }
 
@@ -45,8 +46,9 @@ void rp_group_gc(struct rp_state *st)
 
 	if (ns && __atomic_load_n(&st->meta->pidns, __ATOMIC_RELAXED) == ns) {
 		for (int k = 0; k < RP_UNSTEERED_PIDS; k++) {
-			uint32_t pid = __atomic_load_n(
-				&st->outside->unsteered_pid[k], __ATOMIC_RELAXED);
+			uint32_t pid =
+				__atomic_load_n(&st->outside->unsteered_pid[k],
+						__ATOMIC_RELAXED);
 
 			if (pid && rp_pid_gone((pid_t)pid))
 				__atomic_compare_exchange_n(

@@ -173,8 +173,8 @@ void rp_group_close(struct rp_handle *h)
  * The group is in its namespace's outer maps at its index (where the
  * program looks for it): 0, or -EPROTO with the reason.
  */
-static int in_outer(const struct rp_config *cfg,
-		    const struct rp_group_key *key, const struct rp_state *st)
+static int in_outer(const struct rp_config *cfg, const struct rp_group_key *key,
+		    const struct rp_state *st)
 {
 	char dir[PATH_MAX];
 	struct rp_netns n;

@@ -205,6 +205,12 @@ unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,
  */
 bool rp_group_dead(const struct rp_group_view *g, uint64_t min_age_ns);
 
+/* Is every slot of the group in dir empty (its sockarray says)? */
+bool rp_group_idle(const char *dir);
+/* The namespace's lock (creators and removers): an fd, or -errno. */
+int rp_netns_lock(const char *ns_dir);
+void rp_netns_unlock(int fd);
+
 /* Remove a group directory's pins and the directory: 0 or -errno. */
 int rp_pins_remove(const char *dir);
 

@@ -75,9 +75,6 @@ void rp_netns_close(struct rp_netns *n);
 int rp_netns_room(uint64_t need, const char *what);
 /* Load the TCP program and free it: 0 or -errno. */
 int rp_netns_probe_load(void);
-/* The namespace's lock (creators and removers): an fd, or -errno. */
-int rp_netns_lock(const char *ns_dir);
-void rp_netns_unlock(int fd);
 
 /* reap.c */
 /* Remove the dead groups of ns_dir: how many, or -errno. */

@@ -87,7 +87,8 @@ void rp_members_reconcile(const struct rp_config *cfg,
 	if (live == 0 && (st->meta->flags & RP_META_PREPARED) &&
 	    !cfg->policy_explicit) {
 		/* prepared by reuseport setup: its policy stays */
-		memset(st->outside->unsteered_pid, 0, sizeof(st->outside->unsteered_pid));
+		memset(st->outside->unsteered_pid, 0,
+		       sizeof(st->outside->unsteered_pid));
 		__atomic_store_n(&st->meta->unsteered, 0, __ATOMIC_RELAXED);
 		rp_state_kernel_hash(st);
 	} else if (live == 0) {
@@ -96,7 +97,8 @@ void rp_members_reconcile(const struct rp_config *cfg,
 				key->name, rp_policy_name(want),
 				rp_policy_name(st->hot->policy));
 		__atomic_store_n(&st->hot->policy, want, __ATOMIC_RELAXED);
-		memset(st->outside->unsteered_pid, 0, sizeof(st->outside->unsteered_pid));
+		memset(st->outside->unsteered_pid, 0,
+		       sizeof(st->outside->unsteered_pid));
 		__atomic_store_n(&st->meta->unsteered, 0, __ATOMIC_RELAXED);
 		rp_state_kernel_hash(st);
 	} else if (cfg->policy_explicit && st->hot->policy != want) {

@@ -168,8 +168,7 @@ struct rp_state *rp_pins_map_state(int fd, const struct rp_layout *l)
 static bool state_map_ok(const struct bpf_map_info *ti)
 {
 	return ti->type == BPF_MAP_TYPE_ARRAY && ti->key_size == 4 &&
-	       ti->value_size == RP_ELEM &&
-	       (ti->map_flags & BPF_F_MMAPABLE) &&
+	       ti->value_size == RP_ELEM && (ti->map_flags & BPF_F_MMAPABLE) &&
 	       (ti->map_flags & BPF_F_INNER_MAP);
 }
 
@@ -330,7 +329,7 @@ foreign:
 
 int rp_pins_remove(const char *dir)
 {
-	static const char *const names[] = { "prog", "socks", "state",
+	static const char *const names[] = { "prog", "groups", "socks", "state",
 					     "flows" };
 	char p[PATH_MAX];
 

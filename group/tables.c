@@ -30,8 +30,8 @@ void rp_group_rebuild_tables(struct rp_state *st, int socks_fd)
 	for (uint32_t i = 0; i < n; i++) {
 		if (!rp_group_slot_live(socks_fd, i, NULL))
 			continue;
-		weight[nlive] =
-			__atomic_load_n(&st->slots[i].r.weight, __ATOMIC_RELAXED);
+		weight[nlive] = __atomic_load_n(&st->slots[i].r.weight,
+						__ATOMIC_RELAXED);
 		cpu[nlive] =
 			__atomic_load_n(&st->slots[i].r.cpu, __ATOMIC_RELAXED);
 		live[nlive++] = i;

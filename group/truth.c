@@ -71,7 +71,8 @@ static void fix_slot_queued(struct rp_state *st, struct rp_slot *slot,
 			    uint32_t rqueue)
 {
 	rp_slot_set_queued(st, slot, (int64_t)rqueue);
-	if (!(__atomic_load_n(&slot->r.flags, __ATOMIC_RELAXED) & RP_SLOT_KQUEUE))
+	if (!(__atomic_load_n(&slot->r.flags, __ATOMIC_RELAXED) &
+	      RP_SLOT_KQUEUE))
 		__atomic_fetch_or(&slot->r.flags, RP_SLOT_KQUEUE,
 				  __ATOMIC_RELAXED);
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "real.h"
 #include "shim_impl.h"
+#include "sys.h"
 
 struct rp_config rp_cfg;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -129,6 +130,31 @@ bool rp_addr_ok(const struct sockaddr *sa, socklen_t len)
 	return false;
 }
 
+/*
+ * A UDP port in the kernel's ephemeral range (ip_local_port_range) is a
+ * client's: resolvers (unbound, named) bind their random outgoing ports
+ * explicitly, and each would become a group. Left alone unless
+ * REUSEPORT_PORTS names it. Read once: a bind path, never accept's.
+ */
+static bool client_udp_port(uint16_t port)
+{
+	static uint16_t lo, hi;
+	static int known; /* 0 not read, 1 read, -1 unreadable */
+
+	if (!rp_cfg.all_ports)
+		return false;
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		uint16_t l, h;
+		int k = rp_ephemeral_ports(&l, &h) ? 1 : -1;
+
+		lo = l;
+		hi = h;
+		__atomic_store_n(&known, k, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(&known, __ATOMIC_ACQUIRE) > 0 && port >= lo &&
+	       port <= hi;
+}
+
 bool rp_in_scope(uint32_t kind, const struct sockaddr *sa)
 {
 	uint16_t port = rp_port_of(sa);
@@ -137,5 +163,6 @@ bool rp_in_scope(uint32_t kind, const struct sockaddr *sa)
 	       rp_config_port_in_scope(
 		       &rp_cfg, kind == RP_FD_TCP ? IPPROTO_TCP : IPPROTO_UDP,
 		       port) &&
+	       !(kind == RP_FD_UDP && client_udp_port(port)) &&
 	       rp_config_addr_in_scope(&rp_cfg, sa);
 }

@@ -106,10 +106,12 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 		if (in_tree(pid, t->root)) {
 			if (!mine && st->meta->proto == IPPROTO_TCP &&
 			    t->nports < RUN_SCAN_PORTS)
-				t->ports[t->nports++] = (uint16_t)st->meta->port;
+				t->ports[t->nports++] =
+					(uint16_t)st->meta->port;
 			mine = true;
 			t->slots++;
-			active = __atomic_load_n(&s->a.active, __ATOMIC_RELAXED);
+			active =
+				__atomic_load_n(&s->a.active, __ATOMIC_RELAXED);
 			t->hook_active += active > 0 ? active : 0;
 			if (t->drain)
 				__atomic_fetch_or(&s->r.flags, RP_SLOT_DRAINING,

@@ -33,19 +33,22 @@ if need dgram cc; then
 				fi
 			done
 			if wait_listen $port $gk u; then
+				pin=
+				[ $v != native ] && { pin=$(group_prog $port udp) || pin=; }
+				read -r ns0 cnt0 < <(prog_stats "$pin")
 				sent=$("$out/run/udpflood" send $port "$gdur" $gflows | awk '{print $2}')
 				sleep 0.2
 				if [ $v != native ]; then
 					group_rec dgram "$v" "$r" $port udp
-					j=$out/raw/prog-dgram-$v-$r.json
-					bpftool prog show pinned "$REUSEPORT_PIN_DIR/v2/$NS/udp4_127-0-0-1_$port/prog" --json > "$j" 2>&1 || true
-					python3 -c 'import json, sys
-p = json.load(open(sys.argv[1]))
-print(p.get("run_time_ns", "-"), p.get("run_cnt", "-"))' "$j" 2>/dev/null | {
-						read -r ns cnt || true
-						rec dgram "$v" "$r" run_time_ns "${ns:--}"
-						rec dgram "$v" "$r" run_cnt "${cnt:--}"
-					}
+					# the program may serve other groups: what ran meanwhile
+					read -r ns1 cnt1 < <(prog_stats "$pin")
+					if [ "$ns0" != - ] && [ "$ns1" != - ]; then
+						rec dgram "$v" "$r" run_time_ns $((ns1 - ns0))
+						rec dgram "$v" "$r" run_cnt $((cnt1 - cnt0))
+					else
+						rec dgram "$v" "$r" run_time_ns -
+						rec dgram "$v" "$r" run_cnt -
+					fi
 				fi
 				stop_all
 				got=$(cat "$out/logs/dgram-$v-$r-"*.log | awk '/^received/ {print $2}' | paste -sd, -)

@@ -118,13 +118,13 @@ static int fill_state(int map_fd, int policy, int n, const int *fds)
 		st->hot->stall_ms = 0;
 	/* as create.c sets it */
 	st->hot->stall_limit = st->hot->stall_ms && !udp_mode ?
-				      (__s64)st->hot->stall_queue :
-				      RP_STALL_NEVER;
+				       (__s64)st->hot->stall_queue :
+				       RP_STALL_NEVER;
 	for (int i = 0; i < n; i++) {
 		socklen_t l = sizeof(st->slots[i].r.cookie);
 
-		getsockopt(fds[i], SOL_SOCKET, SO_COOKIE, &st->slots[i].r.cookie,
-			   &l);
+		getsockopt(fds[i], SOL_SOCKET, SO_COOKIE,
+			   &st->slots[i].r.cookie, &l);
 		st->slots[i].r.pid = (__u32)getpid();
 		st->slots[i].r.weight = 1 + (__u32)(i % 3);
 		st->slots[i].r.cpu = (__s32)(i % (ncpu > 0 ? ncpu : 1));
@@ -293,7 +293,8 @@ static _Noreturn void acceptor(int ep)
 			 * in 16 as the shim's hook) */
 			if (sl && !(++eagain & 15) &&
 			    sl->a.dequeued != sl->r.selected)
-				__atomic_store_n(&sl->a.dequeued, sl->r.selected,
+				__atomic_store_n(&sl->a.dequeued,
+						 sl->r.selected,
 						 __ATOMIC_RELAXED);
 		}
 	}
