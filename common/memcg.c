@@ -177,12 +177,25 @@ static bool walk(const char *mnt, char *dir, const char *limit_name,
 	return any;
 }
 
-/* One hierarchy: v2, or v1's memory controller. */
-static void ask(bool v2, struct rp_memcg *out)
+/*
+ * Where a hierarchy is, found once a process (mountinfo and the
+ * process's cgroup are read and parsed: a process that binds many ports
+ * asks at every group it creates). A process that moves to another
+ * cgroup is asked about the old one: the check errs on its side only if
+ * the new one is tighter.
+ */
+struct where {
+	int known; /* 0 not looked, 1 found, -1 none */
+	char mnt[1024];
+	char dir[4200];
+};
+
+static void locate(bool v2, struct where *w)
 {
 	char mnt[1024], root[1024], path[2048], dir[4200];
 	const char *rel;
 
+	w->known = -1;
 	if (!find_mount(v2, "memory", mnt, sizeof(mnt), root, sizeof(root)) ||
 	    !own_path(v2, path, sizeof(path)))
 		return;
@@ -191,7 +204,24 @@ static void ask(bool v2, struct rp_memcg *out)
 	if (strcmp(root, "/") && !strncmp(path, root, strlen(root)))
 		rel = path + strlen(root);
 	snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(rel, "/") ? rel : "");
-	if (walk(mnt, dir, v2 ? "memory.max" : "memory.limit_in_bytes",
+	memcpy(w->mnt, mnt, sizeof(w->mnt));
+	memcpy(w->dir, dir, sizeof(w->dir));
+	w->known = 1;
+}
+
+/* One hierarchy: v2, or v1's memory controller. */
+static void ask(bool v2, struct rp_memcg *out)
+{
+	static struct where at[2];
+	struct where *w = &at[v2];
+	char dir[4200];
+
+	if (!w->known)
+		locate(v2, w);
+	if (w->known < 0)
+		return;
+	memcpy(dir, w->dir, sizeof(dir));
+	if (walk(w->mnt, dir, v2 ? "memory.max" : "memory.limit_in_bytes",
 		 v2 ? "memory.current" : "memory.usage_in_bytes",
 		 v2 ? "" : "memory:", out))
 		out->known = true;

@@ -180,61 +180,60 @@ static void outer_clear(const struct rp_netns *n, uint32_t index)
 	bpf_map_delete_elem(n->groups_fd, &index);
 	bpf_map_delete_elem(n->socks_fd, &index);
 	bpf_map_delete_elem(n->flows_fd, &index);
+	bpf_map_update_elem(n->owners_fd, &index, &(__u32){ 0 }, 0);
 }
 
-/* The state map ids of the groups published in ns_dir (the live ones). */
-struct published {
-	uint32_t ids[1024];
-	int n;
-	bool same_ident; /* a group differing only in IPV6_V6ONLY exists */
-	const struct rp_hot *want;
-	int proto;
-};
-
-static void note_published(const struct rp_group_view *g, void *arg)
+static uint32_t fd_id(int fd)
 {
-	struct published *p = arg;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
 
-	if (g->tmp || g->err || !g->st)
-		return;
-	if ((int)g->st->meta->proto != p->proto)
-		return;
-	if (p->n < 1024)
-		p->ids[p->n++] = rp_pins_map_id(g->dir, "state");
-	if (g->st->hot->port == p->want->port &&
-	    g->st->hot->family == p->want->family &&
-	    g->st->hot->ifindex == p->want->ifindex &&
-	    !memcmp(g->st->hot->addr, p->want->addr, sizeof(p->want->addr)))
-		p->same_ident = true;
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
 /*
  * The index of a new group: the first of its probe sequence that holds no
- * published group (a stale entry, a group removed without its entry, is
- * cleared). Locked. The index, or -errno.
+ * published group (the owners map says whose each entry is; an entry no
+ * owner claims is stale, left by a creator that died, and is cleared).
+ * Locked, O(RP_GROUP_PROBES). The index, or -errno.
  */
-static int claim_index(const char *ns_dir, const struct rp_netns *n,
-		       struct rp_state *st, int proto)
+static int claim_index(const char *dir, const struct rp_group_key *key,
+		       const struct rp_netns *n, struct rp_state *st)
 {
-	struct published p = { .want = st->hot, .proto = proto };
+	char twin[PATH_MAX];
 	uint32_t h = rp_ident_hash((__u32)st->hot->port << 16 | st->hot->family,
 				   st->hot->addr, st->hot->ifindex);
+	struct stat sb;
+	size_t len;
 
-	rp_walk_groups(ns_dir, false, note_published, &p);
-	if (p.same_ident) {
-		rp_group_set_error(
-			"reason=\"another group has the same port, address and device and differs only in IPV6_V6ONLY; the steering program cannot tell the two apart\"");
-		return -EEXIST;
+	/*
+	 * [::]:80 and [::]:80_v6only are two kernel groups that md->sk shows
+	 * alike: the program could not tell which one a run is for.
+	 */
+	snprintf(twin, sizeof(twin), "%s", dir);
+	len = strlen(twin);
+	if (key->family == AF_INET6) {
+		char *v6 = strstr(strrchr(twin, '/'), "_v6only");
+
+		if (v6)
+			memmove(v6, v6 + 7, strlen(v6 + 7) + 1);
+		else if (!key->ifindex && len + 7 < sizeof(twin))
+			strcat(twin, "_v6only");
+		if (strcmp(twin, dir) && lstat(twin, &sb) == 0) {
+			rp_group_set_error(
+				"path=%s reason=\"another group has the same port, address and device and differs only in IPV6_V6ONLY (%s); the steering program cannot tell the two apart\"",
+				dir, twin);
+			return -EEXIST;
+		}
 	}
 	for (uint32_t k = 0; k < RP_GROUP_PROBES; k++) {
-		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0;
-		bool live = false;
+		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0, owner = 0;
 
-		if (bpf_map_lookup_elem(n->groups_fd, &g, &inner) == 0)
-			for (int i = 0; i < p.n; i++)
-				live |= p.ids[i] == inner;
-		if (live)
-			continue;
+		if (bpf_map_lookup_elem(n->groups_fd, &g, &inner) == 0 &&
+		    bpf_map_lookup_elem(n->owners_fd, &g, &owner) == 0 &&
+		    inner == owner)
+			continue; /* a published group's */
 		outer_clear(n, g);
 		return (int)g;
 	}
@@ -338,6 +337,9 @@ static int publish_outer(const struct rp_netns *n, struct new_group *ng,
 		err = bpf_map_update_elem(n->flows_fd, &index, &ng->flows, 0);
 	if (!err)
 		err = bpf_map_update_elem(n->groups_fd, &index, &ng->state, 0);
+	if (!err)
+		err = bpf_map_update_elem(n->owners_fd, &index,
+					  &(__u32){ fd_id(ng->state) }, 0);
 	if (err) {
 		err = -errno;
 		outer_clear(n, index);
@@ -358,11 +360,12 @@ static int publish_outer(const struct rp_netns *n, struct new_group *ng,
  */
 static int pins_create(const struct rp_config *cfg,
 		       const struct rp_group_key *key, const char *dir,
-		       const struct pins_owner *own, bool make_ns)
+		       const struct pins_owner *own, bool make_ns,
+		       struct rp_state **made)
 {
 	char tmp[PATH_MAX], p[PATH_MAX], ns[PATH_MAX];
 	struct new_group ng = { .socks = -1, .state = -1, .flows = -1 };
-	struct rp_netns n = { -1, -1, -1, -1 };
+	struct rp_netns n = { -1, -1, -1, -1, -1 };
 	const char *slash = strrchr(dir, '/');
 	int lock = -1, index = -1, err;
 	struct stat sb;
@@ -391,7 +394,7 @@ static int pins_create(const struct rp_config *cfg,
 		err = 1;
 		goto out;
 	}
-	index = claim_index(ns, &n, ng.st, key->proto);
+	index = claim_index(dir, key, &n, ng.st);
 	if (index < 0) {
 		err = index;
 		goto out;
@@ -465,6 +468,11 @@ static int pins_create(const struct rp_config *cfg,
 		cfg->max_slots, ng.st->hot->flow_sets * RP_FLOW_WAYS,
 		cfg->stall_queue, cfg->stall_ms, index, ng.st->len);
 	err = 0;
+	/* the caller takes the mapping: no second map of the same state */
+	if (made) {
+		*made = ng.st;
+		ng.st = NULL;
+	}
 out:
 	if (lock >= 0)
 		rp_netns_unlock(lock);
@@ -495,7 +503,7 @@ int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
 		       const char *name, bool locked)
 {
 	char dir[PATH_MAX], why[512];
-	struct rp_netns n = { -1, -1, -1, -1 };
+	struct rp_netns n = { -1, -1, -1, -1, -1 };
 	struct rp_meta meta;
 	uint32_t id;
 	int nsfd, lock = -1, tfd, err;
@@ -577,12 +585,13 @@ static int pins_open_or_create(const struct rp_config *cfg,
 		/* a new group: first clear away the dead ones of this netns */
 		if (reap && tries == 0 && !make_ns)
 			rp_group_reap(cfg, ns);
-		err = pins_create(cfg, key, dir, own, make_ns);
+		err = pins_create(cfg, key, dir, own, make_ns,
+				  open_new ? st : NULL);
 		make_ns = false;
 		if (err < 0)
 			return err;
-		if (err == 0 && !open_new)
-			return 1;
+		if (err == 0)
+			return open_new ? 0 : 1;
 		/* published, or another process published it first: open it */
 	}
 	rp_group_set_error(

@@ -57,11 +57,13 @@ void rp_group_lib_init(const struct rp_config *cfg)
 }
 
 int rp_group_prepare(const struct rp_config *cfg,
-		     const struct rp_group_key *key, struct rp_state **state)
+		     const struct rp_group_key *key, struct rp_state **state,
+		     uint32_t *state_id)
 {
 	char dir[PATH_MAX];
 	struct rp_group *g;
 	struct rp_state *st = NULL;
+	uint32_t id;
 	int err;
 
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
@@ -69,8 +71,11 @@ int rp_group_prepare(const struct rp_config *cfg,
 		return err;
 
 	HASH_FIND_STR(groups, dir, g);
-	if (g && rp_pins_map_id(dir, "state") == g->state_id) {
+	id = rp_pins_map_id(dir, "state");
+	if (g && id == g->state_id) {
 		*state = g->state;
+		if (state_id)
+			*state_id = id;
 		return 0;
 	}
 	/* A group we knew was removed and maybe recreated: map it anew. */
@@ -92,6 +97,8 @@ int rp_group_prepare(const struct rp_config *cfg,
 	g->state = st;
 	g->state_id = rp_pins_map_id(dir, "state");
 	*state = st;
+	if (state_id)
+		*state_id = g->state_id;
 	return 0;
 }
 
@@ -122,11 +129,12 @@ int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
 		  struct rp_handle *h)
 {
 	char dir[PATH_MAX];
+	uint32_t state_id;
 	int err;
 
 	memset(h, 0, sizeof(*h));
 	h->socks_fd = h->prog_fd = -1;
-	err = rp_group_prepare(cfg, key, &h->st);
+	err = rp_group_prepare(cfg, key, &h->st, &state_id);
 	if (err)
 		return err;
 	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
@@ -143,6 +151,12 @@ int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
 		rp_group_set_error(
 			"path=%s reason=\"cannot open the group's pins: %s\"",
 			dir, strerror(errno));
+		rp_group_close(h);
+		return err;
+	}
+	/* the program attached must be the namespace's, and find the group */
+	err = rp_netns_check(dir, h->prog_fd, h->st->meta->index, state_id);
+	if (err) {
 		rp_group_close(h);
 		return err;
 	}
@@ -167,37 +181,6 @@ void rp_group_close(struct rp_handle *h)
 		rp_raw_close(h->prog_fd);
 	h->socks_fd = h->prog_fd = -1;
 	h->socks_id = h->prog_id = 0;
-}
-
-/*
- * The group is in its namespace's outer maps at its index (where the
- * program looks for it): 0, or -EPROTO with the reason.
- */
-static int in_outer(const struct rp_config *cfg, const struct rp_group_key *key,
-		    const struct rp_state *st)
-{
-	char dir[PATH_MAX];
-	struct rp_netns n;
-	uint32_t id;
-	bool ok;
-	int err;
-
-	err = rp_pins_group_dir(cfg, key, dir, sizeof(dir));
-	if (err)
-		return err;
-	id = rp_pins_map_id(dir, "state");
-	*strrchr(dir, '/') = '\0';
-	err = rp_netns_open(cfg, dir, key->proto, false, 0, &n);
-	if (err)
-		return err;
-	ok = rp_pins_outer_has(n.groups_fd, st->meta->index, id);
-	rp_netns_close(&n);
-	if (ok)
-		return 0;
-	rp_group_set_error(
-		"path=%s reason=\"the group is not in its namespace's maps at its index %u (the namespace's program was removed and loaded again?): the program would not find it; remove the group when it has no member (reuseport cleanup)\"",
-		dir, st->meta->index);
-	return -EPROTO;
 }
 
 int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
@@ -231,14 +214,6 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_group_rebuild_tables(st, h->socks_fd);
 	/* before attaching: nobody in the kernel group may be left out */
 	rp_group_check_kernel(st, h->socks_fd, key->name);
-	/* the program must find the group, or it could steer nobody */
-	err = in_outer(cfg, key, st);
-	if (err) {
-		if (!out->already)
-			bpf_map_delete_elem(h->socks_fd,
-					    &(uint32_t){ (uint32_t)slot });
-		return err;
-	}
 
 	/* Idempotent: every member attaches the same pinned instance. */
 	if (rp_raw_setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,

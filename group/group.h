@@ -62,9 +62,13 @@ void rp_group_at_exit(void);
 /* Route libbpf's output into our logger; set the log level. */
 void rp_group_lib_init(const struct rp_config *cfg);
 
-/* Open or create the group's pins; *state is its mmapped state. */
+/*
+ * Open or create the group's pins; *state is its mapped state, *state_id
+ * (if not NULL) the id of its state map.
+ */
 int rp_group_prepare(const struct rp_config *cfg,
-		     const struct rp_group_key *key, struct rp_state **state);
+		     const struct rp_group_key *key, struct rp_state **state,
+		     uint32_t *state_id);
 
 /*
  * A group opened for a registration: its state mapped, its sockarray and

@@ -54,6 +54,7 @@ void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s);
 struct rp_netns {
 	int prog_fd;
 	int groups_fd, socks_fd, flows_fd; /* the outer maps */
+	int owners_fd; /* the state map id of the group at each index */
 };
 /*
  * What loading the program may charge to the memory cgroup at its peak
@@ -73,6 +74,13 @@ int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
 void rp_netns_close(struct rp_netns *n);
 /* 0 if the memory cgroup has room for need bytes, else -ENOMEM (said). */
 int rp_netns_room(uint64_t need, const char *what);
+/*
+ * The program prog_fd is an SK_REUSEPORT program of the outer map pinned
+ * in dir (a namespace's tcp/ or udp/), whose entry index is the state map
+ * of id state_id: 0, or -EPROTO (said).
+ */
+int rp_netns_check(const char *dir, int prog_fd, uint32_t index,
+		   uint32_t state_id);
 /* Load the TCP program and free it: 0 or -errno. */
 int rp_netns_probe_load(void);
 

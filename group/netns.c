@@ -31,7 +31,9 @@
 #include "rawsys.h"
 #include "steer.skel.h"
 
-static const char *const obj_names[] = { "prog", "groups", "socks", "flows" };
+static const char *const obj_names[] = { "prog", "groups", "socks", "flows",
+					 "owners" };
+#define NOBJS 5
 
 const char *rp_netns_proto_dir(int proto)
 {
@@ -44,7 +46,9 @@ void rp_netns_close(struct rp_netns *n)
 	rp_raw_close(n->groups_fd);
 	rp_raw_close(n->socks_fd);
 	rp_raw_close(n->flows_fd);
+	rp_raw_close(n->owners_fd);
 	n->prog_fd = n->groups_fd = n->socks_fd = n->flows_fd = -1;
+	n->owners_fd = -1;
 }
 
 static bool outer_ok(int fd, uint32_t *id)
@@ -91,13 +95,17 @@ static bool prog_ok(int fd, const uint32_t *ids, int nids)
 static int open_pins(const char *dir, int proto, struct rp_netns *n)
 {
 	uint32_t ids[3];
-	int *fds[] = { &n->prog_fd, &n->groups_fd, &n->socks_fd, &n->flows_fd };
+	int *fds[] = { &n->prog_fd, &n->groups_fd, &n->socks_fd, &n->flows_fd,
+		       &n->owners_fd };
+	struct bpf_map_info oi;
+	__u32 olen = sizeof(oi);
 	struct stat sb;
 
 	n->prog_fd = n->groups_fd = n->socks_fd = n->flows_fd = -1;
+	n->owners_fd = -1;
 	if (lstat(dir, &sb) != 0)
 		return errno == ENOENT ? -ENOENT : -EACCES;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < NOBJS; i++) {
 		*fds[i] = rp_pins_get(dir, obj_names[i]);
 		if (*fds[i] < 0) {
 			int err = errno;
@@ -115,10 +123,14 @@ static int open_pins(const char *dir, int proto, struct rp_netns *n)
 			return -EPROTO;
 		}
 	}
+	memset(&oi, 0, sizeof(oi));
 	if (!outer_ok(n->groups_fd, &ids[0]) ||
 	    !outer_ok(n->socks_fd, &ids[1]) ||
 	    !outer_ok(n->flows_fd, &ids[2]) ||
-	    !prog_ok(n->prog_fd, ids, proto == IPPROTO_UDP ? 3 : 2)) {
+	    !prog_ok(n->prog_fd, ids, proto == IPPROTO_UDP ? 3 : 2) ||
+	    bpf_obj_get_info_by_fd(n->owners_fd, &oi, &olen) ||
+	    oi.type != BPF_MAP_TYPE_ARRAY || oi.value_size != 4 ||
+	    oi.max_entries != RP_GROUPS) {
 		rp_netns_close(n);
 		rp_group_set_error(
 			"path=%s reason=\"not the steering program of libreuseport layout %d and its maps; remove it (reuseport cleanup --all)\"",
@@ -185,7 +197,7 @@ static int create(const char *dir, int proto, mode_t prog_mode)
 	const char *slash = strrchr(dir, '/');
 	struct bpf_map *maps[3];
 	struct steer_bpf *skel;
-	int err;
+	int err, owners = -1;
 
 	err = rp_netns_room(RP_LOAD_CHARGE, "loading the steering program");
 	if (err)
@@ -216,6 +228,18 @@ static int create(const char *dir, int proto, mode_t prog_mode)
 		err = bpf_map__pin(maps[i], p);
 	}
 	/*
+	 * owners: the state map id of the group at each index, user space's
+	 * own (the program never reads it): an entry of the outer maps that
+	 * no owner claims is stale (a creator died before publishing).
+	 */
+	if (!err) {
+		owners = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rp_owners", 4, 4,
+					RP_GROUPS, NULL);
+		snprintf(p, sizeof(p), "%s/owners", tmp);
+		err = owners < 0 ? -errno : bpf_obj_pin(owners, p) ? -errno : 0;
+		rp_raw_close(owners);
+	}
+	/*
 	 * A program fd lets its holder attach it to its own reuseport
 	 * sockets, nothing more: every member may open it. The outer maps,
 	 * which say which maps are whose group, stay the creator's.
@@ -225,7 +249,7 @@ static int create(const char *dir, int proto, mode_t prog_mode)
 		if (chmod(p, prog_mode) != 0)
 			err = -errno;
 	}
-	for (int i = 1; !err && i < 4; i++) {
+	for (int i = 1; !err && i < NOBJS; i++) {
 		snprintf(p, sizeof(p), "%s/%s", tmp, obj_names[i]);
 		if (chmod(p, 0644) != 0)
 			err = -errno;
@@ -276,6 +300,24 @@ int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
 	rp_group_set_error(
 		"path=%s reason=\"the steering program keeps disappearing while it is opened\"",
 		dir);
+	return -EPROTO;
+}
+
+int rp_netns_check(const char *dir, int prog_fd, uint32_t index,
+		   uint32_t state_id)
+{
+	int fd = rp_pins_get(dir, "groups");
+	uint32_t id = 0;
+	bool ok;
+
+	ok = fd >= 0 && outer_ok(fd, &id) && prog_ok(prog_fd, &id, 1) &&
+	     rp_pins_outer_has(fd, index, state_id);
+	rp_raw_close(fd);
+	if (ok)
+		return 0;
+	rp_group_set_error(
+		"path=%s reason=\"the namespace's steering program and maps do not hold this group at its index %u (they were removed and made again?): the program would not find it; remove the group once it has no member (reuseport cleanup)\"",
+		dir, index);
 	return -EPROTO;
 }
 
