@@ -3,6 +3,12 @@
  * errnos: a fixed list of socket calls that fail or succeed in telling ways;
  * prints "name ret errno" for each. Run with and without the shim: the
  * outputs must be identical (the shim never changes return values/errno).
+ *
+ * errno is set to a sentinel before each call and printed after it whether
+ * the call failed or not ("-": still the sentinel): libc leaves errno alone
+ * when a call succeeds, so a hook that leaks the errno of its own work
+ * (a pin that already exists, a map lookup that failed) into a successful
+ * call shows up as a difference.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,12 +20,34 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SHOW(name, expr)                                            \
-	do {                                                        \
-		errno = 0;                                          \
-		long r_ = (long)(expr);                             \
-		printf("%-28s %s %s\n", name, r_ < 0 ? "-1" : "ok", \
-		       r_ < 0 ? strerrorname_np(errno) : "-");      \
+/* no socket or fd call sets it */
+#define SENTINEL EDOM
+
+static void show(const char *name, const char *ret, int err)
+{
+	const char *e = strerrorname_np(err);
+
+	if (err == SENTINEL)
+		e = "-";
+	printf("%-28s %s %s\n", name, ret, e ? e : "?");
+}
+
+#define SHOW(name, expr)                                 \
+	do {                                             \
+		errno = SENTINEL;                        \
+		long r_ = (long)(expr);                  \
+		show(name, r_ < 0 ? "-1" : "ok", errno); \
+	} while (0)
+
+/* the same for a call whose value must be the same too (flags, not fds) */
+#define SHOW_VALUE(name, expr)                        \
+	do {                                          \
+		char v_[24];                          \
+		errno = SENTINEL;                     \
+		long r_ = (long)(expr);               \
+		int e_ = errno;                       \
+		snprintf(v_, sizeof(v_), "%#lx", r_); \
+		show(name, r_ < 0 ? "-1" : v_, e_);   \
 	} while (0)
 
 int main(int argc, char **argv)
@@ -71,7 +99,7 @@ int main(int argc, char **argv)
 	SHOW("dup3 same fd", dup3(t, t, 0));
 	SHOW("dup2 same fd", dup2(t, t));
 	SHOW("fcntl dupfd ebadf", fcntl(-1, F_DUPFD, 0));
-	SHOW("fcntl getfl", fcntl(t, F_GETFL) >= 0);
+	SHOW_VALUE("fcntl getfl", fcntl(t, F_GETFL));
 	t3 = fcntl(t, F_DUPFD_CLOEXEC, 50);
 	printf("%-28s %s\n", "fcntl dupfd >= 50", t3 >= 50 ? "ok" : "no");
 	SHOW("close dup", close(t3));
