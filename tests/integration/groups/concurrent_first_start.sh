@@ -9,6 +9,7 @@
 # one process logs that it created the group; none falls back, and none
 # takes a sibling between its listen() and its registration for an
 # unregistered listener (2 CPUs: many are in that moment at once).
+# slow: 64 Python servers started at once
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
 need_cli
