@@ -1,4 +1,4 @@
-# libreuseport: make | make test | make check | make demo | make bench | make install | make deb
+# libreuseport: make | make test | make test-fast | make check | make demo | make bench | make install | make deb
 # Quiet by default; V=1 shows the commands.
 #
 # Three products, a folder each, over what they share (lower rooms never
@@ -44,8 +44,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test check unit integration kselftests fuzz tsan demo bench install uninstall \
-	clean format check-format shellcheck check-bpf-headers deps products deb
+.PHONY: all test test-fast check unit integration kselftests fuzz tsan demo bench install \
+	uninstall clean format check-format shellcheck check-bpf-headers deps products deb
 
 COMMON_SRCS := $(wildcard common/*.c)
 SHIM_SRCS   := $(wildcard preload/*.c)
@@ -56,8 +56,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PRELOAD_OBJS := $(call obj,$(SHIM_SRCS) $(COMMON_SRCS))
 STEER_OBJS   := $(call obj,$(GROUP_SRCS) group/steer_api.c $(COMMON_SRCS))
 CLI_OBJS     := $(call obj,$(CLI_SRCS) $(GROUP_SRCS) $(COMMON_SRCS))
-HELPERS      := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,\
-	$(filter-out %.bpf.c,$(wildcard tests/helpers/*.c)))
+HELPERS      := $(patsubst tests/lib/%.c,$(BUILD)/helpers/%,\
+	$(filter-out %.bpf.c,$(wildcard tests/lib/*.c)))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 PRODUCTS := $(BUILD)/libreuseport.so $(BUILD)/libreuseport-steer.so $(BUILD)/reuseport
@@ -109,7 +109,7 @@ $(BUILD)/reuseport: $(CLI_OBJS)
 
 # The stall guard's test vector in the kernel: bpf/stall.h built as the
 # program is, in a program BPF_PROG_TEST_RUN can run
-$(BUILD)/stall_vector.bpf.o: tests/helpers/stall_vector.bpf.c bpf/stall.h bpf/steer.h \
+$(BUILD)/stall_vector.bpf.o: tests/lib/stall_vector.bpf.c bpf/stall.h bpf/steer.h \
 	bpf/registry.h tests/unit/stall_cases.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
@@ -128,7 +128,7 @@ HELPER_LIBS_stall_vector := -lbpf
 $(BUILD)/helpers/stall_vector: $(BUILD)/stall_vector.skel.h
 $(BUILD)/helpers/kdiag_check: $(HELPER_LINK_kdiag_check)
 $(BUILD)/helpers/pintrust_cli: $(HELPER_LINK_pintrust_cli)
-$(BUILD)/helpers/%: tests/helpers/%.c
+$(BUILD)/helpers/%: tests/lib/%.c
 	$(Q)mkdir -p $(@D) $(BUILD)/deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O2 -g -pthread -MMD -MP \
@@ -167,7 +167,7 @@ $(BUILD)/tsan/libreuseport.so: $(SHIM_SRCS) $(COMMON_SRCS) preload/libreuseport.
 		-Wl,--version-script=preload/libreuseport.map -o $@ $(SHIM_SRCS) $(COMMON_SRCS) -ldl -lpthread
 	$(Q)ln -sf ../libreuseport-steer.so $(BUILD)/tsan/libreuseport-steer.so
 
-$(BUILD)/tsan/threadsrv: tests/helpers/threadsrv.c
+$(BUILD)/tsan/threadsrv: tests/lib/threadsrv.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [tsan])
 	$(Q)$(CC) $(CPPFLAGS) -std=gnu11 $(UWARN) -O1 -g -fsanitize=thread -pthread -o $@ $<
@@ -198,15 +198,15 @@ integration: all
 	$(Q)tests/run-integration
 
 # The kernel's reuseport selftests, from Debian's linux-source-6.1 (for
-# t_60_kernel_selftests, which also builds them when needed)
+# suites/kernel_selftests, which also builds them when needed)
 kselftests:
 	$(Q)tests/kselftests/build.sh $(BUILD)/kselftests
 
 FORMAT_FILES := $(wildcard bpf/*.c bpf/*.h common/*.[ch] group/*.[ch] preload/*.[ch] \
 	cli/*.[ch] cli/*/*.[ch] \
-	tests/helpers/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h scripts/bench.d/*.c)
+	tests/lib/*.c tests/unit/*.c tests/unit/*.h tests/kselftests/*.h scripts/bench.d/*.c)
 SHELL_FILES  := $(wildcard scripts/run-tests scripts/install-deps scripts/demo scripts/bench \
-	scripts/bench.d/*.sh scripts/build-deb tests/run-integration tests/integration/*.sh \
+	scripts/bench.d/*.sh scripts/build-deb tests/run-integration tests/integration/*/*.sh tests/lib/*.sh \
 	tests/kselftests/*.sh .ci/run contrib/bash-completion/reuseport)
 
 format:
@@ -241,6 +241,12 @@ check: deps
 	$(Q)scripts/run-tests
 
 test: check
+
+# The unit tests and the integration tests not marked slow (tests/README.md):
+# a few minutes, for the edit-build-test loop. make test runs everything.
+test-fast:
+	$(Q)$(MAKE) --no-print-directory all tsan $(UNIT_TESTS)
+	$(Q)scripts/run-tests --fast
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

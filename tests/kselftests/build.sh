@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build the kernel's SO_REUSEPORT selftests from Debian's kernel source
-# package, for tests/integration/t_60_kernel_selftests.sh.
+# package, for tests/integration/suites/kernel_selftests.sh.
 #
 #   tests/kselftests/build.sh [OUTDIR]     (default: build/kselftests)
 #

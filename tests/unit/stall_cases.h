@@ -3,8 +3,8 @@
  * The stall guard's test vector (bpf/stall.h), written once and run
  * twice: against user space's rp_slot_stalled() (tests/unit/test_stall.c,
  * ASan/UBSan) and, built as the program is built (clang -target bpf), in
- * the kernel (tests/helpers/stall_vector.bpf.c through BPF_PROG_TEST_RUN,
- * driven by tests/helpers/stall_vector.c in t_97_stall_vector).
+ * the kernel (tests/lib/stall_vector.bpf.c through BPF_PROG_TEST_RUN,
+ * driven by tests/lib/stall_vector.c in steering/stall_vector).
  *
  * A case: a slot and the header's guard as the program and the hooks
  * left them, the time of asking, and what the guard finds there.
