@@ -285,7 +285,7 @@ int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
 		  bool create_it, mode_t prog_mode, struct rp_netns *out)
 {
 	char dir[PATH_MAX];
-	int err;
+	int err, lock;
 
 	(void)cfg;
 	snprintf(dir, sizeof(dir), "%s/%s", ns_dir, rp_netns_proto_dir(proto));
@@ -293,7 +293,22 @@ int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
 		err = open_pins(dir, proto, out);
 		if (err != -ENOENT || !create_it)
 			return err;
-		err = create(dir, proto, prog_mode);
+		/*
+		 * One loader: servers that start together wait for it (the
+		 * lock) instead of each verifying the program and charging
+		 * its memory to their cgroups.
+		 */
+		lock = rp_netns_lock(ns_dir);
+		if (lock < 0)
+			return lock;
+		err = open_pins(dir, proto, out);
+		if (err == -ENOENT)
+			err = create(dir, proto, prog_mode);
+		else if (!err) {
+			rp_netns_unlock(lock);
+			return 0;
+		}
+		rp_netns_unlock(lock);
 		if (err < 0)
 			return err;
 	}

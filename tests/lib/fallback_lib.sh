@@ -55,7 +55,7 @@ PY
 # directory of this network namespace (groups, temporary directories)
 pinned_entries() {
 	local d
-	d=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+	d=$(rp_ns_dir)
 	[ -d "$d" ] || return 0
 	find "$d" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '
 }

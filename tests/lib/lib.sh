@@ -42,6 +42,14 @@ RP_TEST_LIB=$RP_ROOT/tests/lib
 RPCLIENT=$RP_TEST_LIB/rpclient.py
 # shellcheck disable=SC2034 # for the tests
 UDP_SERVER=$RP_TEST_LIB/udp_server.py
+# the pin layout of this build (bpf/steer.h): $REUSEPORT_PIN_DIR/v$RP_LAYOUT
+RP_LAYOUT=$(awk '$1 == "#define" && $2 == "RP_LAYOUT" {print $3}' "$RP_ROOT/bpf/steer.h")
+# rp_ns_dir: this network namespace's groups,
+# $REUSEPORT_PIN_DIR/v<layout>/<netns inode>
+rp_ns_dir() { echo "$REUSEPORT_PIN_DIR/v$RP_LAYOUT/$(stat -L -c %i /proc/self/ns/net)"; }
+# rp_prog_of GROUP: the program pin that steers GROUP (a pin name such as
+# tcp4_127-0-0-1_8080): its namespace's program of its protocol
+rp_prog_of() { echo "$(rp_ns_dir)/${1:0:3}/prog"; }
 
 # ---- messages and verdicts ---------------------------------------------
 

@@ -129,7 +129,7 @@ kill -9 "$worker"
 exec {conn}>&-
 worker_gone() { ! _rp_pid_alive "$worker"; } # a zombie: its parent never waits
 wait_for 10 worker_gone || fail "worker $worker still running"
-state=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)/tcp4_127-0-0-1_$Q/state
+state=$(rp_ns_dir)/tcp4_127-0-0-1_$Q/state
 # pid_in_state: fields of the pinned state (as bpftool shows it) that hold the worker's pid
 pid_in_state() {
 	bpftool -j map dump pinned "$state" | "$PY" -c '
@@ -158,7 +158,7 @@ pass_msg "status and metrics write nothing shared"
 rp_stop f
 
 # --- cleanup
-ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+ns=$(rp_ns_dir)
 out=$("$RP_CLI" setup tcp:127.0.0.1:8479 2>&1) || fail "setup of a group failed: $out"
 assert_match "$out" "created: group $ns/tcp4_127-0-0-1_8479" "setup output"
 check tcp4_127-0-0-1_8479 --group tcp:127.0.0.1:8479 status # its header has its address

@@ -29,7 +29,7 @@ pass_msg "a server registers under the pin dir setup made"
 rp_stop s0
 
 # --- cleanup
-ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+ns=$(rp_ns_dir)
 for n in live dead; do
 	port=8371
 	[ $n = dead ] && port=8372

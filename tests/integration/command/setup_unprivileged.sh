@@ -30,7 +30,7 @@ PORT=20029
 PORT2=20030
 NSI=$(stat -L -c %i /proc/self/ns/net)
 G=tcp4_127-0-0-1_$PORT
-GDIR=$REUSEPORT_PIN_DIR/v2/$NSI/$G
+GDIR=$REUSEPORT_PIN_DIR/v$RP_LAYOUT/$NSI/$G
 
 # live_of GROUP: its "live" count in status --json (absent: -1)
 live_of() {
@@ -47,7 +47,7 @@ if out=$("$RP_CLI" setup --user "$U" "tcp:127.0.0.1:$PORT" 2>&1); then
 fi
 assert_match "$out" "error: $REUSEPORT_PIN_DIR is refused by the trust rules: .*owned by uid $(id -u "$U")" \
 	"setup refuses the planted pin dir"
-[[ ! -e $REUSEPORT_PIN_DIR/v2 ]] || fail "setup created something below the planted pin dir"
+[[ ! -e $REUSEPORT_PIN_DIR/v$RP_LAYOUT ]] || fail "setup created something below the planted pin dir"
 rmdir "$REUSEPORT_PIN_DIR"
 
 # 1. capability report of root
@@ -206,7 +206,7 @@ assert_match "$out" "would remove $GDIR" "cleanup --all would remove it"
 G2=tcp4_127-0-0-1_$PORT2
 out=$("$RP_CLI" setup --group "$UG" --policy roundrobin --slots 8 "127.0.0.1:$PORT2" 2>&1) ||
 	fail "setup --group failed: $out"
-G2DIR=$REUSEPORT_PIN_DIR/v2/$NSI/$G2
+G2DIR=$REUSEPORT_PIN_DIR/v$RP_LAYOUT/$NSI/$G2
 grep -q "^created: group $G2DIR (policy roundrobin, 8 slots" <<<"$out" || fail "setup --group: $out"
 assert_eq "$(stat -c '%u %G %a' "$G2DIR/socks")" "0 $UG 660" "pin owner, group and mode with --group"
 assert_eq "$(stat -c '%u %G %a' "$G2DIR")" "0 $UG 755" "group directory with --group"

@@ -9,7 +9,7 @@ need_shim
 need_cli
 need_cmd bpftool
 
-ns="$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)"
+ns="$(rp_ns_dir)"
 
 # 1. a foreign hash map where the sockarray should be
 g1="$ns/tcp4_127-0-0-1_8095"
@@ -19,7 +19,7 @@ bpftool map create "$g1/state" type array key 4 value 8 entries 1 name foreign2
 start_servers 8095 2
 all_serve 8095 2 100
 assert_eq "$(shim_lines s1)" 1 "shim log lines"
-grep -q "event=fallback .*errno=EPROTO .*path=$g1 .*not a libreuseport v2 group" "$(rp_logfile s1)" ||
+grep -q "event=fallback .*errno=EPROTO .*path=$g1 .*not a libreuseport v$RP_LAYOUT group" "$(rp_logfile s1)" ||
 	fail "no EPROTO line naming $g1: $(cat "$(rp_logfile s1)")"
 bpftool map show pinned "$g1/socks" | grep -q 'hash' || fail "foreign pin was modified"
 pass_msg "foreign pins reported and left alone"
@@ -29,7 +29,6 @@ g2="$ns/tcp4_127-0-0-1_8096"
 mkdir -p "$g2"
 bpftool map create "$g2/socks" type reuseport_sockarray key 4 value 8 entries 16 name socks
 bpftool map create "$g2/state" type array key 4 value 4096 entries 1 name state flags 1024
-bpftool prog load "$RP_BUILD/steer.bpf.o" "$g2/prog" 2>/dev/null || true
 rp_stop s1; rp_stop s2
 start_servers 8096 2
 all_serve 8096 2 100

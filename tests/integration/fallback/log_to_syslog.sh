@@ -153,7 +153,7 @@ pid=$(rp_pid rofile)
 grep -q 'event=attach' "$L/rp.log" || fail "no attach line in the log file: $(cat "$L/rp.log")"
 mount -o remount,bind,ro "$L" || fail "cannot make $L read-only"
 # the 20043 group is foreign: registering there warns
-ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+ns=$(rp_ns_dir)
 mkdir "$ns/tcp4_127-0-0-1_20043"
 : >"$RP_TMP/go-ro"
 wait_log rofile '^done' || fail "server did not listen on 20043"

@@ -73,7 +73,7 @@ assert_eq "$(LIB=$RP_TMP/lonely/libreuseport.so REUSEPORT_STRICT=1 run tcp 8100)
 grep -q 'event=strict_fail .*call=listen errno=ELIBACC' "$RP_TMP/err.txt" || fail "no ELIBACC line: $(cat "$RP_TMP/err.txt")"
 
 # foreign pins at the group's path
-ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+ns=$(rp_ns_dir)
 mkdir -p "$ns/tcp4_127-0-0-1_8105"
 bpftool map create "$ns/tcp4_127-0-0-1_8105/socks" type hash key 4 value 8 entries 4 name foreign
 assert_eq "$(REUSEPORT_STRICT=1 run tcp 8105)" "listen EPROTO state=bound" "strict, foreign pins, TCP"

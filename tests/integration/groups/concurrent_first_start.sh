@@ -62,24 +62,40 @@ wait_live_slots $group $n || fail "$n live slots expected"
 status=$(status_json)
 nsdir=$(jget "$status" namespace_dir)
 # shellcheck disable=SC2012 # bpffs names have no odd characters
-assert_eq "$(ls "$nsdir" | tr '\n' ' ')" "$group " "entries of the namespace's pin directory (one group, no temporary directories)"
+assert_eq "$(ls "$nsdir" | tr '\n' ' ')" "tcp $group " "entries of the namespace's pin directory (one group, the namespace's TCP program, no temporary directories)"
 gdir=$nsdir/$group
 # shellcheck disable=SC2012
-assert_eq "$(ls "$gdir" | tr '\n' ' ')" "flows prog socks state " "pins of the group (one program)"
+assert_eq "$(ls "$gdir" | tr '\n' ' ')" "socks state " "pins of the group (its maps; no program of its own)"
+# shellcheck disable=SC2012
+assert_eq "$(ls "$nsdir/tcp" | tr '\n' ' ')" "flows groups owners prog socks " "pins of the namespace's TCP program"
 assert_eq "$(jeval "$status" 'len(d["groups"])')" 1 "groups in reuseport status"
 assert_eq "$(jeval "$status" 'len(set(s["slot"] for s in d["groups"][0]["slots"]))')" $n "distinct live slots"
 slot_pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')
 want=$(for i in $(seq $n); do rp_pid "r$i"; done | sort | tr '\n' ' ' | sed 's/ $//')
 assert_eq "$slot_pids" "$want" "slot pids are the $n servers"
 
-# The kernel: the pinned program uses the pinned maps; the pinned sockarray
-# holds exactly the port's listening sockets (by socket cookie); no other
-# sk_reuseport program in the system has any of them in its maps.
-prog=$(bpftool -j prog show pinned "$gdir/prog")
+# The kernel: the namespace's pinned program uses its pinned outer maps,
+# which hold the group's pinned maps; the group's sockarray holds exactly
+# the port's listening sockets (by socket cookie); no other sk_reuseport
+# program in the system reaches any of them.
+prog=$(bpftool -j prog show pinned "$nsdir/tcp/prog")
 prog_id=$(jget "$prog" id)
 assert_eq "$(jget "$prog" type)" sk_reuseport "type of the pinned program"
-maps="$(jget "$(bpftool -j map show pinned "$gdir/socks")" id) $(jget "$(bpftool -j map show pinned "$gdir/state")" id) $(jget "$(bpftool -j map show pinned "$gdir/flows")" id)"
-assert_eq "$(jeval "$prog" '" ".join(str(m) for m in sorted(d["map_ids"]))')" "$(tr ' ' '\n' <<<"$maps" | sort -n | tr '\n' ' ' | sed 's/ $//')" "maps of the pinned program (its socks, state and flows pins)"
+maps="$(for m in groups socks flows; do jget "$(bpftool -j map show pinned "$nsdir/tcp/$m")" id; done | tr '\n' ' ')"
+outer_of_prog=$(for m in $(jeval "$prog" '" ".join(str(m) for m in d["map_ids"])'); do
+	[ "$(jget "$(bpftool -j map show id "$m")" type)" = array_of_maps ] && echo "$m"
+done | sort -n | tr '\n' ' ')
+assert_eq "$outer_of_prog" "$(tr ' ' '\n' <<<"$maps" | grep . | sort -n | tr '\n' ' ')" "outer maps of the pinned program (its groups, socks and flows pins)"
+# an outer map's entries: the ids of the maps it holds
+inner() { bpftool -j map dump "$@" 2>/dev/null | "$PY" -c '
+import json, sys
+for e in json.load(sys.stdin):
+    v = e.get("value")
+    print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little"))'; }
+gsocks=$(jget "$(bpftool -j map show pinned "$gdir/socks")" id)
+gstate=$(jget "$(bpftool -j map show pinned "$gdir/state")" id)
+inner pinned "$nsdir/tcp/socks" | grep -qx "$gsocks" || fail "the group's sockarray is not in the namespace's outer map"
+inner pinned "$nsdir/tcp/groups" | grep -qx "$gstate" || fail "the group's state is not in the namespace's outer map"
 # sockarray values are socket cookies; ss -e prints them as sk:HEX
 cookies() { # MAP_SPEC...: the cookies in a sockarray, sorted
 	bpftool -j map dump "$@" 2>/dev/null | "$PY" -c '
@@ -102,10 +118,18 @@ for p in json.load(sys.stdin):
 	p=${id%%:*}
 	for m in $(tr ':' ' ' <<<"${id#*:}"); do
 		[ "$m" = "$p" ] && continue
-		[ "$(jget "$(bpftool -j map show id "$m" 2>/dev/null || echo '{}')" type '')" = reuseport_sockarray ] || continue
-		if [ -n "$(comm -12 "$RP_TMP/sockets" <(cookies id "$m"))" ]; then
-			holders+="$p "
-		fi
+		case $(jget "$(bpftool -j map show id "$m" 2>/dev/null || echo '{}')" type '') in
+		reuseport_sockarray) arrays=$m ;;
+		array_of_maps | hash_of_maps) arrays=$(inner id "$m") ;;
+		*) continue ;;
+		esac
+		for a in $arrays; do
+			[ "$(jget "$(bpftool -j map show id "$a" 2>/dev/null || echo '{}')" type '')" = reuseport_sockarray ] || continue
+			if [ -n "$(comm -12 "$RP_TMP/sockets" <(cookies id "$a"))" ]; then
+				holders+="$p "
+				break 2
+			fi
+		done
 	done
 done
 assert_eq "$holders" "$prog_id " "sk_reuseport programs whose sockarray holds the port's sockets"

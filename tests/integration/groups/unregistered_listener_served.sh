@@ -57,7 +57,7 @@ for n in a1 a2 a3; do assert_eq "$(jget "$out" "ids.$n" 0)" 20 "$n after the unr
 shim_server b1 9102
 shim_server b2 9102
 wait_listeners tcp 9102 2 127.0.0.1 15 || fail "b1 b2"
-rm -rf "$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)/tcp4_127-0-0-1_9102"
+rm -rf "$(rp_ns_dir)/tcp4_127-0-0-1_9102"
 shim_server b3 9102
 wait_listeners tcp 9102 3 127.0.0.1 15 || fail "b3"
 wait_log b3 "event=unregistered group=tcp4_127-0-0-1_9102 listeners=2" || fail "b3 did not see b1 b2 unregistered"

@@ -20,6 +20,6 @@ assert_eq "$got" "$want" "same behaviour under the shim"
 grep -q "event=app_program group=tcp4_127-0-0-1_21010" "$RP_TMP/shim.err" ||
 	fail "the kept program was not reported: $(cat "$RP_TMP/shim.err")"
 pass_msg "the application's program is reported as kept"
-ns="$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)"
+ns="$(rp_ns_dir)"
 left=$(find "$ns" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 assert_eq "$left" 0 "groups created (none: ephemeral and app-steered ports)"

@@ -24,7 +24,7 @@ B=$RP_TMP/bpffs
 [[ $(stat -c %a "$B") == 1777 ]] || skip "bpffs at $B is not mode 1777"
 PIN=$B/reuseport
 NSI=$(stat -L -c %i /proc/self/ns/net)
-G=$PIN/v2/$NSI/tcp4_0-0-0-0_8080
+G=$PIN/v$RP_LAYOUT/$NSI/tcp4_0-0-0-0_8080
 
 res=""
 # attack WHAT; then check CMD...: run the root-side check, keep its line
@@ -43,7 +43,7 @@ as_attacker mkdir "$PIN" || fail "attacker could not mkdir in the 1777 bpffs"
 check "$CLI" dir "$G" --trust-from "$PIN" --create
 expect "^refused: err=EPERM path=$PIN reason=\"owned by uid $AUID \(not root or this process's uid 0\)" \
 	"planted pin dir refused"
-[[ ! -e $PIN/v2 ]] || fail "root created $PIN/v2 inside the attacker's dir"
+[[ ! -e $PIN/v$RP_LAYOUT ]] || fail "root created $PIN/v$RP_LAYOUT inside the attacker's dir"
 as_attacker rmdir "$PIN"
 
 # 2. the pin dir as a symlink to an attacker-owned dir
@@ -98,14 +98,14 @@ expect "^ok: " "restored tree accepted"
 
 # 6. a world-writable level below the pin dir: the attacker swaps a group
 attack "namespace dir chmod 0777; uid $AUID replaces a group with a symlink"
-chmod 0777 "$PIN/v2/$NSI"
+chmod 0777 "$PIN/v$RP_LAYOUT/$NSI"
 as_attacker mv "$G" "${G}_old" || fail "rename in a 0777 dir failed"
 as_attacker ln -s "$B/evil" "$G"
 check "$CLI" dir "$G" --trust-from "$PIN"
-expect "^refused: err=EPERM path=$PIN/v2/$NSI reason=\"writable by others \(mode 0777\)" \
+expect "^refused: err=EPERM path=$PIN/v$RP_LAYOUT/$NSI reason=\"writable by others \(mode 0777\)" \
 	"world-writable level below the pin dir refused"
 # the admin fixes the mode; the planted link stays and is still refused
-chmod 0755 "$PIN/v2/$NSI"
+chmod 0755 "$PIN/v$RP_LAYOUT/$NSI"
 check "$CLI" dir "$G" --trust-from "$PIN"
 expect "^refused: err=ELOOP path=$G reason=\"is a symbolic link" \
 	"planted group symlink refused after the mode is fixed"
@@ -115,17 +115,17 @@ attack "left-over symlink tmp-999999-1-x -> a root directory with files; reusepo
 mkdir -m 0755 "$RP_TMP/keep"
 : >"$RP_TMP/keep/a"
 : >"$RP_TMP/keep/b"
-chmod 0777 "$PIN/v2/$NSI"
-as_attacker ln -s "$RP_TMP/keep" "$PIN/v2/$NSI/tmp-999999-1-x"
-chmod 0755 "$PIN/v2/$NSI"
-check "$CLI" remove "$PIN/v2/$NSI" tmp-999999-1-x
-expect "^refused: err=ELOOP path=$PIN/v2/$NSI/tmp-999999-1-x reason=\"is a symbolic link; not followed, nothing removed\"" \
+chmod 0777 "$PIN/v$RP_LAYOUT/$NSI"
+as_attacker ln -s "$RP_TMP/keep" "$PIN/v$RP_LAYOUT/$NSI/tmp-999999-1-x"
+chmod 0755 "$PIN/v$RP_LAYOUT/$NSI"
+check "$CLI" remove "$PIN/v$RP_LAYOUT/$NSI" tmp-999999-1-x
+expect "^refused: err=ELOOP path=$PIN/v$RP_LAYOUT/$NSI/tmp-999999-1-x reason=\"is a symbolic link; not followed, nothing removed\"" \
 	"cleanup refuses the link"
 [[ -e $RP_TMP/keep/a && -e $RP_TMP/keep/b ]] || fail "files of the link target were removed"
 pass_msg "link target's files kept"
-check "$CLI" remove "$PIN/v2/$NSI" "$(basename "${G}_old")"
+check "$CLI" remove "$PIN/v$RP_LAYOUT/$NSI" "$(basename "${G}_old")"
 expect "^ok: path=.* removed" "a real group directory is removed"
-rm "$G" "$PIN/v2/$NSI/tmp-999999-1-x"
+rm "$G" "$PIN/v$RP_LAYOUT/$NSI/tmp-999999-1-x"
 
 # 8. group-writable pin dir: only with reuseport setup --group
 attack "pin dir chmod 0775 with group $AGID (setup --group $AGID), checked without and with --group"

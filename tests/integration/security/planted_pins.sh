@@ -8,7 +8,7 @@
 need_shim
 need_cli
 
-ns="$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)"
+ns="$(rp_ns_dir)"
 slots_of() { # GROUP: live slots of that group in status --json (0 if none)
 	"$RP_CLI" status --json | "$PY" -c 'import json,sys
 g=[g for g in json.load(sys.stdin)["groups"] if g["name"]==sys.argv[1]]
@@ -23,7 +23,7 @@ rp_spawn planted "$PY" -m http.server --bind 127.0.0.1 \
 wait_tcp_port 20009 127.0.0.1 || fail "server did not start"
 wait_log planted "owned by uid 65534" || fail "no refusal naming the owner"
 assert_eq "$(jget "$(rpclient http --port 20009 -n 5)" ok)" 5 "the server serves anyway"
-[[ ! -e $REUSEPORT_PIN_DIR/v2 ]] || fail "something was created in the planted dir"
+[[ ! -e $REUSEPORT_PIN_DIR/v$RP_LAYOUT ]] || fail "something was created in the planted dir"
 pass_msg "nothing created below the planted pin dir"
 rp_stop planted
 rm -rf "$REUSEPORT_PIN_DIR"

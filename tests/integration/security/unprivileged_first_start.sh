@@ -15,7 +15,7 @@ need_cli
 need_cmd memcached
 
 bpffs=$(dirname "$REUSEPORT_PIN_DIR")
-ns_dir=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
+ns_dir=$(rp_ns_dir)
 
 # owned_by_nobody: whatever in the bpffs belongs to uid 65534
 # created: entries of the bpffs, except those the kernel makes (*.debug)
@@ -47,7 +47,7 @@ wait_live_slots tcp4_127-0-0-1_8396 2 15 || fail "root servers not registered: $
 for i in 1 2; do
 	assert_eq "$(shim_lines "r$i")" 0 "r$i: shim warnings (none: registered)"
 done
-for d in "$REUSEPORT_PIN_DIR" "$REUSEPORT_PIN_DIR/v2" "$ns_dir"; do
+for d in "$REUSEPORT_PIN_DIR" "$REUSEPORT_PIN_DIR/v$RP_LAYOUT" "$ns_dir"; do
 	assert_eq "$(stat -c '%u %a' "$d")" "0 755" "owner and mode of ${d#"$bpffs"/}"
 done
 status=$(status_json)

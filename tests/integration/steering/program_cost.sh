@@ -10,8 +10,7 @@ need_shim
 need_cli
 need_cmd bpftool
 
-ns=$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)
-cost() { "$PY" "$RP_TEST_LIB/progcost.py" "$ns/$1/prog" -- "${@:2}"; }
+cost() { "$PY" "$RP_TEST_LIB/progcost.py" "$(rp_prog_of "$1")" -- "${@:2}"; }
 
 for mode in table plain; do
 	port=5392 flows=1

@@ -36,9 +36,10 @@ slot_pids=$(jeval "$status" '" ".join(sorted(str(s["pid"]) for s in d["groups"][
 want=$(for i in 1 2 3 4; do rp_pid "w$i"; done | sort | tr '\n' ' ' | sed 's/ $//')
 assert_eq "$slot_pids" "$want" "slot pids are the four servers"
 
-# The pinned program is attached and is what bpftool shows.
-pin="$REUSEPORT_PIN_DIR/v2/$(stat -L -c %i /proc/self/ns/net)/tcp4_127-0-0-1_8080"
-show=$(bpftool prog show pinned "$pin/prog") || fail "bpftool cannot show $pin/prog"
+# The pinned program (the namespace's, one for every TCP group) is attached
+# and is what bpftool shows.
+prog=$(rp_prog_of tcp4_127-0-0-1_8080)
+show=$(bpftool prog show pinned "$prog") || fail "bpftool cannot show $prog"
 info "bpftool: $show"
 assert_match "$show" 'sk_reuseport +name steer' "bpftool prog show"
 bpftool prog show | grep -q 'sk_reuseport  name steer' || fail "bpftool prog show does not list the program"
