@@ -311,6 +311,20 @@ struct __attribute__((aligned(128))) rp_flow_set {
 #define RP_FLOWS_MIN 64
 #define RP_FLOWS_MAX 4194304
 
+/*
+ * A namespace's owners map (user space's alone, beside the outer maps):
+ * whose group is at each index. An outer entry whose state map is not its
+ * owner's is stale (a creator died before publishing); an owner with the
+ * identity of a group being created lost its directory (removed by hand)
+ * and is replaced.
+ */
+struct rp_owner {
+	__u32 state_id; /* the state map's id, 0 for none */
+	__u32 port_family; /* as rp_hot: port << 16 | family */
+	__u32 addr[4];
+	__u32 ifindex;
+};
+
 /* A 32-bit finaliser (murmur3's): the program's hashes of a hash. */
 static inline __attribute__((always_inline)) __u32 rp_mix32(__u32 h)
 {

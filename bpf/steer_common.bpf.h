@@ -121,12 +121,25 @@ struct ident {
 static __always_inline __u32 ident_read(struct sk_reuseport_md *md,
 					struct ident *id)
 {
-	struct bpf_sock *sk = md->sk;
-	__u32 family = sk->family;
+	struct bpf_sock *sk = md->sk, *msk = md->migrating_sk;
+	__u32 family = sk->family, port;
 
+	/*
+	 * A migration's md->sk is the closing listener, whose port the
+	 * kernel has already cleared: the connection being migrated has it.
+	 * (Two loads clang must not merge: the verifier refuses one insn
+	 * reading through two kinds of pointer.)
+	 */
+	if (unlikely(msk)) {
+		port = msk->src_port;
+		asm volatile("" : "+r"(port));
+	} else {
+		port = sk->src_port;
+		asm volatile("" : "+r"(port));
+	}
 	/* a load each: a shared address would be arithmetic on a socket
 	 * pointer, which the verifier refuses */
-	id->port_family = sk->src_port << 16 | family;
+	id->port_family = port << 16 | family;
 	id->ifindex = sk->bound_dev_if;
 	if (family == AF_INET) {
 		id->addr[0] = sk->src_ip4;

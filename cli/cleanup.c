@@ -135,19 +135,30 @@ static void cleanup_ns(const char *ns_dir, void *arg)
 	lock = rp_netns_lock(ns_dir);
 	rp_walk_groups(ns_dir, true, cleanup_group, c);
 	/*
-	 * With --all and no group left, the namespace's programs too (what
-	 * reuseport setup loaded stays otherwise: servers started later
-	 * need no verification).
+	 * No group left: the namespace's programs too, but those reuseport
+	 * setup loaded (a "prepared" directory marks them: servers started
+	 * later need no verification) only with --all.
 	 */
-	for (int i = 0; i < 2 && c->all && !c->groups_left; i++) {
+	for (int i = 0; i < 2 && !c->groups_left; i++) {
 		const char *p = i ? "udp" : "tcp";
+		char mark[16];
 		struct stat sb;
+		bool kept;
 
 		if (fstatat(c->nsfd, p, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
-		if (!c->dry &&
-		    rp_remove_group_dirat(c->nsfd, p, why, sizeof(why))) {
-			printf("not removed: %s\n", why);
+		snprintf(mark, sizeof(mark), "%s/prepared", p);
+		kept = fstatat(c->nsfd, mark, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+		if (kept && !c->all) {
+			printf("kept: %s/%s (the namespace's %s steering program, loaded by reuseport setup; --all removes it)\n",
+			       ns_dir, p, i ? "UDP" : "TCP");
+			continue;
+		}
+		if (!c->dry && ((kept && unlinkat(c->nsfd, mark, AT_REMOVEDIR)) ||
+				rp_remove_group_dirat(c->nsfd, p, why,
+						      sizeof(why)))) {
+			printf("not removed: %s/%s: %s\n", ns_dir, p,
+			       kept && !*why ? strerror(errno) : why);
 			continue;
 		}
 		printf("%s %s/%s (the namespace's %s steering program)\n",

@@ -180,7 +180,14 @@ static void outer_clear(const struct rp_netns *n, uint32_t index)
 	bpf_map_delete_elem(n->groups_fd, &index);
 	bpf_map_delete_elem(n->socks_fd, &index);
 	bpf_map_delete_elem(n->flows_fd, &index);
-	bpf_map_update_elem(n->owners_fd, &index, &(__u32){ 0 }, 0);
+	bpf_map_update_elem(n->owners_fd, &index, &(struct rp_owner){ 0 }, 0);
+}
+
+static bool owner_is(const struct rp_owner *o, const struct rp_hot *h)
+{
+	return o->port_family == ((__u32)h->port << 16 | h->family) &&
+	       o->ifindex == h->ifindex &&
+	       !memcmp(o->addr, h->addr, sizeof(o->addr));
 }
 
 static uint32_t fd_id(int fd)
@@ -228,12 +235,18 @@ static int claim_index(const char *dir, const struct rp_group_key *key,
 		}
 	}
 	for (uint32_t k = 0; k < RP_GROUP_PROBES; k++) {
-		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0, owner = 0;
+		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0;
+		struct rp_owner o = { 0 };
 
+		/*
+		 * A published group's, unless it has this group's identity:
+		 * its directory is gone (this one is being created), and the
+		 * program must not find it before the new one.
+		 */
 		if (bpf_map_lookup_elem(n->groups_fd, &g, &inner) == 0 &&
-		    bpf_map_lookup_elem(n->owners_fd, &g, &owner) == 0 &&
-		    inner == owner)
-			continue; /* a published group's */
+		    bpf_map_lookup_elem(n->owners_fd, &g, &o) == 0 &&
+		    inner == o.state_id && !owner_is(&o, st->hot))
+			continue;
 		outer_clear(n, g);
 		return (int)g;
 	}
@@ -337,9 +350,17 @@ static int publish_outer(const struct rp_netns *n, struct new_group *ng,
 		err = bpf_map_update_elem(n->flows_fd, &index, &ng->flows, 0);
 	if (!err)
 		err = bpf_map_update_elem(n->groups_fd, &index, &ng->state, 0);
-	if (!err)
-		err = bpf_map_update_elem(n->owners_fd, &index,
-					  &(__u32){ fd_id(ng->state) }, 0);
+	if (!err) {
+		struct rp_owner o = {
+			.state_id = fd_id(ng->state),
+			.port_family = (__u32)ng->st->hot->port << 16 |
+				       ng->st->hot->family,
+			.ifindex = ng->st->hot->ifindex,
+		};
+
+		memcpy(o.addr, ng->st->hot->addr, sizeof(o.addr));
+		err = bpf_map_update_elem(n->owners_fd, &index, &o, 0);
+	}
 	if (err) {
 		err = -errno;
 		outer_clear(n, index);
@@ -379,9 +400,11 @@ static int pins_create(const struct rp_config *cfg,
 		if (err)
 			goto out;
 	}
+	/* loaded if missing (its loader takes the lock itself) */
 	err = rp_netns_open(cfg, ns, key->proto, true, 0666, &n);
 	if (err < 0)
 		goto out;
+	rp_netns_close(&n);
 	lock = rp_netns_lock(ns);
 	if (lock < 0) {
 		err = lock;
@@ -389,6 +412,14 @@ static int pins_create(const struct rp_config *cfg,
 				   strerror(-err));
 		goto out;
 	}
+	/* the program and maps as they are now that nobody removes them */
+	err = rp_netns_open(cfg, ns, key->proto, false, 0, &n);
+	if (err == -ENOENT)
+		rp_group_set_error(
+			"path=%s reason=\"the namespace's steering program was removed while the group was being created (reuseport cleanup); start the server again\"",
+			ns);
+	if (err < 0)
+		goto out;
 	/* published while we waited for the lock */
 	if (lstat(dir, &sb) == 0) {
 		err = 1;
@@ -655,8 +686,16 @@ int rp_netns_setup(const struct rp_config *cfg, int proto)
 		err = rp_pins_trust_dir(cfg, ns, true);
 	if (!err)
 		err = rp_netns_open(cfg, ns, proto, true, 0666, &n);
-	if (!err)
+	if (!err) {
+		char mark[PATH_MAX];
+
 		rp_netns_close(&n);
+		/* kept by reuseport cleanup without --all */
+		snprintf(mark, sizeof(mark), "%s/%s/prepared", ns,
+			 rp_netns_proto_dir(proto));
+		if (mkdir(mark, 0755) != 0 && errno != EEXIST)
+			err = -errno;
+	}
 	return err;
 }
 

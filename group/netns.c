@@ -129,7 +129,8 @@ static int open_pins(const char *dir, int proto, struct rp_netns *n)
 	    !outer_ok(n->flows_fd, &ids[2]) ||
 	    !prog_ok(n->prog_fd, ids, proto == IPPROTO_UDP ? 3 : 2) ||
 	    bpf_obj_get_info_by_fd(n->owners_fd, &oi, &olen) ||
-	    oi.type != BPF_MAP_TYPE_ARRAY || oi.value_size != 4 ||
+	    oi.type != BPF_MAP_TYPE_ARRAY ||
+	    oi.value_size != sizeof(struct rp_owner) ||
 	    oi.max_entries != RP_GROUPS) {
 		rp_netns_close(n);
 		rp_group_set_error(
@@ -233,8 +234,9 @@ static int create(const char *dir, int proto, mode_t prog_mode)
 	 * no owner claims is stale (a creator died before publishing).
 	 */
 	if (!err) {
-		owners = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rp_owners", 4, 4,
-					RP_GROUPS, NULL);
+		owners = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rp_owners", 4,
+					sizeof(struct rp_owner), RP_GROUPS,
+					NULL);
 		snprintf(p, sizeof(p), "%s/owners", tmp);
 		err = owners < 0 ? -errno : bpf_obj_pin(owners, p) ? -errno : 0;
 		rp_raw_close(owners);

@@ -51,11 +51,12 @@ except OSError as e:
 PY
 }
 
-# pinned_entries: files and directories under the pin dir's v2/NETNS
-# directory of this network namespace (groups, temporary directories)
+# pinned_entries: files and directories under the pin dir's v<layout>/NETNS
+# directory of this network namespace (groups, temporary directories), not
+# the namespace's programs (tcp/, udp/)
 pinned_entries() {
 	local d
 	d=$(rp_ns_dir)
 	[ -d "$d" ] || return 0
-	find "$d" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' '
+	find "$d" -mindepth 1 -maxdepth 1 ! -name tcp ! -name udp -printf '%f\n' | sort | tr '\n' ' '
 }

@@ -21,5 +21,5 @@ grep -q "event=app_program group=tcp4_127-0-0-1_21010" "$RP_TMP/shim.err" ||
 	fail "the kept program was not reported: $(cat "$RP_TMP/shim.err")"
 pass_msg "the application's program is reported as kept"
 ns="$(rp_ns_dir)"
-left=$(find "$ns" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+left=$(find "$ns" -mindepth 1 -maxdepth 1 ! -name tcp ! -name udp 2>/dev/null | wc -l)
 assert_eq "$left" 0 "groups created (none: ephemeral and app-steered ports)"
