@@ -323,11 +323,24 @@ int rp_netns_open(const struct rp_config *cfg, const char *ns_dir, int proto,
 int rp_netns_check(const char *dir, int prog_fd, uint32_t index,
 		   uint32_t state_id)
 {
-	int fd = rp_pins_get(dir, "groups");
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
+	char p[PATH_MAX];
 	uint32_t id = 0;
 	bool ok;
+	int fd;
 
-	ok = fd >= 0 && outer_ok(fd, &id) && prog_ok(prog_fd, &id, 1) &&
+	/* read only: members are not the outer maps' owners */
+	snprintf(p, sizeof(p), "%s/groups", dir);
+	fd = bpf_obj_get_opts(p, &ro);
+	if (fd < 0) {
+		int err = errno;
+
+		rp_group_set_error(
+			"path=%s reason=\"cannot open the namespace's map of groups: %s\"",
+			p, strerror(err));
+		return err == EACCES || err == EPERM ? -EACCES : -EPROTO;
+	}
+	ok = outer_ok(fd, &id) && prog_ok(prog_fd, &id, 1) &&
 	     rp_pins_outer_has(fd, index, state_id);
 	rp_raw_close(fd);
 	if (ok)

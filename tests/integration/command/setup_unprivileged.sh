@@ -86,12 +86,20 @@ out=$("$RP_CLI" setup --user "$U" "tcp:127.0.0.1:$PORT" 2>&1) || fail "setup --u
 printf '%s\n' "$out" | grep -E '^(created|exists|ok: uid|error|changed)' | sed 's/^/  | /'
 grep -q "^created: group $GDIR " <<<"$out" || fail "group not created: $out"
 grep -q "^ok: uid $(id -u "$U") .* can open $G and join it" <<<"$out" || fail "access of $U not confirmed: $out"
-for p in prog socks state flows; do
+for p in socks state; do
 	assert_eq "$(stat -c '%U %g %a' "$GDIR/$p")" "$U 0 600" "owner and mode of $p"
 done
 assert_eq "$(stat -c '%u %a' "$GDIR")" "0 755" "group directory owner and mode"
-ww=$(find "$REUSEPORT_PIN_DIR" -perm -o+w | wc -l)
-assert_eq "$ww" 0 "world-writable entries below the pin dir"
+# the namespace's program: every member attaches it (a program fd lets
+# its holder attach it to its own reuseport sockets, nothing more); its
+# maps and every directory stay root's
+NSDIR=$REUSEPORT_PIN_DIR/v$RP_LAYOUT/$NSI
+assert_eq "$(stat -c '%u %a' "$NSDIR/tcp/prog")" "0 666" "owner and mode of the namespace's program"
+for p in groups socks flows owners; do
+	assert_eq "$(stat -c '%u %a' "$NSDIR/tcp/$p")" "0 644" "owner and mode of the namespace's $p"
+done
+ww=$(find "$REUSEPORT_PIN_DIR" -perm -o+w ! -path "$NSDIR/tcp/prog" ! -path "$NSDIR/udp/prog" | wc -l)
+assert_eq "$ww" 0 "world-writable entries below the pin dir (but the namespace's programs)"
 # running setup again is harmless
 out=$("$RP_CLI" setup --user "$U" "tcp:127.0.0.1:$PORT" 2>&1) || fail "second setup failed: $out"
 grep -q "^exists: group $GDIR " <<<"$out" || fail "second setup: $out"
@@ -136,10 +144,10 @@ for name in sys.argv[2:]:
         os.close(fd)
 PY
 chmod 0644 "$RP_TMP/objget.py"
-assert_eq "$(as_user "$PY" "$RP_TMP/objget.py" "$GDIR" prog socks state | tr '\n' ' ')" \
-	"prog=ok socks=ok state=ok " "$U opens every pin"
-assert_eq "$(as_other "$PY" "$RP_TMP/objget.py" "$GDIR" prog socks state | tr '\n' ' ')" \
-	"prog=EACCES socks=EACCES state=EACCES " "$OTHER opens no pin (no join, no re-attach)"
+assert_eq "$(as_user "$PY" "$RP_TMP/objget.py" "$GDIR" socks state | tr '\n' ' ')" \
+	"socks=ok state=ok " "$U opens every pin of the group"
+assert_eq "$(as_other "$PY" "$RP_TMP/objget.py" "$GDIR" socks state | tr '\n' ' ')" \
+	"socks=EACCES state=EACCES " "$OTHER opens no pin of the group (no join)"
 p1=$(rp_pid s1)
 for op in "drain pid:$p1" "undrain pid:$p1" "weight pid:$p1 5" "policy hash" "status"; do
 	# shellcheck disable=SC2086 # op is words
@@ -217,8 +225,8 @@ done
 wait_for 10 live_is "$G2" 2 || fail "2 live slots expected with --group: $("$RP_CLI" status)"
 out=$(rpclient http --port "$PORT2" -n 20)
 assert_eq "$(jget "$out" ids.g1 0)/$(jget "$out" ids.g2 0)" 10/10 "uid $OTHER with gid $UG: round robin"
-assert_eq "$(as_other "$PY" "$RP_TMP/objget.py" "$G2DIR" prog socks state | tr '\n' ' ')" \
-	"prog=EACCES socks=EACCES state=EACCES " "uid $OTHER with its own gid opens no pin"
+assert_eq "$(as_other "$PY" "$RP_TMP/objget.py" "$G2DIR" socks state | tr '\n' ' ')" \
+	"socks=EACCES state=EACCES " "uid $OTHER with its own gid opens no pin of the group"
 if out=$(as_other "$RP_CLI" drain "pid:$(rp_pid g1)" 2>&1); then
 	fail "drain with another gid succeeded: $out"
 fi
