@@ -3,12 +3,13 @@
 # reuseport(8): every command of the command table (reuseport help
 # --synopsis) is a tagged paragraph of COMMANDS whose tag is the command and
 # its synopsis exactly as the table writes them, and that paragraph names
-# every option the table lists for it, with its value; every long option of
-# the global help and of each command's --help (run and bench parse their
-# own) is in the page. libreuseport(7) and the README: every variable the
-# shim's parser reads (common/*.c) is an entry of the page's ENVIRONMENT and,
-# for REUSEPORT_*, a row of the README's variables table; neither names one
-# the parser does not read.
+# every option the table lists for it, with its value; the global usage is
+# the page's SYNOPSIS; every long option of the global help and of each
+# command's --help is in the page, and the options of their option lines
+# (run and bench parse their own) with their values. libreuseport(7) and the
+# README: every variable the shim's parser reads (common/*.c) is an entry of
+# the page's ENVIRONMENT and, for REUSEPORT_*, a row of the README's
+# variables table; neither names one the parser does not read.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/integration/lib.sh"
 need_cli
 need_cmd man
@@ -55,7 +56,7 @@ while IFS=$'\t' read -r kind name text; do
 		;;
 	option)
 		para=$(paragraph "$commands" "$tag")
-		[[ -z $para || $para == *"$text"* ]] ||
+		[[ -z $para || " $para " == *[!a-zA-Z0-9-]"$text"[!a-zA-Z0-9-]* ]] ||
 			bad+=("command $name: its paragraph does not name '$text'")
 		nopt=$((nopt + 1))
 		;;
@@ -70,13 +71,29 @@ usage=$("$RP_CLI" --help | sed -n 's/^Usage: //p')
 [[ -n $usage ]] || fail "reuseport --help has no Usage: line"
 grep -qxF "       $usage" <<<"$(section "$man8" SYNOPSIS)" ||
 	bad+=("SYNOPSIS does not have '$usage'")
-# every long option a help text mentions
+# every long option a help text mentions, and, on the help's option lines
+# ("  -n, --instances N    number of ..."; run and bench have their own),
+# with the value it is written with
+flat=" $(tr -s ' \n' '  ' <<<"$man8") "
+nhelp=0
 for cmd in "" $(awk -F'\t' '$1 == "synopsis" { print $2 }' <<<"$table"); do
 	# shellcheck disable=SC2086 # no command: the global help
-	for o in $("$RP_CLI" $cmd --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
-		grep -qF -- "$o" <<<"$man8" || bad+=("${cmd:-reuseport} --help mentions $o, the page does not")
+	help=$("$RP_CLI" $cmd --help) || fail "reuseport $cmd --help failed"
+	for o in $(grep -oE -- '--[a-z][a-z0-9-]+' <<<"$help" | sort -u); do
+		[[ $flat == *[!a-z0-9-]"$o"[!a-z0-9-]* ]] ||
+			bad+=("${cmd:-reuseport} --help mentions $o, the page does not")
+		nhelp=$((nhelp + 1))
 	done
+	while IFS= read -r line; do
+		[[ $line =~ ^\ *(-[a-zA-Z],\ )?(--[a-z][a-z0-9-]*)(\ ([A-Za-z0-9|/:,._-]+))?(\ \ |$) ]] || continue
+		# folded prose is not indented and has one space between words
+		[[ $line == "  "* || ${BASH_REMATCH[5]} == "  " ]] || continue
+		want=${BASH_REMATCH[2]}${BASH_REMATCH[4]:+ ${BASH_REMATCH[4]}}
+		[[ $flat == *[!a-z0-9-]"$want"[!a-zA-Z0-9-]* ]] ||
+			bad+=("${cmd:-reuseport} --help has the option '$want', the page does not")
+	done <<<"$help"
 done
+assert_ge "$nhelp" 40 "long options in the help texts"
 ((${#bad[@]} == 0)) || fail "reuseport(8) differs from the command:$(printf '\n  %s' "${bad[@]}")"
 pass_msg "reuseport(8): $ncmd commands with the table's synopsis, $nopt options of the table in their paragraphs, every option of the help texts"
 
