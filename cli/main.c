@@ -144,13 +144,45 @@ const struct cli_command cli_commands[] = {
 	  "-n 1,2,4 --load http|redis|memcached|dns|tcp [options] [--] CMD [ARGS...]",
 	  "scaling table of CMD at each N under reuseport run", NULL, NULL,
 	  false },
-	{ "help", cmd_help, "[COMMAND]", "this text, or a command's",
-	  "The global usage, or COMMAND's help (as reuseport COMMAND --help).",
-	  "", false },
+	{ "help", cmd_help, "[COMMAND | --synopsis]",
+	  "this text, or a command's",
+	  "The global usage, or COMMAND's help (as reuseport COMMAND --help). "
+	  "--synopsis prints the command table for scripts and tests: per "
+	  "command a line synopsis<TAB>COMMAND<TAB>SYNOPSIS, then "
+	  "option<TAB>COMMAND<TAB>OPTION [VALUE] for each option the table "
+	  "checks (run and bench check their own: see their --help).",
+	  "--synopsis", false },
 	{ "version", cmd_version, "", "print the version (also --version, -V)",
 	  "Print \"reuseport VERSION\".", "", false },
 };
 const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/*
+ * The table in lines a script can split on tabs, so that the man page can be
+ * checked against what the command accepts (tests/integration/command/man_pages.sh).
+ */
+static int print_synopses(void)
+{
+	for (size_t i = 0; i < cli_ncommands; i++) {
+		const struct cli_command *c = &cli_commands[i];
+		const char *p = c->opts ? c->opts : "";
+
+		printf("synopsis\t%s\t%s\n", c->name, c->synopsis);
+		if (c->select)
+			printf("option\t%s\t--group SPEC\n", c->name);
+		while (*p) {
+			int w = (int)strcspn(p, " "), k = (int)strcspn(p, "=");
+
+			if (k < w)
+				printf("option\t%s\t%.*s %.*s\n", c->name, k, p,
+				       w - k - 1, p + k + 1);
+			else
+				printf("option\t%s\t%.*s\n", c->name, w, p);
+			p += w + (p[w] == ' ');
+		}
+	}
+	return 0;
+}
 
 static int cmd_help(int argc, char **argv)
 {
@@ -162,6 +194,8 @@ static int cmd_help(int argc, char **argv)
 	if (argc > 2)
 		return cli_usage_error("help", "unexpected argument %s",
 				       argv[2]);
+	if (!strcmp(argv[1], "--synopsis"))
+		return print_synopses();
 	c = cli_find_command(argv[1], &err);
 	return c ? cli_command_help(c) : err;
 }
