@@ -154,9 +154,9 @@ static void cleanup_ns(const char *ns_dir, void *arg)
 			       ns_dir, p, i ? "UDP" : "TCP");
 			continue;
 		}
-		if (!c->dry && ((kept && unlinkat(c->nsfd, mark, AT_REMOVEDIR)) ||
-				rp_remove_group_dirat(c->nsfd, p, why,
-						      sizeof(why)))) {
+		if (!c->dry &&
+		    ((kept && unlinkat(c->nsfd, mark, AT_REMOVEDIR)) ||
+		     rp_remove_group_dirat(c->nsfd, p, why, sizeof(why)))) {
 			printf("not removed: %s/%s: %s\n", ns_dir, p,
 			       kept && !*why ? strerror(errno) : why);
 			continue;
