@@ -142,7 +142,7 @@ $(BUILD)/unit/test_config_feat: common/config.c common/config_rules.c common/con
 $(BUILD)/unit/test_fdtab: preload/fdtab.c
 $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
-$(BUILD)/unit/test_share: common/share.c
+$(BUILD)/unit/test_share: common/share.c common/state.c
 $(BUILD)/unit/test_spec: cli/spec.c cli/args.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c

@@ -287,7 +287,7 @@ static __always_inline int first_pick(struct sk_reuseport_md *md,
 	switch (policy) {
 	case RP_POLICY_WEIGHTED:
 		c = gr->hot->wsched_len;
-		if (c - 1 >= RP_WSCHED_PER_SLOT * RP_MAX_SLOTS)
+		if (c - 1 >= RP_WSCHED_MAX)
 			return -1;
 		k = (__u32)__sync_fetch_and_add(&gr->hot->rr, 1) % c;
 		return u16_at(gr, gr->hot->off_wsched, k);

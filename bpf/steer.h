@@ -56,8 +56,14 @@
 #define RP_STICKY_PER_SLOT 32
 #define RP_STICKY_MIN 257
 #define RP_STICKY_MAX 65537
-/* the weighted policy's cycle: 2 * max_slots turns */
-#define RP_WSCHED_PER_SLOT 2
+/*
+ * The weighted policy's cycle: up to RP_WSCHED_PER_SLOT turns a slot, at
+ * most RP_WSCHED_MAX (weights whose sum is larger are scaled into it;
+ * 16 slots: a canary of weight 1 beside members of 100 keeps its share
+ * exactly).
+ */
+#define RP_WSCHED_PER_SLOT 256
+#define RP_WSCHED_MAX 8192
 /* the cpu policy: members per CPU (the hash picks one); an element a CPU */
 #define RP_CPU_WAYS 63
 #define RP_CPU_MANY 0xffffu

@@ -12,7 +12,7 @@
 #include "steer.h"
 #include "unit.h"
 
-static uint16_t out[RP_WSCHED_SIZE];
+static uint16_t out[RP_WSCHED_MAX];
 
 static uint32_t turns(int len, uint32_t slot)
 {
@@ -39,7 +39,7 @@ static int longest_run(int len)
 static void test_exact_shares(void)
 {
 	uint32_t slot[] = { 0, 3, 7 }, w[] = { 1, 3, 0 };
-	int len = rp_wsched_build(slot, w, 3, out, RP_WSCHED_SIZE);
+	int len = rp_wsched_build(slot, w, 3, out, RP_WSCHED_MAX);
 
 	CHECK_EQ_INT(len, 5, "1 + 3 + (0 counts as 1) turns");
 	CHECK_EQ_INT((int)turns(len, 0), 1, "weight 1: one turn");
@@ -52,7 +52,7 @@ static void test_canary(void)
 {
 	/* a canary at 1 of 100 beside three members of 33 */
 	uint32_t slot[] = { 0, 1, 2, 3 }, w[] = { 33, 33, 33, 1 };
-	int len = rp_wsched_build(slot, w, 4, out, RP_WSCHED_SIZE);
+	int len = rp_wsched_build(slot, w, 4, out, RP_WSCHED_MAX);
 
 	CHECK_EQ_INT(len, 100, "a cycle of 100");
 	CHECK_EQ_INT((int)turns(len, 3), 1, "the canary's one turn");

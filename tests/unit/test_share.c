@@ -13,6 +13,8 @@
 #include "steer.h"
 #include "unit.h"
 
+#define NSLOTS 16
+
 static void test_queued(struct rp_state *st)
 {
 	struct rp_slot *s = &st->slots[3];
@@ -46,9 +48,9 @@ static void test_load(struct rp_state *st)
 	st->load[5] = RP_LOAD_AWAY + 1;
 	rp_slot_unload(st, s, 4);
 	CHECK(st->load[5] == RP_LOAD_AWAY, "a slot away stays away");
-	st->load[RP_MAX_SLOTS - 1] = 3;
-	rp_slot_unload(st, &st->slots[RP_MAX_SLOTS - 1] + 1, 1);
-	CHECK_EQ_INT((int)st->load[RP_MAX_SLOTS - 1], 3,
+	st->load[NSLOTS - 1] = 3;
+	rp_slot_unload(st, &st->slots[NSLOTS - 1] + 1, 1);
+	CHECK_EQ_INT((int)st->load[NSLOTS - 1], 3,
 		     "a slot pointer outside the state touches no load");
 	st->hot->policy = RP_POLICY_ROUNDROBIN;
 	st->load[6] = 0;
@@ -76,13 +78,19 @@ static void test_take_back(struct rp_state *st)
 
 int main(void)
 {
-	struct rp_state *st = calloc(1, sizeof(*st));
+	struct rp_state view, *st = &view;
+	struct rp_layout l;
+	void *base;
 
-	if (!st)
+	/* a group of NSLOTS slots as a state map holds it */
+	if (rp_layout(NSLOTS, 2, &l))
+		return 1;
+	base = calloc(l.elems, RP_ELEM);
+	if (!base || rp_state_view(st, base, (size_t)l.elems * RP_ELEM, &l))
 		return 1;
 	test_queued(st);
 	test_load(st);
 	test_take_back(st);
-	free(st);
+	free(base);
 	return unit_done();
 }

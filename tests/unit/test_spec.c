@@ -2,7 +2,7 @@
 /*
  * Unit tests of GROUP-SPEC (cli/spec.c): every form parses to what
  * it says, malformed ones are refused, and the matcher selects a group by
- * its header (or its pin name when the header does not know the address).
+ * its identity in the state map (or its pin name without one).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,17 +12,17 @@
 #include "cli.h"
 #include "unit.h"
 
-static struct rp_state st; /* only the header is used */
+static struct rp_meta meta;
+static struct rp_state st = { .meta = &meta }; /* only its identity is used */
 
 /* A group's header: proto, family, address, port. */
 static const struct rp_state *hdr(int proto, int family, const char *addr,
 				  uint16_t port)
 {
-	memset(&st.hdr, 0, sizeof(st.hdr));
+	memset(&meta, 0, sizeof(meta));
 	st.meta->proto = (uint32_t)proto;
 	st.meta->family = (uint32_t)family;
 	st.meta->port = port;
-	st.meta->addr_flags = RP_ADDR_KNOWN;
 	inet_pton(family, addr, st.meta->addr);
 	return &st;
 }
