@@ -57,12 +57,13 @@
 #define RP_STICKY_MIN 257
 #define RP_STICKY_MAX 65537
 /*
- * The weighted policy's cycle: up to RP_WSCHED_PER_SLOT turns a slot, at
- * most RP_WSCHED_MAX (weights whose sum is larger are scaled into it;
- * 16 slots: a canary of weight 1 beside members of 100 keeps its share
- * exactly).
+ * The weighted policy's cycle: RP_WSCHED_MIN turns, or RP_WSCHED_PER_SLOT
+ * a slot in a larger group, at most RP_WSCHED_MAX. Weights whose sum is
+ * larger are scaled into it; ten members of the default weight (100), or
+ * a canary of weight 1 beside them, keep their exact shares.
  */
-#define RP_WSCHED_PER_SLOT 256
+#define RP_WSCHED_MIN 1024
+#define RP_WSCHED_PER_SLOT 4
 #define RP_WSCHED_MAX 8192
 /* the cpu policy: members per CPU (the hash picks one); an element a CPU */
 #define RP_CPU_WAYS 63

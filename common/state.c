@@ -43,9 +43,11 @@ int rp_layout(uint32_t max_slots, uint32_t ncpu, struct rp_layout *l)
 	l->max_slots = max_slots;
 	l->ncpu = ncpu;
 	l->sticky_size = rp_sticky_size(max_slots);
-	l->wsched_cap = max_slots < RP_WSCHED_MAX / RP_WSCHED_PER_SLOT ?
-				RP_WSCHED_PER_SLOT * max_slots :
-				RP_WSCHED_MAX;
+	l->wsched_cap = RP_WSCHED_PER_SLOT * max_slots;
+	if (l->wsched_cap < RP_WSCHED_MIN)
+		l->wsched_cap = RP_WSCHED_MIN;
+	if (l->wsched_cap > RP_WSCHED_MAX)
+		l->wsched_cap = RP_WSCHED_MAX;
 	l->off_slots = RP_E_SLOTS;
 	l->off_load = l->off_slots + RP_SLOT_ELEMS * max_slots;
 	l->off_sticky = l->off_load + elems_for((uint64_t)max_slots * 8);

@@ -545,15 +545,27 @@ int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
 		if (lock < 0)
 			return lock;
 	}
-	/* out of the outer maps first: the program stops finding it */
+	/*
+	 * out of the outer maps first: the program stops finding it (the
+	 * protocol from the name, the index from the header or, when a
+	 * member wrote over it, from the owners map)
+	 */
 	tfd = rp_pins_get(dir, "state");
 	id = rp_pins_map_id(dir, "state");
-	if (tfd >= 0 &&
-	    bpf_map_lookup_elem(tfd, &(__u32){ RP_E_META }, &meta) == 0 &&
-	    (meta.proto == IPPROTO_TCP || meta.proto == IPPROTO_UDP) &&
-	    rp_netns_open(cfg, ns_dir, (int)meta.proto, false, 0, &n) == 0 &&
-	    rp_pins_outer_has(n.groups_fd, meta.index, id))
-		outer_clear(&n, meta.index);
+	if (tfd < 0 ||
+	    bpf_map_lookup_elem(tfd, &(__u32){ RP_E_META }, &meta) != 0)
+		meta.index = RP_GROUPS;
+	if (id && rp_netns_open(cfg, ns_dir,
+				name[0] == 'u' ? IPPROTO_UDP : IPPROTO_TCP,
+				false, 0, &n) == 0) {
+		if (!rp_pins_outer_has(n.groups_fd, meta.index, id)) {
+			int i = rp_pins_owner_index(dir, id);
+
+			meta.index = i < 0 ? RP_GROUPS : (uint32_t)i;
+		}
+		if (rp_pins_outer_has(n.groups_fd, meta.index, id))
+			outer_clear(&n, meta.index);
+	}
 	rp_raw_close(tfd);
 	rp_netns_close(&n);
 	nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1, false,

@@ -273,3 +273,46 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 	rp_group_close(&h);
 	return err;
 }
+
+int rp_group_leave(const struct rp_config *cfg, struct rp_state *state, int fd)
+{
+	struct rp_group *g, *tmp, *mine = NULL;
+	struct rp_state *st;
+	char ns[PATH_MAX];
+	uint64_t cookie = 0;
+	int err, slot, socks_fd;
+
+	/* the group the socket was bound to (connected, it names another) */
+	HASH_ITER(hh, groups, g, tmp)
+		if (g->state == state)
+			mine = g;
+	if (!mine)
+		return -ENOENT;
+	err = rp_group_open_dir(mine->dir, &st, &socks_fd, NULL);
+	if (err)
+		return err;
+	/*
+	 * A socket bound to a wildcard address left the kernel's group (and
+	 * the sockarray) already: connecting rehashed it to its new address.
+	 */
+	slot = rp_socket_cookie(fd, &cookie) ?
+		       -1 :
+		       rp_members_find_own(socks_fd, st, cookie);
+	if (slot >= 0) {
+		err = bpf_map_delete_elem(socks_fd,
+					  &(uint32_t){ (uint32_t)slot }) ?
+			      -errno :
+			      0;
+		rp_group_rebuild_tables(st, socks_fd);
+	}
+	/* a group that only ever had this client's socket goes with it */
+	if (!err && !(st->meta->flags & RP_META_PREPARED) &&
+	    !rp_group_live_slots(st, socks_fd, 0)) {
+		snprintf(ns, sizeof(ns), "%s", mine->dir);
+		*strrchr(ns, '/') = '\0';
+		rp_group_unpublish(cfg, ns, strrchr(mine->dir, '/') + 1, false);
+	}
+	rp_group_unmap(st);
+	rp_raw_close(socks_fd);
+	return err;
+}

@@ -97,6 +97,13 @@ void rp_group_close(struct rp_handle *h);
 int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 		  int fd, struct rp_member *out);
 
+/*
+ * A registered UDP socket connected: it is a client's, not a server's
+ * member of the group whose state (this process's mapping) is state. Its slot is emptied; a group left without any live member (and
+ * not prepared by reuseport setup) is removed. 0 or -errno.
+ */
+int rp_group_leave(const struct rp_config *cfg, struct rp_state *state, int fd);
+
 /* "$pin_dir/v<layout>/<netns inode>" of the calling process's netns. */
 int rp_group_ns_dir(const struct rp_config *cfg, char *buf, size_t len);
 
@@ -258,7 +265,7 @@ int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 5
+#define RP_STEER_ABI 6
 struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size; /* sizeof(struct rp_state), the view */
@@ -276,6 +283,8 @@ struct rp_steer_api {
 		    int fd, struct rp_member *out);
 	uint64_t (*joining)(struct rp_state *st, int fd);
 	void (*joined)(struct rp_state *st, uint64_t cookie);
+	int (*leave)(const struct rp_config *cfg, struct rp_state *state,
+		     int fd);
 };
 #define RP_STEER_API_SYMBOL "rp_steer_api"
 

@@ -66,6 +66,12 @@ struct rp_netns {
 /* "tcp" or "udp": the namespace's directory of the protocol's program */
 const char *rp_netns_proto_dir(int proto);
 /*
+ * The index of the namespace's owners map (dir's protocol) whose entry
+ * names state map state_id, or -1: a published group is ours even when
+ * its header is not readable any more.
+ */
+int rp_pins_owner_index(const char *dir, uint32_t state_id);
+/*
  * Open ns_dir's program of proto and its outer maps; with create_it, load
  * and pin them (program pin mode prog_mode) when missing. 0 or -errno.
  */

@@ -205,6 +205,37 @@ bool rp_pins_outer_has(int outer_fd, uint32_t index, uint32_t id)
 	       inner == id;
 }
 
+/*
+ * Maps of our types whose header is not ours: a member may have written
+ * over all of it (the state map is writable by every member). The
+ * namespace's owners map, which only its creator can write, still names
+ * the state map of a published group: then the group is ours, damaged.
+ */
+int rp_pins_owner_index(const char *dir, uint32_t state_id)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, ro, .file_flags = BPF_F_RDONLY);
+	const char *name = strrchr(dir, '/') + 1;
+	struct rp_owner o;
+	char p[PATH_MAX];
+	int fd, found = -1;
+
+	/* the group's name starts with its protocol's directory */
+	snprintf(p, sizeof(p), "%.*s/%.3s/owners", (int)(name - 1 - dir), dir,
+		 name);
+	fd = state_id ? bpf_obj_get_opts(p, &ro) : -1;
+	for (__u32 i = 0; fd >= 0 && found < 0 && i < RP_GROUPS; i++)
+		if (bpf_map_lookup_elem(fd, &i, &o) == 0 &&
+		    o.state_id == state_id)
+			found = (int)i;
+	rp_raw_close(fd);
+	return found;
+}
+
+static bool owned_by_namespace(const char *dir, uint32_t state_id)
+{
+	return rp_pins_owner_index(dir, state_id) >= 0;
+}
+
 int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 		      int *prog_fd)
 {
@@ -256,6 +287,7 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 	    rp_layout(si.max_entries, meta.ncpu, &lay) != 0 ||
 	    lay.elems != ti.max_entries) {
 		what = "state is not sized for its sockarray";
+		damaged = owned_by_namespace(dir, ti.id);
 		goto foreign;
 	}
 	st = rp_pins_map_state(tfd, &lay);
@@ -265,7 +297,8 @@ int rp_group_open_dir(const char *dir, struct rp_state **state, int *socks_fd,
 	}
 	what = header_wrong(st, &si);
 	if (what) {
-		damaged = !strncmp(what, "DAMAGED", 7);
+		damaged = !strncmp(what, "DAMAGED", 7) ||
+			  owned_by_namespace(dir, ti.id);
 		goto foreign;
 	}
 	if (prog_fd) {

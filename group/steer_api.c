@@ -16,4 +16,5 @@ const struct rp_steer_api rp_steer_api = {
 	.find = rp_group_find,
 	.joining = rp_group_joining,
 	.joined = rp_group_joined,
+	.leave = rp_group_leave,
 };

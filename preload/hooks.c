@@ -38,6 +38,11 @@ EXPORT int listen(int fd, int backlog)
 	return rp_listen(fd, backlog);
 }
 
+EXPORT int connect(int fd, __CONST_SOCKADDR_ARG sa, socklen_t len)
+{
+	return rp_connect(fd, sa.__sockaddr__, len);
+}
+
 EXPORT int accept(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len)
 {
 	rp_init();

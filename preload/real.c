@@ -44,6 +44,11 @@ static int sys_listen(int fd, int backlog)
 	return (int)raw_syscall(SYS_listen, fd, backlog);
 }
 
+static int sys_connect(int fd, const struct sockaddr *a, socklen_t len)
+{
+	return (int)raw_syscall(SYS_connect, fd, a, len);
+}
+
 static int sys_accept(int fd, struct sockaddr *a, socklen_t *len)
 {
 	return (int)raw_syscall(SYS_accept4, fd, a, len, 0);
@@ -98,6 +103,7 @@ struct rp_libc libc = {
 	.getsockopt = sys_getsockopt,
 	.bind = sys_bind,
 	.listen = sys_listen,
+	.connect = sys_connect,
 	.accept = sys_accept,
 	.accept4 = sys_accept4,
 	.close = sys_close,
@@ -131,6 +137,7 @@ static void resolve(void)
 	RESOLVE(getsockopt, 1);
 	RESOLVE(bind, 1);
 	RESOLVE(listen, 1);
+	RESOLVE(connect, 1);
 	RESOLVE(accept, 1);
 	RESOLVE(accept4, 1);
 	RESOLVE(close, 1);

@@ -40,6 +40,7 @@ struct rp_libc {
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*bind)(int, const struct sockaddr *, socklen_t);
 	int (*listen)(int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close)(int);
@@ -63,6 +64,7 @@ extern struct rp_libc libc;
 #define libc_getsockopt (*libc.getsockopt)
 #define libc_bind (*libc.bind)
 #define libc_listen (*libc.listen)
+#define libc_connect (*libc.connect)
 #define libc_accept (*libc.accept)
 #define libc_accept4 (*libc.accept4)
 #define libc_close (*libc.close)

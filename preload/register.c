@@ -199,6 +199,22 @@ int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
 	return rp_register_around(fd, RP_FD_TCP, sa, e, &c);
 }
 
+void rp_register_leave(int fd, struct rp_fdent *e)
+{
+	struct rp_state *st = e->state;
+	int err;
+
+	pthread_mutex_lock(&rp_reg_lock);
+	e->flags &= ~RP_FD_MEMBER;
+	e->slot = NULL;
+	e->state = NULL;
+	rp_fd_set(fd, e);
+	err = st ? rp_steer->leave(&rp_cfg, st, fd) : -ENOENT;
+	pr_info("event=leave port=%u reason=\"a connected UDP socket is a client's\" errno=%s",
+		st ? st->meta->port : 0u, err ? strerrorname_np(-err) : "0");
+	pthread_mutex_unlock(&rp_reg_lock);
+}
+
 /* Exit: groups whose last member is this process go away with it. */
 __attribute__((destructor)) static void release_groups(void)
 {

@@ -177,6 +177,28 @@ int rp_listen(int fd, int backlog)
 }
 
 /*
+ * A UDP member that connects is a client's socket (a resolver's outgoing
+ * port bound explicitly): it leaves its group. The fast path for every
+ * other connect is one table read after the real call.
+ */
+int rp_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct rp_fdent e;
+	int ret, saved;
+
+	ret = libc_connect(fd, sa, len);
+	if (ret != 0 || !rp_fd_get(fd, &e) || !(e.flags & RP_FD_UDP) ||
+	    !(e.flags & RP_FD_MEMBER) || bypass())
+		return ret;
+	saved = errno;
+	rp_in_shim++;
+	rp_register_leave(fd, &e);
+	rp_in_shim--;
+	errno = saved;
+	return ret;
+}
+
+/*
  * The application attaches its own reuseport program: it keeps it. Its
  * sockets (and every socket of that group in this process) are left out
  * of steering, so the shim never replaces the program. A socket the

@@ -10,6 +10,7 @@ void rp_init(void);
 int rp_socket(int domain, int type, int protocol);
 int rp_bind(int fd, const struct sockaddr *sa, socklen_t len);
 int rp_listen(int fd, int backlog);
+int rp_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* After a real accept/accept4 on lfd returned fd (or -1). */

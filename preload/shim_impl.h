@@ -91,6 +91,8 @@ void rp_detach(int fd);
 
 int rp_register_bind(int fd, uint32_t kind, const struct sockaddr *sa,
 		     socklen_t len, struct rp_fdent *e);
+/* A registered UDP socket connected: out of its group (a client's). */
+void rp_register_leave(int fd, struct rp_fdent *e);
 int rp_register_listen(int fd, const struct sockaddr *sa, int backlog,
 		       struct rp_fdent *e);
 void rp_adopt_passed_sockets(void);
