@@ -2,13 +2,11 @@
 /*
  * Creating a group: its maps (the sockarray and the state, sized by its
  * slots; the UDP flow table when asked), the header, its place in the
- * namespace's outer maps (where the namespace's program finds it), pins in
- * a directory with an unpredictable temporary name, handed to a user or
- * group if asked (reuseport setup), published with one
- * renameat2(RENAME_NOREPLACE). No program is loaded or verified: the
- * namespace's one program (netns.c) serves every group. Creators hold the
- * namespace's lock from the outer maps to the publication, so that two
- * never take one index; joiners never take it.
+ * outer maps (outer.c), pins in a directory with an unpredictable name,
+ * handed to a user or group if asked (reuseport setup), published with one
+ * renameat2(RENAME_NOREPLACE). No program is loaded: the namespace's one
+ * program (netns.c) serves every group. Creators hold the namespace's lock
+ * from the outer maps to the publication; joiners never take it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -173,89 +171,6 @@ static void init_state(const struct rp_config *cfg,
 		st->load[i] = RP_LOAD_AWAY;
 }
 
-/* The namespace's outer maps hold no group at index now. */
-static void outer_clear(const struct rp_netns *n, uint32_t index)
-{
-	/* the state first: the program stops finding the group there */
-	bpf_map_delete_elem(n->groups_fd, &index);
-	bpf_map_delete_elem(n->socks_fd, &index);
-	bpf_map_delete_elem(n->flows_fd, &index);
-	bpf_map_update_elem(n->owners_fd, &index, &(struct rp_owner){ 0 }, 0);
-}
-
-static bool owner_is(const struct rp_owner *o, const struct rp_hot *h)
-{
-	return o->port_family == ((__u32)h->port << 16 | h->family) &&
-	       o->ifindex == h->ifindex &&
-	       !memcmp(o->addr, h->addr, sizeof(o->addr));
-}
-
-static uint32_t fd_id(int fd)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/*
- * The index of a new group: the first of its probe sequence that holds no
- * published group (the owners map says whose each entry is; an entry no
- * owner claims is stale, left by a creator that died, and is cleared).
- * Locked, O(RP_GROUP_PROBES). The index, or -errno.
- */
-static int claim_index(const char *dir, const struct rp_group_key *key,
-		       const struct rp_netns *n, struct rp_state *st)
-{
-	char twin[PATH_MAX];
-	uint32_t h = rp_ident_hash((__u32)st->hot->port << 16 | st->hot->family,
-				   st->hot->addr, st->hot->ifindex);
-	struct stat sb;
-	size_t len;
-
-	/*
-	 * [::]:80 and [::]:80_v6only are two kernel groups that md->sk shows
-	 * alike: the program could not tell which one a run is for.
-	 */
-	snprintf(twin, sizeof(twin), "%s", dir);
-	len = strlen(twin);
-	if (key->family == AF_INET6) {
-		char *v6 = strstr(strrchr(twin, '/'), "_v6only");
-
-		if (v6)
-			memmove(v6, v6 + 7, strlen(v6 + 7) + 1);
-		else if (!key->ifindex && len + 7 < sizeof(twin))
-			strcat(twin, "_v6only");
-		if (strcmp(twin, dir) && lstat(twin, &sb) == 0) {
-			rp_group_set_error(
-				"path=%s reason=\"another group has the same port, address and device and differs only in IPV6_V6ONLY (%s); the steering program cannot tell the two apart\"",
-				dir, twin);
-			return -EEXIST;
-		}
-	}
-	for (uint32_t k = 0; k < RP_GROUP_PROBES; k++) {
-		uint32_t g = (h + k) & (RP_GROUPS - 1), inner = 0;
-		struct rp_owner o = { 0 };
-
-		/*
-		 * A published group's, unless it has this group's identity:
-		 * its directory is gone (this one is being created), and the
-		 * program must not find it before the new one.
-		 */
-		if (bpf_map_lookup_elem(n->groups_fd, &g, &inner) == 0 &&
-		    bpf_map_lookup_elem(n->owners_fd, &g, &o) == 0 &&
-		    inner == o.state_id && !owner_is(&o, st->hot))
-			continue;
-		outer_clear(n, g);
-		return (int)g;
-	}
-	rp_group_set_error(
-		"reason=\"the %d places this group may take in its namespace are all taken by other groups (%d groups a protocol at most)\"",
-		RP_GROUP_PROBES, RP_GROUPS);
-	return -ENOSPC;
-}
-
 static int map_create(enum bpf_map_type type, const char *name,
 		      uint32_t value_size, uint32_t entries, uint32_t flags)
 {
@@ -340,37 +255,6 @@ fail:
 	return err;
 }
 
-/* Into the namespace's outer maps at index: the state last. */
-static int publish_outer(const struct rp_netns *n, struct new_group *ng,
-			 uint32_t index)
-{
-	int err = bpf_map_update_elem(n->socks_fd, &index, &ng->socks, 0);
-
-	if (!err && ng->flows >= 0)
-		err = bpf_map_update_elem(n->flows_fd, &index, &ng->flows, 0);
-	if (!err)
-		err = bpf_map_update_elem(n->groups_fd, &index, &ng->state, 0);
-	if (!err) {
-		struct rp_owner o = {
-			.state_id = fd_id(ng->state),
-			.port_family = (__u32)ng->st->hot->port << 16 |
-				       ng->st->hot->family,
-			.ifindex = ng->st->hot->ifindex,
-		};
-
-		memcpy(o.addr, ng->st->hot->addr, sizeof(o.addr));
-		err = bpf_map_update_elem(n->owners_fd, &index, &o, 0);
-	}
-	if (err) {
-		err = -errno;
-		outer_clear(n, index);
-		rp_group_set_error(
-			"reason=\"cannot put the group in its namespace's maps: %s\"",
-			strerror(-err));
-	}
-	return err;
-}
-
 /*
  * Build the group complete in a temporary directory, hand it to own (when
  * not NULL) and publish it, with its maps in the namespace's outer maps.
@@ -425,7 +309,7 @@ static int pins_create(const struct rp_config *cfg,
 		err = 1;
 		goto out;
 	}
-	index = claim_index(dir, key, &n, ng.st);
+	index = rp_outer_claim(dir, key, &n, ng.st);
 	if (index < 0) {
 		err = index;
 		goto out;
@@ -475,14 +359,15 @@ static int pins_create(const struct rp_config *cfg,
 			goto out;
 		}
 	}
-	err = publish_outer(&n, &ng, (uint32_t)index);
+	err = rp_outer_publish(&n, ng.socks, ng.flows, ng.state, ng.st->hot,
+			       (uint32_t)index);
 	if (err) {
 		rp_pins_remove(tmp);
 		goto out;
 	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
 		err = -errno;
-		outer_clear(&n, (uint32_t)index);
+		rp_outer_clear(&n, (uint32_t)index);
 		rp_pins_remove(tmp);
 		if (err == -EEXIST || err == -ENOTEMPTY) {
 			err = 1;
@@ -509,78 +394,6 @@ out:
 		rp_netns_unlock(lock);
 	rp_netns_close(&n);
 	new_group_free(&ng);
-	return err;
-}
-
-/* Is every slot of the group in dir empty (its sockarray, the kernel's)? */
-bool rp_group_idle(const char *dir)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	int fd = rp_pins_get(dir, "socks");
-	bool idle = fd >= 0;
-
-	memset(&info, 0, sizeof(info));
-	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-		for (__u32 i = 0; idle && i < info.max_entries; i++)
-			idle = !rp_group_slot_live(fd, i, NULL);
-	else
-		idle = false;
-	rp_raw_close(fd);
-	return idle;
-}
-
-int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
-		       const char *name, bool locked)
-{
-	char dir[PATH_MAX], why[512];
-	struct rp_netns n = { -1, -1, -1, -1, -1 };
-	struct rp_meta meta;
-	uint32_t id;
-	int nsfd, lock = -1, tfd, err;
-
-	snprintf(dir, sizeof(dir), "%s/%s", ns_dir, name);
-	if (!locked) {
-		lock = rp_netns_lock(ns_dir);
-		if (lock < 0)
-			return lock;
-	}
-	/*
-	 * out of the outer maps first: the program stops finding it (the
-	 * protocol from the name, the index from the header or, when a
-	 * member wrote over it, from the owners map)
-	 */
-	tfd = rp_pins_get(dir, "state");
-	id = rp_pins_map_id(dir, "state");
-	if (tfd < 0 ||
-	    bpf_map_lookup_elem(tfd, &(__u32){ RP_E_META }, &meta) != 0)
-		meta.index = RP_GROUPS;
-	if (id && rp_netns_open(cfg, ns_dir,
-				name[0] == 'u' ? IPPROTO_UDP : IPPROTO_TCP,
-				false, 0, &n) == 0) {
-		if (!rp_pins_outer_has(n.groups_fd, meta.index, id)) {
-			int i = rp_pins_owner_index(dir, id);
-
-			meta.index = i < 0 ? RP_GROUPS : (uint32_t)i;
-		}
-		if (rp_pins_outer_has(n.groups_fd, meta.index, id))
-			outer_clear(&n, meta.index);
-	}
-	rp_raw_close(tfd);
-	rp_netns_close(&n);
-	nsfd = rp_trusted_dir(ns_dir, cfg->pin_dir, geteuid(), (gid_t)-1, false,
-			      why, sizeof(why));
-	if (nsfd < 0) {
-		err = nsfd;
-		rp_group_set_error("%s", why);
-	} else {
-		err = rp_remove_group_dirat(nsfd, name, why, sizeof(why));
-		if (err)
-			rp_group_set_error("%s", why);
-		rp_raw_close(nsfd);
-	}
-	if (lock >= 0)
-		rp_netns_unlock(lock);
 	return err;
 }
 
@@ -683,44 +496,4 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 			return err;
 	}
 	return 1;
-}
-
-int rp_netns_setup(const struct rp_config *cfg, int proto)
-{
-	char ns[PATH_MAX];
-	struct rp_netns n;
-	int err;
-
-	err = rp_pins_check_bpffs(cfg->pin_dir);
-	if (!err)
-		err = rp_group_ns_dir(cfg, ns, sizeof(ns));
-	if (!err)
-		err = rp_pins_trust_dir(cfg, ns, true);
-	if (!err)
-		err = rp_netns_open(cfg, ns, proto, true, 0666, &n);
-	if (!err) {
-		char mark[PATH_MAX];
-
-		rp_netns_close(&n);
-		/* kept by reuseport cleanup without --all */
-		snprintf(mark, sizeof(mark), "%s/%s/prepared", ns,
-			 rp_netns_proto_dir(proto));
-		if (mkdir(mark, 0755) != 0 && errno != EEXIST)
-			err = -errno;
-	}
-	return err;
-}
-
-int rp_pins_probe_load(const struct rp_config *cfg)
-{
-	int err, fd;
-
-	(void)cfg;
-	/* what creating needs: a sockarray and (once a namespace) a program */
-	fd = map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, "rp_probe", 8, 1, 0);
-	if (fd < 0)
-		return fd;
-	rp_raw_close(fd);
-	err = rp_netns_probe_load();
-	return err;
 }

@@ -385,3 +385,44 @@ void rp_netns_unlock(int fd)
 {
 	rp_raw_close(fd); /* the lock goes with the fd */
 }
+
+int rp_netns_setup(const struct rp_config *cfg, int proto)
+{
+	char ns[PATH_MAX];
+	struct rp_netns n;
+	int err;
+
+	err = rp_pins_check_bpffs(cfg->pin_dir);
+	if (!err)
+		err = rp_group_ns_dir(cfg, ns, sizeof(ns));
+	if (!err)
+		err = rp_pins_trust_dir(cfg, ns, true);
+	if (!err)
+		err = rp_netns_open(cfg, ns, proto, true, 0666, &n);
+	if (!err) {
+		char mark[PATH_MAX];
+
+		rp_netns_close(&n);
+		/* kept by reuseport cleanup without --all */
+		snprintf(mark, sizeof(mark), "%s/%s/prepared", ns,
+			 rp_netns_proto_dir(proto));
+		if (mkdir(mark, 0755) != 0 && errno != EEXIST)
+			err = -errno;
+	}
+	return err;
+}
+
+int rp_pins_probe_load(const struct rp_config *cfg)
+{
+	int err, fd;
+
+	(void)cfg;
+	/* what creating needs: a sockarray and (once a namespace) a program */
+	fd = bpf_map_create(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, "rp_probe", 4, 8,
+			    1, NULL);
+	if (fd < 0)
+		return -errno;
+	rp_raw_close(fd);
+	err = rp_netns_probe_load();
+	return err;
+}
