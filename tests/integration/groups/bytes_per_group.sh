@@ -12,7 +12,8 @@ need_cmd bpftool
 
 line=$(grep -oE 'bytes per group [^:]*: 16 slots [0-9]+, 256 slots [0-9]+' "$RP_ROOT/docs/DESIGN.md") ||
 	fail "docs/DESIGN.md has no 'bytes per group ...: 16 slots N, 256 slots M' line"
-read -r doc16 doc256 < <(sed -E 's/.*16 slots ([0-9]+), 256 slots ([0-9]+)/\1 \2/' <<<"$line")
+declare -A doc
+read -r 'doc[16]' 'doc[256]' < <(sed -E 's/.*16 slots ([0-9]+), 256 slots ([0-9]+)/\1 \2/' <<<"$line")
 ncpu=$(nproc)
 page=$(getconf PAGESIZE)
 # extra bytes the documented figure may grow by on this machine's CPUs
@@ -31,12 +32,11 @@ NS=$(rp_ns_dir)
 for slots in 16 256; do
 	out=$("$RP_CLI" setup --slots $slots "tcp:127.0.0.1:9$slots" "udp:127.0.0.1:9$slots" 2>&1) ||
 		fail "reuseport setup --slots $slots: $out"
-	doc=doc$slots
 	for p in tcp udp; do
 		b=$(group_bytes "$NS/${p}4_127-0-0-1_9$slots")
-		info "$p group of $slots slots: $b bytes (docs: ${!doc}, $ncpu CPUs)"
-		assert_ge "$b" "${!doc}" "bytes of a $slots-slot $p group"
-		assert_le "$b" $((${!doc} + extra)) "bytes of a $slots-slot $p group"
+		info "$p group of $slots slots: $b bytes (docs: ${doc[$slots]}, $ncpu CPUs)"
+		assert_ge "$b" "${doc[$slots]}" "bytes of a $slots-slot $p group"
+		assert_le "$b" $((${doc[$slots]} + extra)) "bytes of a $slots-slot $p group"
 	done
 done
 assert_le "$(group_bytes "$NS/tcp4_127-0-0-1_9256")" $((128 * 1024 + extra)) "bytes of a 256-slot group (goal: 128 KiB)"
