@@ -23,6 +23,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "flows.bpf.h"
+#include "outsider.bpf.h"
 #include "policy.bpf.h"
 #include "scan.bpf.h"
 #include "slot.bpf.h"
@@ -87,6 +88,15 @@ __noinline int steer_general(struct sk_reuseport_md *md, __u32 g, int hint)
 		goto safety_net;
 	}
 
+	/* once a jiffy: is the member the kernel's lookup hit registered? */
+	if (!msk) {
+		__u32 now = (__u32)bpf_jiffies64();
+
+		if (gr.hot->looked != now) {
+			gr.hot->looked = now;
+			rp_look(md, gr.g);
+		}
+	}
 	/*
 	 * A member outside the map gets nothing from a map selection; the
 	 * kernel hash over the whole group still reaches it.
@@ -208,10 +218,12 @@ int steer(struct sk_reuseport_md *md)
 	n = gr.hot->nslots;
 	policy = gr.hot->policy;
 	if (unlikely(md->migrating_sk || n - 1 >= RP_MAX_SLOTS ||
-		     gr.hot->kernel_hash || (gr.hot->flags & RP_HDR_FLOWS))) {
+		     gr.hot->kernel_hash || (gr.hot->flags & RP_HDR_FLOWS) ||
+		     gr.hot->looked != (__u32)bpf_jiffies64())) {
 		/* UDP flow table: a datagram of a known flow, to its member */
 		if (UDP && !md->migrating_sk && n - 1 < RP_MAX_SLOTS &&
-		    !gr.hot->kernel_hash) {
+		    !gr.hot->kernel_hash &&
+		    gr.hot->looked == (__u32)bpf_jiffies64()) {
 			k = flow_hit(md, &gr, n);
 			sl = k >= 0 ? slot_at(&gr, (__u32)k) : 0;
 			if (sl) {

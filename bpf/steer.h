@@ -127,7 +127,7 @@ struct __attribute__((aligned(128))) rp_hot {
 	 */
 	__s64 stall_limit;
 	__u32 flags; /* RP_HDR_* */
-	__u32 pad0;
+	__u32 looked; /* jiffies (low 32 bits) of the last look at md->sk */
 	/* line 2 */
 	__u32 stall_ms;
 	__u32 stall_queue;
@@ -358,7 +358,7 @@ rp_ident_hash(__u32 port_family, const __u32 addr[4], __u32 ifindex)
 
 #define RP_OFF(t, f) __builtin_offsetof(struct t, f)
 _Static_assert(sizeof(struct rp_hot) == RP_ELEM, "the hot header: a pair");
-_Static_assert(RP_OFF(rp_hot, pad0) + 4 <= 64, "hot line 1: all a run reads");
+_Static_assert(RP_OFF(rp_hot, looked) + 4 <= 64, "hot line 1: all a run reads");
 _Static_assert(sizeof(struct rp_meta) == RP_ELEM, "meta: an element");
 _Static_assert(sizeof(struct rp_outside) == RP_ELEM, "an element");
 _Static_assert(sizeof(struct rp_counters) == RP_ELEM, "an element");

@@ -126,6 +126,12 @@ static J *group(const struct snap_group *g)
 		json_object_array_add(unreg, u);
 	}
 	put(o, "unregistered_listeners", unreg);
+	f = json_object_new_object();
+	put(f, "mode", str(g->kernel_hash ? "kernel_hash" : "program"));
+	put(f, "unsteered", u64(g->kh_unsteered));
+	put(f, "unregistered", u64(g->kh_unregistered));
+	put(f, "outsider", g->kh_outsider ? u64(g->outsider_cookie) : NULL);
+	put(o, "steering", f);
 	put(o, "max_generation", u64(g->max_generation));
 	put(o, "selected_per_s", rate(g->selected_rate));
 	for (int k = 0; k < RP_CNT_MAX; k++)

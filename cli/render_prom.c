@@ -200,6 +200,12 @@ static void group_metrics(FILE *f, const struct snapshot *s)
 						    gm[k].off));
 		}
 	}
+	head(f, "reuseport_group_kernel_hash", "gauge",
+	     "1 while every choice is the kernel hash's (a member outside the map), else 0.");
+	for (int i = 0; i < s->ngroups; i++) {
+		series(f, "reuseport_group_kernel_hash", &s->groups[i]);
+		fprintf(f, "} %d\n", s->groups[i].kernel_hash);
+	}
 	head(f, "reuseport_group_udp_flows", "gauge",
 	     "Entries of the group's UDP flow table (REUSEPORT_UDP_FLOWS).");
 	for (int i = 0; i < s->ngroups; i++)

@@ -58,6 +58,39 @@ static void unregistered(FILE *f, const struct snap_group *g)
 	fprintf(f, "%s\n", g->unregistered > g->nunreg ? " ..." : "");
 }
 
+/* What the program does now, and listeners that get nothing from it. */
+static void steering(FILE *f, const struct snap_group *g)
+{
+	const char *sep = "";
+
+	if (g->kernel_hash) {
+		fprintf(f, "  kernel hash for every new %s:",
+			g->proto[0] == 't' ? "connection" : "datagram");
+		if (g->kh_unsteered) {
+			fprintf(f,
+				" %u process(es) could not register a member",
+				g->kh_unsteered);
+			sep = ";";
+		}
+		if (g->kh_unregistered) {
+			fprintf(f,
+				"%s %u listener(s) outside the map at the last check",
+				sep, g->kh_unregistered);
+			sep = ";";
+		}
+		if (g->kh_outsider)
+			fprintf(f,
+				"%s the program saw a listener outside the map (cookie %llu)",
+				sep, (unsigned long long)g->outsider_cookie);
+		fprintf(f, "\n");
+	} else if (g->unregistered > 0) {
+		fprintf(f,
+			"  WARNING: %d listener(s) outside the map get no new %s: the program has not seen them yet (it looks at the newest IPv4 and the oldest IPv6 member); the next registration, reuseport run or reuseport adopt switches to the kernel hash\n",
+			g->unregistered,
+			g->proto[0] == 't' ? "connection" : "datagram");
+	}
+}
+
 static void group(FILE *f, const struct snap_group *g, bool rates)
 {
 	char ep[80];
@@ -66,9 +99,8 @@ static void group(FILE *f, const struct snap_group *g, bool rates)
 		"group %s  %s %s  policy=%s  live=%u  slots=%u  max_generation=%u%s\n",
 		g->name, g->proto, snap_endpoint(g, ep, sizeof(ep)), g->policy,
 		g->live, g->max_slots, g->max_generation,
-		g->unsteered || g->unregistered > 0 ?
-			"  UNSTEERED (members outside the map: kernel hash)" :
-			"");
+		g->kernel_hash ? "  KERNEL HASH" : "");
+	steering(f, g);
 	unregistered(f, g);
 	if (g->flows)
 		fprintf(f, "  udp flows: %ld of %u entries, %llu hits\n",

@@ -138,6 +138,7 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 {
 	const struct rp_meta *h = st->meta;
 	const struct rp_hot *t = st->hot;
+	uint32_t kh;
 
 	g->proto = h->proto == IPPROTO_UDP ? "udp" : "tcp";
 	g->family = h->family == AF_INET6 ? "ipv6" : "ipv4";
@@ -150,6 +151,15 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 	g->max_slots = st->lay.max_slots;
 	g->max_generation = t->max_generation;
 	g->unsteered = unsteered(st, pidns);
+	kh = __atomic_load_n(&t->kernel_hash, __ATOMIC_RELAXED);
+	g->kernel_hash = kh != 0;
+	g->kh_outsider = kh & RP_KH_OUTSIDER;
+	g->kh_unsteered = h->unsteered;
+	g->kh_unregistered = h->unregistered;
+	g->outsider_cookie =
+		g->kh_outsider ?
+			__atomic_load_n(&t->outsider, __ATOMIC_RELAXED) :
+			0;
 	g->flows = t->flags & RP_HDR_FLOWS;
 	g->flow_max = t->flow_sets * RP_FLOW_WAYS;
 	g->stall_queue = t->stall_queue;

@@ -65,6 +65,16 @@ struct snap_group {
 	long flow_entries; /* entries now, -1: unknown */
 	uint32_t stall_queue, stall_ms; /* REUSEPORT_STALL, 0 ms: off */
 	int unregistered; /* kernel listeners not registered, -1: unknown */
+	/*
+	 * What the program does now: every choice the kernel hash's
+	 * (kernel_hash) because of members that could not register
+	 * (kh_unsteered), listeners a check found outside the map
+	 * (kh_unregistered, as last published) or one the program itself saw
+	 * (kh_outsider: md->sk's cookie not registered, outsider_cookie).
+	 */
+	bool kernel_hash, kh_outsider;
+	uint32_t kh_unsteered, kh_unregistered;
+	uint64_t outsider_cookie;
 	int kernel_err; /* 0, or the -errno of asking the kernel */
 	int nunreg; /* entries of unreg[] */
 	struct snap_unreg unreg[SNAP_UNREG_MAX];

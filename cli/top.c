@@ -112,10 +112,12 @@ static void group(FILE *f, const struct term *t, const struct snap_group *g)
 		snprintf(r, sizeof(r), "-");
 	fprintf(f, "%s  %s %s  %s  live %u  %s conn/s", g->name, g->proto,
 		snap_endpoint(g, ep, sizeof(ep)), g->policy, g->live, r);
-	if (g->unsteered || g->unregistered > 0)
-		fprintf(f, "  UNSTEERED: %d unregistered, %u unsteered",
-			g->unregistered > 0 ? g->unregistered : 0,
-			g->unsteered);
+	if (g->kernel_hash)
+		fprintf(f, "  KERNEL HASH: %d unregistered, %u unsteered%s",
+			g->unregistered > 0 ? g->unregistered : 0, g->unsteered,
+			g->kh_outsider ? ", one seen" : "");
+	else if (g->unregistered > 0)
+		fprintf(f, "  %d UNREGISTERED, NOT SERVED", g->unregistered);
 	eol(f, t);
 	fprintf(f, "  %-5s %-5s %-8s %-5s %-9s %13s %7s %9s  %s", "INST",
 		"SLOT", "PID", "GEN", "STATE", tcp ? "QUEUE/BACKLOG" : "RECVQ",

@@ -5,6 +5,7 @@
  * kernel to the protocol, family, state and local port; address, device
  * and v6only are compared here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -84,7 +85,8 @@ static int kd_msg(struct kd_query *q, const struct nlmsghdr *h)
 		return -EPROTO;
 	/* The kernel filters on all of these already; check anyway. */
 	if (m->idiag_family != q->family || m->idiag_state != state ||
-	    m->id.idiag_sport != q->port_be || m->id.idiag_dport != 0)
+	    (q->port_be && m->id.idiag_sport != q->port_be) ||
+	    m->id.idiag_dport != 0)
 		return 0;
 	if (q->match_cookie) {
 		k.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
@@ -112,6 +114,8 @@ static int kd_msg(struct kd_query *q, const struct nlmsghdr *h)
 		k.ifindex = (int32_t)m->id.idiag_if;
 		k.rqueue = m->idiag_rqueue;
 		k.wqueue = m->idiag_wqueue;
+		k.port = ntohs(m->id.idiag_sport);
+		memcpy(k.addr, m->id.idiag_src, q->family == AF_INET6 ? 16 : 4);
 		if (q->family == AF_INET6 && v6only < 0)
 			v6only = kd_v6only_attr(h);
 		k.v6only_known = v6only >= 0;
@@ -293,6 +297,26 @@ int rp_kernel_listeners(int proto, const struct sockaddr *addr, int ifindex,
 		return -EAFNOSUPPORT;
 	}
 	if (!q.port_be)
+		return -EINVAL;
+	ret = kd_run(&q);
+	if (ret < 0)
+		return ret;
+	return q.count > INT32_MAX ? INT32_MAX : (int)q.count;
+}
+
+int rp_kernel_all_listeners(int proto, int family, struct rp_kmember *out,
+			    size_t max)
+{
+	struct kd_query q = {
+		.proto = proto,
+		.family = family,
+		.out = out,
+		.max = out ? max : 0,
+	};
+	int ret;
+
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
 	ret = kd_run(&q);
 	if (ret < 0)

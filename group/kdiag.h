@@ -47,6 +47,8 @@ struct rp_kmember {
 	uint32_t wqueue; /* TCP: accept queue limit (backlog); UDP: bytes out */
 	bool v6only_known; /* AF_INET6 and the kernel reported IPV6_V6ONLY */
 	bool v6only;
+	uint16_t port; /* host order */
+	uint8_t addr[16]; /* bound address, network order (IPv4: 4 bytes) */
 };
 
 /*
@@ -73,6 +75,14 @@ struct rp_kmember {
  */
 int rp_kernel_listeners(int proto, const struct sockaddr *addr, int ifindex,
 			bool v6only, struct rp_kmember *out, size_t max);
+
+/*
+ * Every listening socket (TCP: LISTEN; UDP: bound, not connected) of
+ * protocol proto and family in this network namespace, whatever its port
+ * and address: out and the return value as above.
+ */
+int rp_kernel_all_listeners(int proto, int family, struct rp_kmember *out,
+			    size_t max);
 
 /*
  * Accept queue of the TCP listener with this cookie, listening on port

@@ -19,7 +19,8 @@ grep -q 'event=fallback .*errno=ENOSPC .*every slot of the group is taken' "$(rp
 status=$("$RP_CLI" status --json)
 assert_eq "$(jeval "$status" 'd["groups"][0]["unsteered"]')" 1 "members outside the map"
 assert_ge "$(jeval "$status" 'd["groups"][0]["counters"]["unsteered"]')" 100 "selections left to the kernel hash"
-"$RP_CLI" status | grep -q UNSTEERED || fail "status does not show the unsteered group"
+"$RP_CLI" status | grep -q "KERNEL HASH" || fail "status does not show the group on the kernel hash"
+"$RP_CLI" status | grep -q "could not register a member" || fail "status does not say why"
 pass_msg "status shows the degraded group"
 
 # The member outside the map dies without closing (kill -9): status, which
