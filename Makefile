@@ -83,14 +83,29 @@ $(BUILD)/steer.skel.h: $(BUILD)/steer.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name steer_bpf > $@
 
+# reuseport run's cgroup programs (bind hooks, connection counting)
+$(BUILD)/cgroup.tmp.bpf.o: bpf/cgroup.bpf.c bpf/steer.h bpf/registry.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/cgroup.bpf.o: $(BUILD)/cgroup.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/cgroup.skel.h: $(BUILD)/cgroup.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name cgroup_bpf > $@
+
 # ---- user space: every object once
 $(BUILD)/obj/%.o: %.c
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# the group library includes the generated skeleton
+# the group library includes the generated skeleton, run's cgroup mode its own
 $(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
+$(call obj,cli/run/cgroup.c): $(BUILD)/cgroup.skel.h
 
 # The interposer links only libc: processes that never listen pay no libbpf.
 $(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/libreuseport.map

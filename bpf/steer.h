@@ -78,6 +78,11 @@
 #define RP_SLOT_STANDBY 0x2u
 /* the kernel truth has corrected queued: the stall guard may trust it */
 #define RP_SLOT_KQUEUE 0x4u
+/*
+ * Registered by a supervisor for its owner (a binary the shim does not
+ * reach): the kernel's cgroup programs count its connections.
+ */
+#define RP_SLOT_ADOPTED 0x8u
 
 /* rp_hot.flags */
 /* UDP: keep each flow on its member (REUSEPORT_UDP_FLOWS) */
@@ -239,7 +244,9 @@ struct __attribute__((aligned(128))) rp_slot_acct {
 	__u64 dequeued; /* accepts seen, and the kernel truth's corrections */
 	__s64 active; /* accepted, not yet closed */
 	__u64 accepted; /* accept() returns seen by the shim */
-	__u64 pad3[5];
+	/* an adopted member's connections closed (cgroup/sock_release) */
+	__u64 released;
+	__u64 pad3[4];
 	/*
 	 * each process's share of active, so the share of a process that
 	 * died without closing (kill -9, a forked worker) can be taken back
@@ -325,6 +332,16 @@ struct __attribute__((aligned(128))) rp_flow_set {
  * identity of a group being created lost its directory (removed by hand)
  * and is replaced.
  */
+/*
+ * An adopted listener's tag in the supervisor's socket storage, copied into
+ * every connection the kernel makes from it: where its slot is.
+ */
+struct rp_tag {
+	__u32 group; /* index in the namespace's outer maps */
+	__u32 slot;
+	__u64 cookie; /* the listener's: the slot still holds it */
+};
+
 struct rp_owner {
 	__u32 state_id; /* the state map's id, 0 for none */
 	__u32 port_family; /* as rp_hot: port << 16 | family */

@@ -59,6 +59,11 @@ struct rp_config {
 	uint32_t stall_queue; /* REUSEPORT_STALL: both 0 when off */
 	uint32_t stall_ms;
 	bool standby; /* REUSEPORT_ROLE=standby */
+	/*
+	 * Not from the environment: a supervisor adopting several listeners
+	 * checks the kernel once it adopted them all, not at each.
+	 */
+	bool defer_truth;
 	enum rp_log_level log_level; /* default RP_LOG_WARN */
 	char pin_dir[RP_PIN_DIR_MAX + 1]; /* absolute, no trailing slash */
 	char log_file[RP_LOG_FILE_MAX + 1]; /* empty = stderr */

@@ -212,8 +212,12 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 
 	rp_group_gc(st);
 	rp_group_rebuild_tables(st, h->socks_fd);
-	/* before attaching: nobody in the kernel group may be left out */
-	rp_group_check_kernel(st, h->socks_fd, key->name);
+	/*
+	 * before attaching: nobody in the kernel group may be left out (a
+	 * supervisor adopting several checks once it adopted them all)
+	 */
+	if (!cfg->defer_truth)
+		rp_group_check_kernel(st, h->socks_fd, key->name);
 
 	/* Idempotent: every member attaches the same pinned instance. */
 	if (rp_raw_setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,

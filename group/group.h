@@ -98,6 +98,20 @@ int rp_group_find(const struct rp_config *cfg, const struct rp_group_key *key,
 		  int fd, struct rp_member *out);
 
 /*
+ * The group key of socket fd (bound, TCP or UDP), from the kernel: 0 or
+ * -errno.
+ */
+int rp_group_key_of(int fd, struct rp_group_key *key);
+/*
+ * Register socket fd, a copy of a listener of process owner, in its group
+ * (created when missing) and attach the program through it: the slot
+ * names owner and is marked RP_SLOT_ADOPTED. *key and *out say where. 0 or
+ * -errno (rp_group_last_error() says why).
+ */
+int rp_group_adopt(const struct rp_config *cfg, int fd, pid_t owner,
+		   struct rp_group_key *key, struct rp_member *out);
+
+/*
  * A registered UDP socket connected: it is a client's, not a server's
  * member of the group whose state (this process's mapping) is state. Its slot is emptied; a group left without any live member (and
  * not prepared by reuseport setup) is removed. 0 or -errno.
@@ -182,6 +196,12 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
  * outer maps), loaded and pinned if missing. 0 or -errno.
  */
 int rp_netns_setup(const struct rp_config *cfg, int proto);
+/*
+ * A new fd (O_CLOEXEC) of this namespace's outer map of state maps for
+ * proto (its program loaded when missing), for programs that reach the
+ * groups too (reuseport run's cgroup programs), or -errno.
+ */
+int rp_netns_groups_fd(const struct rp_config *cfg, int proto);
 
 /*
  * Remove the group name of ns_dir: out of its namespace's outer maps, then
@@ -265,7 +285,7 @@ int rp_group_kernel_listeners(const struct rp_state *st, struct rp_kmember *out,
 bool rp_group_slot_live(int socks_fd, uint32_t i, uint64_t *cookie);
 
 /* The interface libreuseport.so finds with dlsym() in libreuseport-steer.so */
-#define RP_STEER_ABI 6
+#define RP_STEER_ABI 7
 struct rp_steer_api {
 	unsigned int abi;
 	unsigned int state_size; /* sizeof(struct rp_state), the view */

@@ -386,19 +386,41 @@ void rp_netns_unlock(int fd)
 	rp_raw_close(fd); /* the lock goes with the fd */
 }
 
+/* This namespace's pins of proto, created when missing: 0 or -errno. */
+static int netns_here(const struct rp_config *cfg, int proto, char *ns,
+		      size_t len, struct rp_netns *n)
+{
+	int err = rp_pins_check_bpffs(cfg->pin_dir);
+
+	if (!err)
+		err = rp_group_ns_dir(cfg, ns, len);
+	if (!err)
+		err = rp_pins_trust_dir(cfg, ns, true);
+	if (!err)
+		err = rp_netns_open(cfg, ns, proto, true, 0666, n);
+	return err;
+}
+
+int rp_netns_groups_fd(const struct rp_config *cfg, int proto)
+{
+	char ns[PATH_MAX];
+	struct rp_netns n;
+	int err = netns_here(cfg, proto, ns, sizeof(ns), &n), fd;
+
+	if (err)
+		return err;
+	fd = fcntl(n.groups_fd, F_DUPFD_CLOEXEC, 0);
+	err = fd < 0 ? -errno : fd;
+	rp_netns_close(&n);
+	return err;
+}
+
 int rp_netns_setup(const struct rp_config *cfg, int proto)
 {
 	char ns[PATH_MAX];
 	struct rp_netns n;
-	int err;
+	int err = netns_here(cfg, proto, ns, sizeof(ns), &n);
 
-	err = rp_pins_check_bpffs(cfg->pin_dir);
-	if (!err)
-		err = rp_group_ns_dir(cfg, ns, sizeof(ns));
-	if (!err)
-		err = rp_pins_trust_dir(cfg, ns, true);
-	if (!err)
-		err = rp_netns_open(cfg, ns, proto, true, 0666, &n);
 	if (!err) {
 		char mark[PATH_MAX];
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "exit.h"
+#include "cgroup.h"
 #include "loop.h"
 #include "metrics_http.h"
 #include "notify.h"
@@ -207,6 +208,7 @@ void run_tick(int ms)
 	reap();
 	if (R.stopping || R.stop_requests)
 		return;
+	run_cgroup_tick();
 	now = now_ms();
 	for (int i = 0; i < R.n; i++)
 		if (!R.inst[i].pid && R.inst[i].restart_at_ms &&

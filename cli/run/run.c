@@ -35,6 +35,7 @@
 #include "loop.h"
 #include "metrics_http.h"
 #include "notify.h"
+#include "cgroup.h"
 #include "opts.h"
 #include "registry_names.h"
 #include "roll.h"
@@ -94,6 +95,13 @@ static int usage(FILE *f, int status)
 		"                         RELOADING=1, STOPPING=1, STATUS=)\n"
 		"      --prefix           tag each line of the instances' output\n"
 		"                         with [i] (stdout and stderr kept apart)\n"
+		"      --mode auto|preload|cgroup\n"
+		"                         how the instances are steered: preload\n"
+		"                         (LD_PRELOAD, dynamically linked servers),\n"
+		"                         cgroup (any binary: a cgroup of their\n"
+		"                         own, whose bind hook forces SO_REUSEPORT;\n"
+		"                         their listeners adopted), auto (default:\n"
+		"                         both; preload where it reaches)\n"
 		"      --adopt            follow a CMD that goes to the background:\n"
 		"                         the daemon it leaves becomes the instance\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
@@ -261,6 +269,16 @@ static int parse_more(int c, const char *val)
 	case 'A':
 		R.adopt = true;
 		return -1;
+	case 'M':
+		if (strcmp(val, "auto") && strcmp(val, "preload") &&
+		    strcmp(val, "cgroup")) {
+			bad_value("--mode", "auto, preload or cgroup", val);
+			return 2;
+		}
+		R.mode = !strcmp(val, "auto")	 ? MODE_AUTO :
+			 !strcmp(val, "preload") ? MODE_PRELOAD :
+						   MODE_CGROUP;
+		return -1;
 	}
 	return 0;
 }
@@ -274,7 +292,8 @@ static int parse_args(int argc, char **argv)
 		OPT_ARG("metrics", 'm'),       OPT_ARG("restart-limit", 'L'),
 		OPT_ARG("reload", 'R'),	       OPT_ARG("ready-file", 'f'),
 		OPT_FLAG("prefix", 'P'),       OPT_FLAG("adopt", 'A'),
-		OPT_FLAG("help", 'h'),	       OPT_END
+		OPT_ARG("mode", 'M'),	       OPT_FLAG("help", 'h'),
+		OPT_END
 	};
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
@@ -326,7 +345,7 @@ static int parse_args(int argc, char **argv)
 			return 2;
 		default:
 			fprintf(stderr,
-				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --adopt, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --mode auto|preload|cgroup, --adopt, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
 				argv[optind - 1]);
 			return 2;
 		}
@@ -382,6 +401,30 @@ static bool all_registered(void)
 	return true;
 }
 
+/*
+ * The cgroup programs for --mode cgroup and auto. auto without them (no
+ * cgroup v2, no CAP_BPF/CAP_NET_ADMIN) is preload, said in one line.
+ */
+static bool start_cgroup(void)
+{
+	char why[512];
+	int err = run_cgroup_setup(why, sizeof(why));
+
+	if (!err) {
+		atexit(run_cgroup_close);
+		run_info("event=cgroup path=%s", run_cgroup_dir());
+		return true;
+	}
+	if (R.mode == MODE_CGROUP) {
+		fprintf(stderr, "reuseport run: --mode cgroup: %s\n", why);
+		return false;
+	}
+	run_info("event=mode mode=preload errno=%s reason=\"%s\" action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
+		 strerrorname_np(-err), why);
+	R.mode = MODE_PRELOAD;
+	return true;
+}
+
 int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 {
 	static const int handled[] = { SIGCHLD, SIGHUP,	 SIGTERM, SIGINT,
@@ -426,8 +469,14 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 			 strerror(errno));
 	if (R.metrics_addr && !run_metrics_open())
 		return 1;
-	run_info("event=supervise instances=%d generation=%u pid=%d lib=%s",
-		 R.n, R.gen, (int)getpid(), R.lib);
+	if (R.mode != MODE_PRELOAD && !start_cgroup())
+		return 1;
+	run_info("event=supervise instances=%d generation=%u pid=%d mode=%s lib=%s",
+		 R.n, R.gen, (int)getpid(),
+		 R.mode == MODE_AUTO	? "auto" :
+		 R.mode == MODE_CGROUP ? "cgroup" :
+					 "preload",
+		 R.lib);
 	run_notify_setup();
 
 	for (int i = 0; i < R.n; i++) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "out.h"
+#include "cgroup.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -93,7 +94,9 @@ __attribute__((noreturn)) static void exec_instance(int i, uint32_t gen,
 		signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	pre = preload_value();
+	/* before exec: the bind hook must see the instance's first bind */
+	run_cgroup_enter();
+	pre = R.mode == MODE_CGROUP ? NULL : preload_value();
 	if (pre)
 		setenv("LD_PRELOAD", pre, 1);
 	snprintf(buf, sizeof(buf), "%d", i);

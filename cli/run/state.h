@@ -33,6 +33,14 @@ struct inst {
 	int nrestarts;
 };
 
+/*
+ * --mode: how instances are steered. preload: the shim (dynamically
+ * linked servers); cgroup: the supervisor's cgroup programs and adoption
+ * (any binary); auto: both, the cgroup adopting what the shim does not
+ * reach.
+ */
+enum run_mode { MODE_AUTO, MODE_PRELOAD, MODE_CGROUP };
+
 /* What SIGHUP does (--reload). */
 enum run_reload { RELOAD_ROLL, RELOAD_SIGNAL };
 
@@ -61,6 +69,7 @@ struct run_state {
 	const char *ready_file; /* --ready-file */
 	bool prefix; /* --prefix */
 	bool adopt; /* --adopt: follow the daemon a command left */
+	enum run_mode mode; /* --mode */
 	bool ready; /* every instance registered (announced) */
 	int exit_code; /* of the supervisor once it stops */
 };
