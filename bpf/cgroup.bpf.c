@@ -170,7 +170,8 @@ int rp_release(struct bpf_sock *sk)
 	take_off(&w.acct->active, 0);
 	__sync_fetch_and_add(&w.acct->released, 1);
 	if (w.hot->policy == RP_POLICY_LEASTCONN) {
-		loads = elem(w.st, w.hot->off_load + w.slot / RP_LOADS_PER_ELEM);
+		loads = elem(w.st,
+			     w.hot->off_load + w.slot / RP_LOADS_PER_ELEM);
 		if (loads)
 			take_off(&loads->l[w.slot % RP_LOADS_PER_ELEM], 0);
 	}

@@ -79,6 +79,7 @@ static J *slot(const struct snap_group *g, const struct snap_slot *o)
 	put(s, "draining", json_object_new_boolean(o->draining));
 	put(s, "role", str(o->standby ? "standby" : "primary"));
 	put(s, "stalled", json_object_new_boolean(o->stalled));
+	put(s, "adopted", json_object_new_boolean(o->adopted));
 	put(s, "selected", u64(o->selected));
 	put(s, "migrated", u64(o->migrated));
 	put(s, "accepted", u64(o->accepted));

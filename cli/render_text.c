@@ -91,6 +91,24 @@ static void steering(FILE *f, const struct snap_group *g)
 	}
 }
 
+/* Slots a supervisor registered for binaries the shim does not reach. */
+static void adopted_line(FILE *f, const struct snap_group *g)
+{
+	bool any = false;
+
+	for (uint32_t j = 0; j < g->live; j++) {
+		if (!g->slots[j].adopted)
+			continue;
+		fprintf(f, "%s %u",
+			any ? "" :
+			      "  adopted by reuseport run (accepts unseen; the kernel counts connections): slot",
+			g->slots[j].slot);
+		any = true;
+	}
+	if (any)
+		fprintf(f, "\n");
+}
+
 static void group(FILE *f, const struct snap_group *g, bool rates)
 {
 	char ep[80];
@@ -115,6 +133,7 @@ static void group(FILE *f, const struct snap_group *g, bool rates)
 	fprintf(f, "\n");
 	for (uint32_t j = 0; j < g->live; j++)
 		slot_line(f, g, &g->slots[j], rates);
+	adopted_line(f, g);
 	fprintf(f, "  program:");
 	for (int c = 0; c < RP_CNT_MAX; c++)
 		fprintf(f, " %s=%llu", rp_counter_name((enum rp_counter)c),

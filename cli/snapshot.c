@@ -69,6 +69,7 @@ static void copy_slot(const struct rp_state *st, uint32_t i, uint64_t cookie,
 	o->draining = s->r.flags & RP_SLOT_DRAINING;
 	o->standby = s->r.flags & RP_SLOT_STANDBY;
 	o->stalled = rp_slot_stalled(st, s);
+	o->adopted = s->r.flags & RP_SLOT_ADOPTED;
 	o->state = o->draining				     ? "draining" :
 		   s->r.generation < st->hot->max_generation ? "old-gen" :
 		   o->stalled				     ? "stalled" :

@@ -36,6 +36,7 @@ struct snap_slot {
 	bool draining;
 	bool standby; /* REUSEPORT_ROLE=standby */
 	bool stalled; /* the stall guard passes it over now */
+	bool adopted; /* registered by a supervisor for its owner */
 	uint64_t selected, migrated, accepted;
 	int64_t active, queued; /* queued: the hooks' count */
 	bool kernel; /* the kernel reported the listener: the next two hold */

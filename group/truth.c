@@ -66,13 +66,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* queued := the kernel's accept queue; the stall guard may trust it now */
+/*
+ * queued := the kernel's accept queue; the stall guard may trust it now,
+ * unless the member was adopted: its accepts are never seen between two
+ * checks, so its accounting never moves on its own (never stalled)
+ */
 static void fix_slot_queued(struct rp_state *st, struct rp_slot *slot,
 			    uint32_t rqueue)
 {
+	uint32_t f = __atomic_load_n(&slot->r.flags, __ATOMIC_RELAXED);
+
 	rp_slot_set_queued(st, slot, (int64_t)rqueue);
-	if (!(__atomic_load_n(&slot->r.flags, __ATOMIC_RELAXED) &
-	      RP_SLOT_KQUEUE))
+	if (!(f & (RP_SLOT_KQUEUE | RP_SLOT_ADOPTED)))
 		__atomic_fetch_or(&slot->r.flags, RP_SLOT_KQUEUE,
 				  __ATOMIC_RELAXED);
 }

@@ -11,6 +11,7 @@
  * kernel counts the closes of its connections (cgroup/sock_release).
  */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -114,7 +115,8 @@ int run_cgroup_setup(char *why, size_t len)
 
 	err = v2_dir(base, sizeof(base));
 	if (err) {
-		snprintf(why, len, "no cgroup v2 hierarchy mounted (/proc/mounts)");
+		snprintf(why, len,
+			 "no cgroup v2 hierarchy mounted (/proc/mounts)");
 		return err;
 	}
 	snprintf(C.dir, sizeof(C.dir), "%s/reuseport-run.%d", base,
@@ -212,8 +214,9 @@ void run_cgroup_close(void)
 	cgroup_bpf__destroy(C.skel);
 	C.skel = NULL;
 	if (C.dir[0] && rmdir(C.dir) != 0 && errno != ENOENT)
-		run_warn("event=warning reason=\"cannot remove the cgroup %s: %s\"",
-			 C.dir, strerror(errno));
+		run_warn(
+			"event=warning reason=\"cannot remove the cgroup %s: %s\"",
+			C.dir, strerror(errno));
 	C.dir[0] = '\0';
 	C.on = false;
 }
@@ -305,7 +308,8 @@ static void owners(struct cand *c, int n)
 			unsigned int ino;
 			ssize_t len;
 
-			snprintf(p, sizeof(p), "/proc/%d/fd/%s", pid, e->d_name);
+			snprintf(p, sizeof(p), "/proc/%d/fd/%s", pid,
+				 e->d_name);
 			len = readlink(p, link, sizeof(link) - 1);
 			if (len <= 0)
 				continue;
@@ -355,7 +359,50 @@ static bool instance_of(pid_t pid, uint32_t *inst, uint32_t *gen)
 	return on;
 }
 
-/* Is the shim loaded in pid (it registers its own, or chose not to)? */
+/*
+ * Is pid's executable a Go program (a .note.go.buildid section)? Go makes
+ * its system calls itself: the shim may be loaded and see none of them.
+ */
+static bool go_binary(pid_t pid)
+{
+	char p[64], names[4096];
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, str;
+	bool go = false;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    eh.e_shentsize == sizeof(sh) && eh.e_shstrndx < eh.e_shnum &&
+	    pread(fd, &str, sizeof(str),
+		  (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(sh))) ==
+		    (ssize_t)sizeof(str)) {
+		ssize_t n = pread(fd, names, sizeof(names) - 1,
+				  (off_t)str.sh_offset);
+
+		names[n > 0 ? n : 0] = '\0';
+		for (int i = 0; n > 0 && !go && i < eh.e_shnum && i < 256; i++)
+			go = pread(fd, &sh, sizeof(sh),
+				   (off_t)(eh.e_shoff +
+					   (size_t)i * sizeof(sh))) ==
+				     (ssize_t)sizeof(sh) &&
+			     sh.sh_name < (size_t)n &&
+			     !strcmp(names + sh.sh_name, ".note.go.buildid");
+	}
+	close(fd);
+	return go;
+}
+
+/*
+ * Does the shim handle pid's sockets (it registers its own, or chose not
+ * to, e.g. the application steers itself)? Loaded, and not in a Go
+ * program.
+ */
 static bool preloaded(pid_t pid)
 {
 	char p[64], line[512];
@@ -368,7 +415,7 @@ static bool preloaded(pid_t pid)
 		found = strstr(line, "/libreuseport.so") != NULL;
 	if (f)
 		fclose(f);
-	return found;
+	return found && !go_binary(pid);
 }
 
 /* 1 if c's listener is registered now */
@@ -386,13 +433,13 @@ static int adopt(const struct cand *c)
 	    (R.mode == MODE_AUTO && preloaded(c->pid)))
 		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-	fd = pidfd < 0 ? -1 :
-			 (int)syscall(SYS_pidfd_getfd, pidfd, c->fd, 0);
+	fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, c->fd, 0);
 	if (pidfd >= 0)
 		close(pidfd);
 	if (fd < 0) {
-		run_warn("event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
-			 (int)c->pid, c->fd, strerrorname_np(errno));
+		run_warn(
+			"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
+			(int)c->pid, c->fd, strerrorname_np(errno));
 		return 0;
 	}
 	err = rp_group_adopt(&cfg, fd, c->pid, &key, &m);
@@ -406,12 +453,14 @@ static int adopt(const struct cand *c)
 				    .cookie = m.cookie };
 
 		if (c->proto == IPPROTO_TCP &&
-		    bpf_map_update_elem(bpf_map__fd(C.skel->maps.tags), &fd,
-					&t, BPF_ANY) != 0)
-			run_warn("event=warning pid=%d group=%s reason=\"cannot tag the listener for counting: %s\"",
-				 (int)c->pid, key.name, strerror(errno));
-		run_info("event=adopt instance=%u pid=%d fd=%d group=%s slot=%d reason=\"a listener the shim did not register (a static or Go binary, raw system calls)\"",
-			 cfg.instance, (int)c->pid, c->fd, key.name, m.slot);
+		    bpf_map_update_elem(bpf_map__fd(C.skel->maps.tags), &fd, &t,
+					BPF_ANY) != 0)
+			run_warn(
+				"event=warning pid=%d group=%s reason=\"cannot tag the listener for counting: %s\"",
+				(int)c->pid, key.name, strerror(errno));
+		run_info(
+			"event=adopt instance=%u pid=%d fd=%d group=%s slot=%d reason=\"a listener the shim did not register (a static or Go binary, raw system calls)\"",
+			cfg.instance, (int)c->pid, c->fd, key.name, m.slot);
 	}
 	close(fd);
 	return !err;

@@ -285,16 +285,21 @@ static int parse_more(int c, const char *val)
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
-		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
-		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
-		OPT_ARG("metrics", 'm'),       OPT_ARG("restart-limit", 'L'),
-		OPT_ARG("reload", 'R'),	       OPT_ARG("ready-file", 'f'),
-		OPT_FLAG("prefix", 'P'),       OPT_FLAG("adopt", 'A'),
-		OPT_ARG("mode", 'M'),	       OPT_FLAG("help", 'h'),
-		OPT_END
-	};
+	static const struct option opts[] = { OPT_ARG("instances", 'n'),
+					      OPT_ARG("grace", 'g'),
+					      OPT_ARG("ready-timeout", 'r'),
+					      OPT_ARG("backoff-max", 'b'),
+					      OPT_ARG("policy", 'p'),
+					      OPT_ARG("lib", 'l'),
+					      OPT_ARG("metrics", 'm'),
+					      OPT_ARG("restart-limit", 'L'),
+					      OPT_ARG("reload", 'R'),
+					      OPT_ARG("ready-file", 'f'),
+					      OPT_FLAG("prefix", 'P'),
+					      OPT_FLAG("adopt", 'A'),
+					      OPT_ARG("mode", 'M'),
+					      OPT_FLAG("help", 'h'),
+					      OPT_END };
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
 	int c, p, more;
@@ -419,8 +424,9 @@ static bool start_cgroup(void)
 		fprintf(stderr, "reuseport run: --mode cgroup: %s\n", why);
 		return false;
 	}
-	run_info("event=mode mode=preload errno=%s reason=\"%s\" action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
-		 strerrorname_np(-err), why);
+	run_info(
+		"event=mode mode=preload errno=%s reason=\"%s\" action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
+		strerrorname_np(-err), why);
 	R.mode = MODE_PRELOAD;
 	return true;
 }
@@ -471,12 +477,13 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 		return 1;
 	if (R.mode != MODE_PRELOAD && !start_cgroup())
 		return 1;
-	run_info("event=supervise instances=%d generation=%u pid=%d mode=%s lib=%s",
-		 R.n, R.gen, (int)getpid(),
-		 R.mode == MODE_AUTO	? "auto" :
-		 R.mode == MODE_CGROUP ? "cgroup" :
-					 "preload",
-		 R.lib);
+	run_info(
+		"event=supervise instances=%d generation=%u pid=%d mode=%s lib=%s",
+		R.n, R.gen, (int)getpid(),
+		R.mode == MODE_AUTO   ? "auto" :
+		R.mode == MODE_CGROUP ? "cgroup" :
+					"preload",
+		R.lib);
 	run_notify_setup();
 
 	for (int i = 0; i < R.n; i++) {
