@@ -81,7 +81,7 @@ roll_under_load() { # NAME PORT
 
 # 1. a static C server
 mkdir -p "$RP_TMP/ids"
-start_run static 9401 -n 3 --policy roundrobin -- "$STATIC" tcp 9401 s{i}
+start_run static 9401 -n 3 --policy roundrobin -- "$STATIC" tcp 9401 "s{i}"
 assert_eq "$(adopted tcp4_127-0-0-1_9401)" 3 "static: slots adopted by the supervisor"
 grep -q 'event=adopt instance=1 ' "$RP_TMP/static.log" || fail "static: no adopt line"
 rr_exact static 9401 s
@@ -103,7 +103,7 @@ wait_live_slots tcp4_127-0-0-1_9401 3 || fail "static: the killed instance was n
 roll_under_load static 9401
 stop_run
 # out of REUSEPORT_PORTS: the bind hook leaves it alone, as without the tool
-REUSEPORT_PORTS=9401 "$RP_CLI" run -n 2 -- "$STATIC" tcp 9402 x{i} >"$RP_TMP/scope.log" 2>&1 &
+REUSEPORT_PORTS=9401 "$RP_CLI" run -n 2 -- "$STATIC" tcp 9402 "x{i}" >"$RP_TMP/scope.log" 2>&1 &
 SUP=$!
 rp_on_exit "kill $SUP 2>/dev/null"
 wait_for 10 grep -q 'Address already in use' "$RP_TMP/scope.log" ||
