@@ -83,6 +83,11 @@
  * reach): the kernel's cgroup programs count its connections.
  */
 #define RP_SLOT_ADOPTED 0x8u
+/*
+ * The kernel counts its connections (a supervisor tagged the listener for
+ * its cgroup programs): the hooks leave active and the load alone.
+ */
+#define RP_SLOT_KCOUNT 0x10u
 
 /* rp_hot.flags */
 /* UDP: keep each flow on its member (REUSEPORT_UDP_FLOWS) */

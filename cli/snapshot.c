@@ -217,6 +217,11 @@ static void take_one(const struct rp_group_view *v, void *arg)
 			copy_slot(v->st, i, cookie, t->pidns,
 				  &g->slots[g->live++]);
 	kernel_view(t, v->st, g);
+	/* an adopted member's accepts are unseen: its queue is the kernel's */
+	for (uint32_t j = 0; j < g->live; j++)
+		if (g->slots[j].adopted && g->slots[j].kernel &&
+		    g->proto[0] == 't')
+			g->slots[j].queued = g->slots[j].kqueue;
 	s->ngroups++;
 }
 

@@ -67,6 +67,9 @@ void rp_slot_set_queued(struct rp_state *st, struct rp_slot *s, int64_t q)
 	/* no store when nothing changes: the line stays shared */
 	if (__atomic_load_n(&s->a.dequeued, __ATOMIC_RELAXED) != d)
 		__atomic_store_n(&s->a.dequeued, d, __ATOMIC_RELAXED);
+	/* the kernel takes each close off the load itself */
+	if (__atomic_load_n(&s->r.flags, __ATOMIC_RELAXED) & RP_SLOT_KCOUNT)
+		return;
 	if (was > q)
 		rp_slot_unload(st, s, was - q);
 	else if (q > was && p &&

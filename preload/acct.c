@@ -89,6 +89,14 @@ int rp_accepted(int lfd, int fd)
 		rp_fd_clear(fd);
 		return fd;
 	}
+	if (__atomic_load_n(&l.slot->r.flags, __ATOMIC_RELAXED) &
+	    RP_SLOT_KCOUNT) {
+		/* the kernel counts active and the load (cgroup programs) */
+		rp_fd_clear(fd);
+		__atomic_fetch_add(&l.slot->a.accepted, 1, __ATOMIC_RELAXED);
+		rp_slot_dequeue(l.slot);
+		return fd;
+	}
 	idx = acct_index(l.state, l.slot);
 	a.flags = RP_FD_ACCEPTED | RP_FD_KNOWN |
 		  (l.flags & (RP_FD_TCP | RP_FD_UDP)) |

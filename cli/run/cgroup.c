@@ -62,6 +62,7 @@ struct cand {
 	int proto;
 	pid_t pid;
 	int fd;
+	bool tag_only; /* registered by the shim: only tag it for counting */
 };
 
 /* The cgroup v2 mount and this process's place in it: 0 or -errno. */
@@ -221,9 +222,13 @@ void run_cgroup_close(void)
 	C.on = false;
 }
 
-/* Cookies of every registered socket of this namespace's groups. */
+/*
+ * Cookies of every registered socket of this namespace's groups, and
+ * whether the kernel counts its connections yet (TCP).
+ */
 struct known {
 	uint64_t c[MAX_KNOWN];
+	bool counted[MAX_KNOWN];
 	int n;
 };
 
@@ -237,16 +242,21 @@ static void known_one(const struct rp_group_view *g, void *arg)
 		return;
 	n = rp_nslots(g->st);
 	for (uint32_t i = 0; i < n && k->n < MAX_KNOWN; i++)
-		if (rp_group_slot_live(g->socks_fd, i, &cookie))
+		if (rp_group_slot_live(g->socks_fd, i, &cookie)) {
+			k->counted[k->n] =
+				g->st->meta->proto != IPPROTO_TCP ||
+				(g->st->slots[i].r.flags & RP_SLOT_KCOUNT);
 			k->c[k->n++] = cookie;
+		}
 }
 
-static bool known_has(const struct known *k, uint64_t c)
+/* -1: not registered, 0: registered, 1: and counted by the kernel */
+static int known_has(const struct known *k, uint64_t c)
 {
 	for (int i = 0; i < k->n; i++)
 		if (k->c[i] == c)
-			return true;
-	return false;
+			return k->counted[i];
+	return -1;
 }
 
 /* Listeners in scope that no group has registered. */
@@ -268,6 +278,7 @@ static int candidates(struct cand *out, int max)
 							MAX_CAND);
 
 			for (int i = 0; i < m && i < MAX_CAND && n < max; i++) {
+				int has = known_has(&k, km[i].cookie);
 				bool eph = false;
 				uint16_t lo, hi;
 
@@ -279,11 +290,12 @@ static int candidates(struct cand *out, int max)
 				if (!km[i].port || eph ||
 				    !rp_config_port_in_scope(R.cfg, protos[p],
 							     km[i].port) ||
-				    known_has(&k, km[i].cookie))
+				    has > 0)
 					continue;
-				out[n++] = (struct cand){ km[i].cookie,
-							  km[i].inode,
-							  protos[p], 0, -1 };
+				out[n++] = (struct cand){
+					km[i].cookie, km[i].inode, protos[p], 0,
+					-1,	      has == 0
+				};
 			}
 		}
 	return n;
@@ -329,34 +341,41 @@ static void owners(struct cand *c, int n)
 		fclose(procs);
 }
 
-/*
- * REUSEPORT_INSTANCE / REUSEPORT_GENERATION of pid's environment; false
- * when it says REUSEPORT_DISABLE=1 (the shim would leave it alone too).
- */
-static bool instance_of(pid_t pid, uint32_t *inst, uint32_t *gen)
+/* pid's environment, as the shim in it would read it */
+static char env_buf[65536];
+static ssize_t env_len;
+
+static const char *env_get(const char *name)
 {
-	static char buf[65536];
-	bool on = true;
+	size_t len = strlen(name);
+
+	for (ssize_t i = 0; i < env_len; i += (ssize_t)strlen(env_buf + i) + 1)
+		if (!strncmp(env_buf + i, name, len) && env_buf[i + len] == '=')
+			return env_buf + i + len + 1;
+	return NULL;
+}
+
+/*
+ * The configuration pid's shim would have: its REUSEPORT_* environment
+ * (policy, weight, role, instance and generation run gave it...). False
+ * when it says REUSEPORT_DISABLE=1 or has a bad value: the shim would
+ * leave its sockets alone.
+ */
+static bool owner_config(pid_t pid, struct rp_config *cfg)
+{
 	char p[64];
-	ssize_t n;
 	int fd;
 
-	*inst = *gen = 0;
 	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	env_len = fd >= 0 ? read(fd, env_buf, sizeof(env_buf) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
-	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
-		buf[n] = '\0';
-		if (!strncmp(buf + i, "REUSEPORT_INSTANCE=", 19))
-			*inst = (uint32_t)strtoul(buf + i + 19, NULL, 10);
-		else if (!strncmp(buf + i, "REUSEPORT_GENERATION=", 21))
-			*gen = (uint32_t)strtoul(buf + i + 21, NULL, 10);
-		else if (!strcmp(buf + i, "REUSEPORT_DISABLE=1"))
-			on = false;
-	}
-	return on;
+	if (env_len < 0)
+		return false;
+	env_buf[env_len] = '\0';
+	rp_config_parse(cfg, env_get, false);
+	return !cfg->disabled && !cfg->invalid;
 }
 
 /*
@@ -418,46 +437,96 @@ static bool preloaded(pid_t pid)
 	return found && !go_binary(pid);
 }
 
+/* A copy of fd of pid (pidfd_getfd), or -1 (said). */
+static int copy_of(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy;
+
+	copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (copy < 0)
+		run_warn(
+			"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
+			(int)pid, fd, strerrorname_np(errno));
+	return copy;
+}
+
+/*
+ * Tag the TCP listener fd (a copy) of slot m so that the kernel counts its
+ * connections, then tell the hooks to leave them to it.
+ */
+static void count_in_kernel(int fd, const struct rp_member *m,
+			    const char *group)
+{
+	struct rp_tag t = { .group = m->state->meta->index,
+			    .slot = (uint32_t)m->slot,
+			    .cookie = m->cookie };
+
+	if (bpf_map_update_elem(bpf_map__fd(C.skel->maps.tags), &fd, &t,
+				BPF_ANY) != 0) {
+		run_warn(
+			"event=warning group=%s slot=%d reason=\"cannot tag the listener for the kernel's counting: %s\"",
+			group, m->slot, strerror(errno));
+		return;
+	}
+	__atomic_fetch_or(&m->slotp->r.flags, RP_SLOT_KCOUNT, __ATOMIC_RELAXED);
+}
+
+/* The shim registered c's listener: only the kernel's counting is added. */
+static void tag_registered(const struct cand *c)
+{
+	struct rp_group_key key;
+	struct rp_handle h;
+	struct rp_member m = { 0 };
+	int fd = copy_of(c->pid, c->fd);
+
+	if (fd < 0)
+		return;
+	if (!rp_group_key_of(fd, &key) && !rp_group_open(R.cfg, &key, &h)) {
+		for (uint32_t i = 0; i < rp_nslots(h.st); i++)
+			if (h.st->slots[i].r.cookie == c->cookie) {
+				m = (struct rp_member){
+					.slot = (int)i,
+					.cookie = c->cookie,
+					.state = h.st,
+					.slotp = &h.st->slots[i]
+				};
+				count_in_kernel(fd, &m, key.name);
+				run_info(
+					"event=count group=%s slot=%u pid=%d reason=\"the kernel counts its connections (accepts through io_uring or raw system calls are not seen by the shim)\"",
+					key.name, i, (int)c->pid);
+				break;
+			}
+		rp_group_close(&h);
+	}
+	close(fd);
+}
+
 /* 1 if c's listener is registered now */
 static int adopt(const struct cand *c)
 {
-	struct rp_config cfg = *R.cfg;
-
-	cfg.defer_truth = true;
+	struct rp_config cfg;
 	struct rp_group_key key;
 	struct rp_member m;
-	int pidfd, fd, err;
+	int fd, err;
 
 	/* auto: the shim's processes register themselves, or chose not to */
-	if (!instance_of(c->pid, &cfg.instance, &cfg.generation) ||
+	if (!owner_config(c->pid, &cfg) ||
 	    (R.mode == MODE_AUTO && preloaded(c->pid)))
 		return 0;
-	pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-	fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, c->fd, 0);
-	if (pidfd >= 0)
-		close(pidfd);
-	if (fd < 0) {
-		run_warn(
-			"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
-			(int)c->pid, c->fd, strerrorname_np(errno));
+	cfg.defer_truth = true;
+	fd = copy_of(c->pid, c->fd);
+	if (fd < 0)
 		return 0;
-	}
 	err = rp_group_adopt(&cfg, fd, c->pid, &key, &m);
 	if (err) {
 		run_warn("event=adopt_failed pid=%d fd=%d errno=%s %s",
 			 (int)c->pid, c->fd, strerrorname_np(-err),
 			 rp_group_last_error());
 	} else {
-		struct rp_tag t = { .group = m.state->meta->index,
-				    .slot = (uint32_t)m.slot,
-				    .cookie = m.cookie };
-
-		if (c->proto == IPPROTO_TCP &&
-		    bpf_map_update_elem(bpf_map__fd(C.skel->maps.tags), &fd, &t,
-					BPF_ANY) != 0)
-			run_warn(
-				"event=warning pid=%d group=%s reason=\"cannot tag the listener for counting: %s\"",
-				(int)c->pid, key.name, strerror(errno));
+		if (c->proto == IPPROTO_TCP)
+			count_in_kernel(fd, &m, key.name);
 		run_info(
 			"event=adopt instance=%u pid=%d fd=%d group=%s slot=%d reason=\"a listener the shim did not register (a static or Go binary, raw system calls)\"",
 			cfg.instance, (int)c->pid, c->fd, key.name, m.slot);
@@ -483,6 +552,10 @@ void run_cgroup_tick(void)
 
 		if (!c[i].pid)
 			continue; /* not one of ours */
+		if (c[i].tag_only) {
+			tag_registered(&c[i]);
+			continue;
+		}
 		for (int k = 0; k < C.nseen && !again; k++)
 			again = C.seen[k] == c[i].cookie;
 		/* a preloaded instance registers its own: give it a look */
