@@ -91,6 +91,22 @@ uint32_t nslots(const struct rp_state *st);
  * The commands of main.c's table: status.c, metrics.c, top.c, control.c
  * (drain, undrain, weight, policy), cleanup.c, setup.c, bench/bench.c.
  */
+/* owner.c: another process's sockets */
+/* A copy of fd of process pid (pidfd_getfd, O_CLOEXEC), or -errno. */
+int cli_copy_fd(pid_t pid, int fd);
+/*
+ * The configuration pid's shim would read from its environment; false
+ * when it says REUSEPORT_DISABLE=1 or has a bad value.
+ */
+bool cli_owner_config(pid_t pid, struct rp_config *cfg);
+/*
+ * Does the shim handle pid's sockets (it registers them, or chose not to:
+ * the application steers itself)? Loaded, and not in a Go program, which
+ * makes its system calls itself.
+ */
+bool cli_shim_handles(pid_t pid);
+
+int cmd_adopt(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* top.c: the live view (also status --watch) */

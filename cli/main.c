@@ -114,6 +114,19 @@ const struct cli_command cli_commands[] = {
 	  "group of this network namespace without it), at run time, for "
 	  "every member. auto means roundrobin for TCP and hash for UDP.",
 	  "", true },
+	{ "adopt", cmd_adopt, "PID...",
+	  "register the listeners of servers the shim does not reach",
+	  "Register the listening sockets of processes PID... that no group "
+	  "holds, on ports in scope (the process's own REUSEPORT_* "
+	  "environment decides), in their groups (created when missing), and "
+	  "attach the program through a copy of each (pidfd_getfd: root, or "
+	  "the same user where ptrace is allowed). For a static or Go server "
+	  "outside reuseport run (a systemd unit, a container) that sets "
+	  "SO_REUSEPORT itself. Its accepts are not seen: it is never marked "
+	  "stalled and its queue is the kernel's. A process the shim is "
+	  "loaded in is skipped. Prints adopted:, registered already:, "
+	  "skipped: or error: per socket or process.",
+	  "", false },
 	{ "cleanup", cmd_cleanup, "[--dry-run] [--all]",
 	  "remove groups that have no live member",
 	  "Remove the groups of every network namespace under the pin dir "

@@ -11,7 +11,6 @@
  * kernel counts the closes of its connections (cgroup/sock_release).
  */
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,18 +27,12 @@
 
 #include "cgroup.h"
 #include "cgroup.skel.h"
+#include "cli.h"
 #include "group.h"
 #include "kdiag.h"
 #include "state.h"
 #include "sys.h"
 #include "tree.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 
 #define ADOPT_EVERY_MS 100
 #define MAX_CAND 256
@@ -341,115 +334,11 @@ static void owners(struct cand *c, int n)
 		fclose(procs);
 }
 
-/* pid's environment, as the shim in it would read it */
-static char env_buf[65536];
-static ssize_t env_len;
-
-static const char *env_get(const char *name)
+static void copy_failed(const struct cand *c, int err)
 {
-	size_t len = strlen(name);
-
-	for (ssize_t i = 0; i < env_len; i += (ssize_t)strlen(env_buf + i) + 1)
-		if (!strncmp(env_buf + i, name, len) && env_buf[i + len] == '=')
-			return env_buf + i + len + 1;
-	return NULL;
-}
-
-/*
- * The configuration pid's shim would have: its REUSEPORT_* environment
- * (policy, weight, role, instance and generation run gave it...). False
- * when it says REUSEPORT_DISABLE=1 or has a bad value: the shim would
- * leave its sockets alone.
- */
-static bool owner_config(pid_t pid, struct rp_config *cfg)
-{
-	char p[64];
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	env_len = fd >= 0 ? read(fd, env_buf, sizeof(env_buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (env_len < 0)
-		return false;
-	env_buf[env_len] = '\0';
-	rp_config_parse(cfg, env_get, false);
-	return !cfg->disabled && !cfg->invalid;
-}
-
-/*
- * Is pid's executable a Go program (a .note.go.buildid section)? Go makes
- * its system calls itself: the shim may be loaded and see none of them.
- */
-static bool go_binary(pid_t pid)
-{
-	char p[64], names[4096];
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh, str;
-	bool go = false;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
-	    !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-	    eh.e_shentsize == sizeof(sh) && eh.e_shstrndx < eh.e_shnum &&
-	    pread(fd, &str, sizeof(str),
-		  (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(sh))) ==
-		    (ssize_t)sizeof(str)) {
-		ssize_t n = pread(fd, names, sizeof(names) - 1,
-				  (off_t)str.sh_offset);
-
-		names[n > 0 ? n : 0] = '\0';
-		for (int i = 0; n > 0 && !go && i < eh.e_shnum && i < 256; i++)
-			go = pread(fd, &sh, sizeof(sh),
-				   (off_t)(eh.e_shoff +
-					   (size_t)i * sizeof(sh))) ==
-				     (ssize_t)sizeof(sh) &&
-			     sh.sh_name < (size_t)n &&
-			     !strcmp(names + sh.sh_name, ".note.go.buildid");
-	}
-	close(fd);
-	return go;
-}
-
-/*
- * Does the shim handle pid's sockets (it registers its own, or chose not
- * to, e.g. the application steers itself)? Loaded, and not in a Go
- * program.
- */
-static bool preloaded(pid_t pid)
-{
-	char p[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
-	f = fopen(p, "re");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, "/libreuseport.so") != NULL;
-	if (f)
-		fclose(f);
-	return found && !go_binary(pid);
-}
-
-/* A copy of fd of pid (pidfd_getfd), or -1 (said). */
-static int copy_of(pid_t pid, int fd)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy;
-
-	copy = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	if (pidfd >= 0)
-		close(pidfd);
-	if (copy < 0)
-		run_warn(
-			"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
-			(int)pid, fd, strerrorname_np(errno));
-	return copy;
+	run_warn(
+		"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
+		(int)c->pid, c->fd, strerrorname_np(-err));
 }
 
 /*
@@ -479,10 +368,12 @@ static void tag_registered(const struct cand *c)
 	struct rp_group_key key;
 	struct rp_handle h;
 	struct rp_member m = { 0 };
-	int fd = copy_of(c->pid, c->fd);
+	int fd = cli_copy_fd(c->pid, c->fd);
 
-	if (fd < 0)
+	if (fd < 0) {
+		copy_failed(c, fd);
 		return;
+	}
 	if (!rp_group_key_of(fd, &key) && !rp_group_open(R.cfg, &key, &h)) {
 		for (uint32_t i = 0; i < rp_nslots(h.st); i++)
 			if (h.st->slots[i].r.cookie == c->cookie) {
@@ -512,13 +403,15 @@ static int adopt(const struct cand *c)
 	int fd, err;
 
 	/* auto: the shim's processes register themselves, or chose not to */
-	if (!owner_config(c->pid, &cfg) ||
-	    (R.mode == MODE_AUTO && preloaded(c->pid)))
+	if (!cli_owner_config(c->pid, &cfg) ||
+	    (R.mode == MODE_AUTO && cli_shim_handles(c->pid)))
 		return 0;
 	cfg.defer_truth = true;
-	fd = copy_of(c->pid, c->fd);
-	if (fd < 0)
+	fd = cli_copy_fd(c->pid, c->fd);
+	if (fd < 0) {
+		copy_failed(c, fd);
 		return 0;
+	}
 	err = rp_group_adopt(&cfg, fd, c->pid, &key, &m);
 	if (err) {
 		run_warn("event=adopt_failed pid=%d fd=%d errno=%s %s",
