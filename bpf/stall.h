@@ -55,12 +55,17 @@ rp_stall_due(const struct rp_hot *h, const struct rp_slot_run *s)
 	       RP_STALL_READ(h->stall_limit);
 }
 
-/* Its accepts are not seen (neither hooks nor kernel truth): never stalled. */
+/*
+ * Its accepts are not seen (neither hooks nor kernel truth, or adopted: its
+ * holder has no shim, whatever was seen before): never stalled.
+ */
 static inline __attribute__((always_inline)) int
 rp_stall_unseen(const struct rp_slot_run *s, const struct rp_slot_acct *a)
 {
-	return !RP_STALL_READ(a->accepted) &&
-	       !(RP_STALL_READ(s->flags) & RP_SLOT_KQUEUE);
+	__u32 f = RP_STALL_READ(s->flags);
+
+	return (f & RP_SLOT_ADOPTED) ||
+	       (!RP_STALL_READ(a->accepted) && !(f & RP_SLOT_KQUEUE));
 }
 
 /* Its accepts moved since the last note. */

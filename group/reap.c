@@ -81,19 +81,24 @@ int rp_group_reap(const struct rp_config *cfg, const char *ns_dir)
 	return r.removed;
 }
 
-/* Does this process have children that may hold its sockets? */
-static bool has_children(void)
+/*
+ * This process's children that may hold its sockets: -1 cannot tell, else
+ * how many (at most 2 counted); *only is the child when there is one.
+ */
+static int children(pid_t *only)
 {
-	char path[64], buf[16];
+	char path[64], buf[32];
 	struct dirent *de;
-	bool any = false;
+	int n = 0;
 	DIR *d = opendir("/proc/self/task");
 
+	*only = 0;
 	if (!d)
-		return true;
-	while (!any && (de = readdir(d))) {
-		ssize_t n;
+		return -1;
+	while (n >= 0 && n < 2 && (de = readdir(d))) {
+		ssize_t len;
 		int fd;
+		char *p, *end;
 
 		if (de->d_name[0] == '.')
 			continue;
@@ -101,15 +106,78 @@ static bool has_children(void)
 			 de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			any = true; /* cannot tell: assume so */
+			n = -1;
 			break;
 		}
-		n = read(fd, buf, sizeof(buf));
+		len = read(fd, buf, sizeof(buf) - 1);
 		rp_raw_close(fd);
-		any = n != 0;
+		if (len < 0) {
+			n = -1;
+			break;
+		}
+		buf[len] = '\0';
+		for (p = buf; n >= 0 && n < 2; p = end) {
+			long pid = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			*only = (pid_t)pid;
+			n++;
+		}
+		if (len == (ssize_t)sizeof(buf) - 1)
+			n = 2; /* more than fit */
 	}
 	closedir(d);
-	return any;
+	if (n != 1)
+		*only = 0;
+	return n;
+}
+
+/* Does pid run the shim (the library mapped)? false when it cannot tell */
+static bool runs_shim(pid_t pid)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/libreuseport.so") != NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * This process exits and its only child holds its members' sockets on (a
+ * daemon's parent, an nginx whose new binary took over): the slots are the
+ * child's. A child without the shim (nginx drops LD_PRELOAD from a new
+ * binary's environment unless `env LD_PRELOAD;`) accepts unseen: the slot
+ * is marked adopted, never stalled for accepts nobody can see.
+ */
+static void hand_over(struct rp_state *st, int socks_fd, pid_t child,
+		      const char *name)
+{
+	uint32_t n = rp_nslots(st), self = (uint32_t)getpid();
+	bool shim = runs_shim(child);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct rp_slot *s = &st->slots[i];
+
+		if (__atomic_load_n(&s->r.pid, __ATOMIC_RELAXED) != self ||
+		    !rp_group_slot_live(socks_fd, i, NULL))
+			continue;
+		__atomic_store_n(&s->r.pid, (uint32_t)child, __ATOMIC_RELAXED);
+		if (!shim)
+			__atomic_fetch_or(&s->r.flags, RP_SLOT_ADOPTED,
+					  __ATOMIC_RELAXED);
+		pr_info("event=handover group=%s slot=%u to_pid=%d%s", name, i,
+			(int)child,
+			shim ? "" :
+			       " adopted=1 reason=\"the child does not run the shim: its accepts are unseen, the slot is never stalled\"");
+	}
 }
 
 void rp_group_release(const struct rp_config *cfg, const char *dir)
@@ -118,8 +186,16 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 	char ns[PATH_MAX];
 	int socks_fd;
 
-	if (has_children() || rp_group_open_dir(dir, &st, &socks_fd, NULL))
+	pid_t child;
+	int kids = children(&child);
+
+	if (kids < 0 || kids > 1 ||
+	    rp_group_open_dir(dir, &st, &socks_fd, NULL))
 		return;
+	if (kids == 1) {
+		hand_over(st, socks_fd, child, strrchr(dir, '/') + 1);
+		goto out;
+	}
 	/* every live member is one of this process's sockets */
 	if (!(st->meta->flags & RP_META_PREPARED) &&
 	    !rp_group_live_slots(st, socks_fd, getpid())) {
@@ -129,6 +205,7 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 			pr_info("event=release group=%s reason=\"last member exits\"",
 				strrchr(dir, '/') + 1);
 	}
+out:
 	rp_group_unmap(st);
 	rp_raw_close(socks_fd);
 }

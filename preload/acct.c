@@ -79,10 +79,16 @@ int rp_accepted(int lfd, int fd)
 			rp_slot_set_queued(l.state, l.slot, 0);
 		return fd;
 	}
-	if (!rp_fd_get(lfd, &l) && !rp_in_shim) {
+	/*
+	 * A listener never seen listening here (inherited across exec: its
+	 * entry may only say what getsockopt() classified): asked once.
+	 */
+	if (!rp_fd_get(lfd, &l) ||
+	    !(l.flags & (RP_FD_MEMBER | RP_FD_ASKED | RP_FD_UNSTEERED))) {
 		int saved = errno;
 
-		rp_adopt_inherited(lfd, &l);
+		if (!rp_in_shim)
+			rp_adopt_inherited(lfd, &l);
 		errno = saved;
 	}
 	if (!(l.flags & RP_FD_MEMBER) || !l.slot) {

@@ -28,6 +28,8 @@
 #define RP_FD_HELD \
 	0x80000 /* the shim's own fd: a group pin held from bind to listen */
 #define RP_FD_HOLDING 0x100000 /* a bound socket whose group is held open */
+/* accepted from while not a member: whether its socket is one was asked */
+#define RP_FD_ASKED 0x200000
 #define RP_FD_SOCKET_FACTS                                       \
 	(RP_FD_TCP | RP_FD_UDP | RP_FD_KNOWN | RP_FD_SWALLOWED | \
 	 RP_FD_MEMBER | RP_FD_EPHEMERAL | RP_FD_APP_RP | RP_FD_APP_PROG)

@@ -12,7 +12,8 @@
 #include "steer.h"
 #include "unit.h"
 
-#define M RP_STICKY_SIZE
+/* a 256-slot group's table: rp_sticky_size(256), the prime after 32 * 256 */
+#define M 8209
 
 static uint16_t a[M], b[M];
 
