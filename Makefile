@@ -30,7 +30,7 @@ UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
 INCS     := -Ibpf -Icommon -Igroup -Ipreload -Icli -I$(BUILD)
 # the one version number: reuseport --version
-VERSION  := 0.10.0
+VERSION  := 0.11.0
 CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' $(INCS)
 BASE     := -std=gnu11 $(UWARN) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections
 SAN      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

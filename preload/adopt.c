@@ -78,8 +78,9 @@ void rp_adopt_inherited(int lfd, struct rp_fdent *e)
 	/* asked once per fd, whatever the answer */
 	e->flags |= RP_FD_ASKED;
 	rp_fd_set(lfd, e);
-	if (rp_cfg.disabled || rp_cfg.invalid || getsockname(lfd, sa, &len) != 0 ||
-	    !rp_addr_ok(sa, len) || !rp_in_scope(RP_FD_TCP, sa) ||
+	if (rp_cfg.disabled || rp_cfg.invalid ||
+	    getsockname(lfd, sa, &len) != 0 || !rp_addr_ok(sa, len) ||
+	    !rp_in_scope(RP_FD_TCP, sa) ||
 	    libc_getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
 		return;
 	rp_in_shim++;
