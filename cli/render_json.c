@@ -99,6 +99,29 @@ static J *slot(const struct snap_group *g, const struct snap_slot *o)
 	return s;
 }
 
+/* Listeners of the port outside the group (snap_neighbours). */
+static J *others(const struct snap_group *g)
+{
+	J *a = json_object_new_array();
+
+	for (int i = 0; i < g->nother; i++) {
+		const struct snap_other *x = &g->other[i];
+		J *e = json_object_new_object();
+
+		put(e, "family", str(x->family));
+		put(e, "address", str(x->addr));
+		put(e, "v6only", json_object_new_boolean(x->v6only));
+		put(e, "ifindex", i64(x->ifindex));
+		put(e, "listeners", u64(x->listeners));
+		put(e, "accept_queue", u64(x->kqueue));
+		put(e, "group", x->group[0] ? str(x->group) : NULL);
+		put(e, "receives", str(x->receives));
+		put(e, "warning", json_object_new_boolean(x->warn));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
 static J *group(const struct snap_group *g)
 {
 	J *o = json_object_new_object(), *c = json_object_new_object();
@@ -127,6 +150,7 @@ static J *group(const struct snap_group *g)
 		json_object_array_add(unreg, u);
 	}
 	put(o, "unregistered_listeners", unreg);
+	put(o, "other_listeners", others(g));
 	f = json_object_new_object();
 	put(f, "mode", str(g->kernel_hash ? "kernel_hash" : "program"));
 	put(f, "unsteered", u64(g->kh_unsteered));

@@ -2,6 +2,7 @@
 /* reuseport status: a snapshot as text for people. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "registry_names.h"
 #include "snapshot.h"
@@ -91,6 +92,24 @@ static void steering(FILE *f, const struct snap_group *g)
 	}
 }
 
+/* Listeners of the port outside the group, and what they receive. */
+static void neighbours(FILE *f, const struct snap_group *g)
+{
+	for (int i = 0; i < g->nother; i++) {
+		const struct snap_other *o = &g->other[i];
+		bool v6 = !strcmp(o->family, "ipv6");
+
+		fprintf(f, "  %salso on port %u: %s%s%s%s%s, %u listener(s)%s%s: %s\n",
+			o->warn ? "WARNING: " : "", g->port, v6 ? "[" : "",
+			o->addr, v6 ? "]" : "",
+			v6 ? (o->v6only ? " (IPv6 only)" : " (dual-stack)") :
+			     "",
+			o->ifindex ? " (bound to a device)" : "", o->listeners,
+			o->group[0] ? " in group " : ", in no group",
+			o->group, o->receives);
+	}
+}
+
 /* Slots a supervisor registered for binaries the shim does not reach. */
 static void adopted_line(FILE *f, const struct snap_group *g)
 {
@@ -101,7 +120,7 @@ static void adopted_line(FILE *f, const struct snap_group *g)
 			continue;
 		fprintf(f, "%s %u",
 			any ? "" :
-			      "  adopted by reuseport run (accepts unseen; the kernel counts connections): slot",
+			      "  adopted (accepts unseen: a binary the shim does not reach, or a holder without it; never stalled): slot",
 			g->slots[j].slot);
 		any = true;
 	}
@@ -120,6 +139,7 @@ static void group(FILE *f, const struct snap_group *g, bool rates)
 		g->kernel_hash ? "  KERNEL HASH" : "");
 	steering(f, g);
 	unregistered(f, g);
+	neighbours(f, g);
 	if (g->flows)
 		fprintf(f, "  udp flows: %ld of %u entries, %llu hits\n",
 			g->flow_entries < 0 ? 0 : g->flow_entries, g->flow_max,

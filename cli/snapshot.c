@@ -265,6 +265,7 @@ int snap_take(struct snapshot *s, const struct rp_config *cfg, const char *spec,
 				s->ns_dir, strerror(-n));
 		return -1;
 	}
+	snap_neighbours(s);
 	if (spec && !s->ngroups && errf)
 		cli_no_match(spec, t.others, sizeof(t.others));
 	return 0;

@@ -51,6 +51,19 @@ struct snap_unreg {
 	uint32_t inode, kqueue, kbacklog;
 };
 
+/* Listeners of the same port outside the group, one entry an endpoint. */
+#define SNAP_OTHER_MAX 8
+struct snap_other {
+	const char *family; /* "ipv4" / "ipv6" */
+	char addr[48];
+	bool v6only;
+	int ifindex;
+	uint32_t listeners, kqueue; /* how many, their accept queues' sum */
+	char group[256]; /* the snapshot's group of that endpoint, "" none */
+	const char *receives; /* what the kernel's lookup gives it */
+	bool warn; /* a listener the lookup never chooses for some traffic */
+};
+
 struct snap_group {
 	char name[256];
 	const char *proto; /* "tcp" / "udp" */
@@ -77,6 +90,8 @@ struct snap_group {
 	uint32_t kh_unsteered, kh_unregistered;
 	uint64_t outsider_cookie;
 	int kernel_err; /* 0, or the -errno of asking the kernel */
+	int nother; /* entries of other[] */
+	struct snap_other other[SNAP_OTHER_MAX];
 	int nunreg; /* entries of unreg[] */
 	struct snap_unreg unreg[SNAP_UNREG_MAX];
 	uint64_t counters[RP_CNT_MAX];
@@ -104,6 +119,12 @@ struct snapshot {
  */
 int snap_take(struct snapshot *s, const struct rp_config *cfg, const char *spec,
 	      FILE *errf);
+/*
+ * Every group's neighbours: the kernel's listeners on its port outside it
+ * (another family, another address, a dual-stack socket), and what the
+ * kernel's lookup gives them (neighbours.c).
+ */
+void snap_neighbours(struct snapshot *s);
 /* Rates of s from the counters of prev, an earlier snapshot. */
 void snap_rates(struct snapshot *s, const struct snapshot *prev);
 void snap_free(struct snapshot *s);

@@ -16,8 +16,9 @@ g = groups[0]
 slots = sorted(g.get("slots", []), key=lambda s: s.get("slot", 0))
 print("policy", g.get("policy", "-"))
 print("live", g.get("live", "-"))
-for k in ("selected", "accepted", "migrated"):
+for k in ("selected", "accepted", "migrated", "active"):
     print("slot_" + k, ",".join(str(s.get(k, 0)) for s in slots) or "-")
+print("slot_adopted", ",".join(str(int(bool(s.get("adopted")))) for s in slots) or "-")
 print("slot_cpu", ",".join(str(s.get("cpu", -1)) for s in slots) or "-")
 for k, v in g.get("counters", {}).items():
     print("prog_" + k, v)

@@ -370,7 +370,43 @@ if V.get("groups") or N.get("groups"):
                                           "%.1f" % (f(d.get("held_bytes")) / 2**20) if f(d.get("held_bytes")) else "?"))
         L.append("")
 
-t = [(s, M[s]["seconds"]) for s in ("fairness", "tail", "dns", "dgram", "restart", "groups") if "seconds" in M[s]]
+# ---------------------------------------------------------------- 12. kcount
+if V.get("kcount") or N.get("kcount"):
+    sec = "kcount"
+    K = V[sec]
+    L += ["## 12. Counting in the kernel", "",
+          "One small C server (tests/lib/static_srv.c: accept, read, answer, close), one instance a variant: "
+          "none (no shim: the baseline), preload (`reuseport run --mode preload`: the shim's hooks count), "
+          "cgroup (`--mode cgroup`: the shim registers, the kernel's sockops and sock_release programs count), "
+          "adopted (the same server built -static under `--mode cgroup`: the supervisor registers it, the "
+          "kernel counts). One client, one connection at a time (connect, request, answer, close), the "
+          "variants taking turns, %s rounds of %s connections; wall-clock ns per connection, median [min-max] "
+          "over the rounds; ratios of the medians." % (M[sec].get("rounds", "?"), M[sec].get("chunk", "?")), ""]
+    notes(sec, L)
+    ns = {v: [f(d.get("ns_conn")) for d in reps(sec, v)] for v in ("none", "preload", "cgroup", "adopted")}
+    b0, bp = med(ns["none"]), med(ns["preload"])
+    if any(ns.values()):
+        L += ["| variant | ns per connection | ratio to none | ratio to preload | errors | slot: accepted, active after | adopted |",
+              "|---|---|---|---|---|---|---|"]
+        for v in ("none", "preload", "cgroup", "adopted"):
+            if not ns[v]:
+                continue
+            m = med(ns[v])
+            errs = sum(int(f(d.get("errors")) or 0) for d in reps(sec, v))
+            g = K[v].get("2", {})
+            L.append("| %s | %s | %s | %s | %d | %s | %s |" % (
+                v, mmm(ns[v], "%.0f"), "%.3f" % (m / b0) if m and b0 else "-",
+                "%.3f" % (m / bp) if m and bp else "-", errs,
+                "%s, %s" % (g.get("slot_accepted", "-"), g.get("slot_active", "-")) if g else "-",
+                g.get("slot_adopted", "-") if g else "-"))
+        L.append("")
+    pns, pruns, cnt = f(M[sec].get("prog_ns")), f(M[sec].get("prog_runs")), f(M[sec].get("counted"))
+    if pns and cnt:
+        L += ["The cgroup programs (sockops, sock_release) of both supervisors: %.0f ns of program time per "
+              "counted connection (%d runs for %d connections; kernel.bpf_stats_enabled=1, which adds two "
+              "clock reads a run)." % (pns / cnt, pruns or 0, cnt), ""]
+
+t = [(s, M[s]["seconds"]) for s in ("fairness", "tail", "dns", "dgram", "restart", "groups", "kcount") if "seconds" in M[s]]
 if t:
     L += ["Section times: " + ", ".join("%s %s s" % x for x in t) + ".", ""]
 if L:
