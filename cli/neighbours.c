@@ -127,7 +127,8 @@ void snap_neighbours(struct snapshot *s)
 				a->n = a->km ? rp_kernel_all_listeners(
 						       p ? IPPROTO_UDP :
 							   IPPROTO_TCP,
-						       fams[f], a->km, MAX_ALL) :
+						       fams[f], a->km,
+						       MAX_ALL) :
 					       -2;
 				if (a->n == -1)
 					a->n = -2;

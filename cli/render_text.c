@@ -99,14 +99,15 @@ static void neighbours(FILE *f, const struct snap_group *g)
 		const struct snap_other *o = &g->other[i];
 		bool v6 = !strcmp(o->family, "ipv6");
 
-		fprintf(f, "  %salso on port %u: %s%s%s%s%s, %u listener(s)%s%s: %s\n",
+		fprintf(f,
+			"  %salso on port %u: %s%s%s%s%s, %u listener(s)%s%s: %s\n",
 			o->warn ? "WARNING: " : "", g->port, v6 ? "[" : "",
 			o->addr, v6 ? "]" : "",
 			v6 ? (o->v6only ? " (IPv6 only)" : " (dual-stack)") :
 			     "",
 			o->ifindex ? " (bound to a device)" : "", o->listeners,
-			o->group[0] ? " in group " : ", in no group",
-			o->group, o->receives);
+			o->group[0] ? " in group " : ", in no group", o->group,
+			o->receives);
 	}
 }
 
