@@ -106,6 +106,8 @@ $(BUILD)/obj/%.o: %.c
 # the group library includes the generated skeleton, run's cgroup mode its own
 $(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
 $(call obj,cli/run/cgroup.c): $(BUILD)/cgroup.skel.h
+# the version is compiled in
+$(call obj,cli/main.c): Makefile
 
 # The interposer links only libc: processes that never listen pay no libbpf.
 $(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/libreuseport.map
