@@ -202,13 +202,20 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 
 	rp_members_reconcile(cfg, key, st, h->socks_fd);
 	slot = rp_members_claim(st, h->socks_fd, fd, cookie, &out->already);
-	/* registered (or failed): no longer a member on its way in */
+	if (slot >= 0) {
+		if (!out->already)
+			rp_members_init_slot(cfg, st, (uint32_t)slot, cookie);
+		rp_members_note_join(cfg, st, (uint32_t)slot);
+	}
+	/*
+	 * Registered (or failed): no longer a member on its way in. Only
+	 * now: until the slot names its cookie within nslots, the program's
+	 * look at md->sk finds the socket by this note alone (without it,
+	 * an outsider: the kernel hash for a jiffy).
+	 */
 	rp_group_joined(st, cookie);
 	if (slot < 0)
 		return slot;
-	if (!out->already)
-		rp_members_init_slot(cfg, st, (uint32_t)slot, cookie);
-	rp_members_note_join(cfg, st, (uint32_t)slot);
 
 	rp_group_gc(st);
 	rp_group_rebuild_tables(st, h->socks_fd);

@@ -55,8 +55,12 @@ pass_msg "25 nginx -t runs joined the group, each as its own process"
 # that socket closed: the masters' slots count every steered connection.
 st=$(status_json)
 info "connections handed over from nginx -t sockets: $(jget "$st" groups.0.counters.migrated)"
+info "the program's counters: $(jget "$st" groups.0.counters)"
 assert_eq "$(jeval "$st" 'sum(s["selected"] for s in d["groups"][0]["slots"])')" "$(jget "$st" groups.0.counters.steered)" \
 	"connections selected for the masters (directly or migrated) = connections steered"
 assert_eq "$(jget "$st" groups.0.counters.migrate_empty)" 0 "migrations without a live slot"
+# every nginx -t socket was noted or named by its slot whenever the
+# program looked at it: never taken for a listener outside the map
+assert_eq "$(jget "$st" groups.0.counters.unsteered)" 0 "choices left to the kernel hash"
 assert_eq "$(live_slots $port)" 2 "live slots after the loop (nginx -t left none behind)"
 assert_eq "$(jeval "$(status_json)" '" ".join(sorted(str(s["pid"]) for s in d["groups"][0]["slots"]))')" "$masters" "live slots are the two masters"
