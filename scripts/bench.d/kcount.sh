@@ -4,9 +4,9 @@
 # at the close) instead of the shim's accept and close hooks. One small C
 # server (tests/lib/static_srv.c: accept, read, answer, close), one
 # instance a variant: none (no shim, the baseline), preload (reuseport run
-# --mode preload: the hooks count), cgroup (--mode cgroup: the shim
-# registers, the kernel counts), adopted (the same server built -static
-# under --mode cgroup: registered by the supervisor, the kernel counts).
+# --mode preload: the hooks count), auto (--mode auto: the shim registers,
+# the kernel counts), cgroup (--mode cgroup: no shim, the supervisor
+# adopts the listener, the kernel counts).
 # One client, one connection at a time (scripts/bench.d/conncost.c), the
 # variants taking turns. Also the cgroup programs' own time per
 # connection (kernel.bpf_stats_enabled=1).
@@ -21,15 +21,11 @@ if need kcount cc bpftool; then
 	kv=()
 	if cc -O2 -Wall -o "$kx/conncost" "$root/scripts/bench.d/conncost.c" 2> "$kx/build.err" &&
 		cc -O2 -Wall -o "$kx/srv" "$root/tests/lib/static_srv.c" 2>> "$kx/build.err"; then
-		for v in none preload cgroup adopted; do
+		for v in none preload auto cgroup; do
 			next_port
 			case $v in
 			none) spawn "kcount-$v" "$kx/srv" tcp $port $v ;;
-			preload | cgroup) spawn "kcount-$v" "$RP" run --mode $v -n 1 -- "$kx/srv" tcp $port $v ;;
-			adopted)
-				cc -static -O2 -o "$kx/srv-static" "$root/tests/lib/static_srv.c" 2>> "$kx/build.err" ||
-					{ note kcount "adopted: cannot build a static server: $(tail -1 "$kx/build.err")"; continue; }
-				spawn "kcount-$v" "$RP" run --mode cgroup -n 1 -- "$kx/srv-static" tcp $port $v ;;
+			*) spawn "kcount-$v" "$RP" run --mode $v -n 1 -- "$kx/srv" tcp $port $v ;;
 			esac
 			wait_listen $port 1 || { note kcount "$v: the server did not listen"; continue; }
 			kv+=("$v:$port")
@@ -61,7 +57,7 @@ print(t, c)'
 		read -r kt1 kc1 < <(cg_stats)
 		counted=0
 		for s in "${kv[@]}"; do
-			case ${s%%:*} in cgroup | adopted) counted=$((counted + krounds * kchunk)) ;; esac
+			case ${s%%:*} in auto | cgroup) counted=$((counted + krounds * kchunk)) ;; esac
 		done
 		rec kcount - - prog_ns $((kt1 - kt0))
 		rec kcount - - prog_runs $((kc1 - kc0))

@@ -377,18 +377,17 @@ if V.get("kcount") or N.get("kcount"):
     L += ["## 12. Counting in the kernel", "",
           "One small C server (tests/lib/static_srv.c: accept, read, answer, close), one instance a variant: "
           "none (no shim: the baseline), preload (`reuseport run --mode preload`: the shim's hooks count), "
-          "cgroup (`--mode cgroup`: the shim registers, the kernel's sockops and sock_release programs count), "
-          "adopted (the same server built -static under `--mode cgroup`: the supervisor registers it, the "
-          "kernel counts). One client, one connection at a time (connect, request, answer, close), the "
+          "auto (`--mode auto`: the shim registers, the kernel's sockops and sock_release programs count), "
+          "cgroup (`--mode cgroup`: no shim, the supervisor adopts the listener, the kernel counts). One client, one connection at a time (connect, request, answer, close), the "
           "variants taking turns, %s rounds of %s connections; wall-clock ns per connection, median [min-max] "
           "over the rounds; ratios of the medians." % (M[sec].get("rounds", "?"), M[sec].get("chunk", "?")), ""]
     notes(sec, L)
-    ns = {v: [f(d.get("ns_conn")) for d in reps(sec, v)] for v in ("none", "preload", "cgroup", "adopted")}
+    ns = {v: [f(d.get("ns_conn")) for d in reps(sec, v)] for v in ("none", "preload", "auto", "cgroup")}
     b0, bp = med(ns["none"]), med(ns["preload"])
     if any(ns.values()):
         L += ["| variant | ns per connection | ratio to none | ratio to preload | errors | slot: accepted, active after | adopted |",
               "|---|---|---|---|---|---|---|"]
-        for v in ("none", "preload", "cgroup", "adopted"):
+        for v in ("none", "preload", "auto", "cgroup"):
             if not ns[v]:
                 continue
             m = med(ns[v])
