@@ -18,6 +18,7 @@
 
 #include "rawsys.h"
 #include "group_impl.h"
+#include "kdiag.h"
 #include "log.h"
 #include "pintrust.h"
 #include "sys.h"
@@ -150,34 +151,85 @@ static bool runs_shim(pid_t pid)
 	return found;
 }
 
+#define MAX_HELD 1024
+
+/* Socket inodes the process pid holds (at most max): how many. */
+static int held_inodes(pid_t pid, uint32_t *out, int max)
+{
+	char path[64], link[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		char fdp[320];
+		ssize_t len;
+		unsigned int ino;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
+		len = readlink(fdp, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%u]", &ino) == 1)
+			out[n++] = ino;
+	}
+	closedir(d);
+	return n;
+}
+
 /*
- * This process exits and its only child holds its members' sockets on (a
- * daemon's parent, an nginx whose new binary took over): the slots are the
- * child's. A child without the shim (nginx drops LD_PRELOAD from a new
- * binary's environment unless `env LD_PRELOAD;`) accepts unseen: the slot
- * is marked adopted, never stalled for accepts nobody can see.
+ * This process exits and its only child holds its members' sockets on,
+ * without the shim (nginx's new binary after USR2: nginx drops LD_PRELOAD
+ * from its environment unless `env LD_PRELOAD;`). The child accepts
+ * unseen: the slots are handed to it and marked adopted, never stalled
+ * for accepts nobody can see. The slots whose socket the child holds (the
+ * kernel's word, by inode) and whose process is this one or gone (a
+ * daemon's parent that registered before forking). A child that runs
+ * the shim keeps the slots as they are: its accepts are seen.
  */
 static void hand_over(struct rp_state *st, int socks_fd, pid_t child,
 		      const char *name)
 {
 	uint32_t n = rp_nslots(st), self = (uint32_t)getpid();
-	bool shim = runs_shim(child);
+	uint32_t *held = calloc(MAX_HELD, sizeof(*held));
+	struct rp_kmember *km = calloc(MAX_HELD, sizeof(*km));
+	int nheld, nkm;
+	uint64_t cookie;
 
+	if (!held || !km)
+		goto out;
+	nheld = held_inodes(child, held, MAX_HELD);
+	nkm = rp_group_kernel_listeners(st, km, MAX_HELD);
 	for (uint32_t i = 0; i < n; i++) {
 		struct rp_slot *s = &st->slots[i];
+		uint32_t pid = __atomic_load_n(&s->r.pid, __ATOMIC_RELAXED);
+		bool childs = false;
 
-		if (__atomic_load_n(&s->r.pid, __ATOMIC_RELAXED) != self ||
-		    !rp_group_slot_live(socks_fd, i, NULL))
+		if (!rp_group_slot_live(socks_fd, i, &cookie) ||
+		    (pid != self && !rp_pid_gone((pid_t)pid)))
+			continue;
+		for (int k = 0; k < nkm && k < MAX_HELD && !childs; k++)
+			for (int j = 0; km[k].cookie == cookie && j < nheld;
+			     j++)
+				childs = childs || held[j] == km[k].inode;
+		if (!childs)
 			continue;
 		__atomic_store_n(&s->r.pid, (uint32_t)child, __ATOMIC_RELAXED);
-		if (!shim)
-			__atomic_fetch_or(&s->r.flags, RP_SLOT_ADOPTED,
-					  __ATOMIC_RELAXED);
-		pr_info("event=handover group=%s slot=%u to_pid=%d%s", name, i,
-			(int)child,
-			shim ? "" :
-			       " adopted=1 reason=\"the child does not run the shim: its accepts are unseen, the slot is never stalled\"");
+		__atomic_fetch_or(&s->r.flags, RP_SLOT_ADOPTED,
+				  __ATOMIC_RELAXED);
+		pr_info("event=handover group=%s slot=%u to_pid=%d adopted=1 reason=\"the only child holds the listener without the shim: its accepts are unseen, the slot is never stalled\"",
+			name, i, (int)child);
 	}
+out:
+	free(held);
+	free(km);
 }
 
 void rp_group_release(const struct rp_config *cfg, const char *dir)
@@ -193,7 +245,8 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 	    rp_group_open_dir(dir, &st, &socks_fd, NULL))
 		return;
 	if (kids == 1) {
-		hand_over(st, socks_fd, child, strrchr(dir, '/') + 1);
+		if (!runs_shim(child))
+			hand_over(st, socks_fd, child, strrchr(dir, '/') + 1);
 		goto out;
 	}
 	/* every live member is one of this process's sockets */

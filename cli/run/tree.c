@@ -18,6 +18,7 @@
 #include "group.h"
 #include "state.h"
 #include "sys.h"
+#include "kdiag.h"
 #include "tree.h"
 
 /* Socket inodes of one tree looked at, at most (tree_sockets()). */
@@ -85,15 +86,49 @@ static bool in_tree(pid_t pid, pid_t root)
 	return false;
 }
 
+static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max);
+
+/*
+ * A live slot whose recorded process is gone (a daemon's parent, a child
+ * that exited through _exit() after a double fork): the kernel says whose
+ * it is. Does the tree of root hold its socket? The tree's socket inodes
+ * are read once a scan (*ino NULL until then).
+ */
+static bool tree_holds(struct tree_scan *t, const struct rp_state *st,
+		       uint64_t cookie, unsigned long **ino, size_t *nino)
+{
+	struct rp_kmember km[64];
+	int n;
+
+	if (!*ino) {
+		*ino = calloc(MAX_TREE_SOCKETS, sizeof(**ino));
+		if (!*ino)
+			return false;
+		*nino = tree_sockets(t->root, *ino, MAX_TREE_SOCKETS);
+	}
+	n = rp_group_kernel_listeners(st, km, 64);
+	for (int k = 0; k < n && k < 64; k++) {
+		if (km[k].cookie != cookie)
+			continue;
+		for (size_t j = 0; j < *nino; j++)
+			if ((*ino)[j] == km[k].inode)
+				return true;
+	}
+	return false;
+}
+
 static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 {
 	uint32_t n = rp_nslots(st);
 	bool mine = false, theirs = false;
+	unsigned long *ino = NULL;
+	size_t nino = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct rp_slot *s = &st->slots[i];
 		uint32_t ns = __atomic_load_n(&s->r.pidns, __ATOMIC_RELAXED);
 		pid_t pid = (pid_t)__atomic_load_n(&s->r.pid, __ATOMIC_RELAXED);
+		uint64_t cookie;
 		int64_t active;
 
 		/*
@@ -101,9 +136,11 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 		 * other container) are numbers of a different space: skip.
 		 */
 		if (pid <= 0 || (ns && R.pidns && ns != R.pidns) ||
-		    !rp_group_slot_live(socks_fd, i, NULL))
+		    !rp_group_slot_live(socks_fd, i, &cookie))
 			continue;
-		if (in_tree(pid, t->root)) {
+		if (in_tree(pid, t->root) ||
+		    (!in_tree(pid, t->other) && rp_pid_gone(alias_of(pid)) &&
+		     tree_holds(t, st, cookie, &ino, &nino))) {
 			if (!mine && st->meta->proto == IPPROTO_TCP &&
 			    t->nports < RUN_SCAN_PORTS)
 				t->ports[t->nports++] =
@@ -120,6 +157,7 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 			theirs = true;
 		}
 	}
+	free(ino);
 	if (theirs) {
 		t->other_groups++;
 		t->covered += mine;

@@ -1,10 +1,10 @@
 #!/bin/bash
 # nginx's binary upgrade (USR2, WINCH, QUIT) under load, two daemonized
-# masters on one port. A daemon's parent exits once its child holds the
-# listener: the slot is handed to the child (event=handover). nginx drops
-# LD_PRELOAD from the new binary's environment (no `env LD_PRELOAD;`), so
-# the new master accepts past the shim: when the old master exits, its
-# slot goes to the new one marked adopted (accepts unseen), never stalled.
+# masters on one port. nginx drops LD_PRELOAD from the new binary's
+# environment (no `env LD_PRELOAD;`), so the new master accepts past the
+# shim: when the old master exits, the slot of the socket it holds (its
+# own, or registered by the daemon's parent, gone) goes to the new one
+# marked adopted (accepts unseen, event=handover), never stalled.
 # Checked: 0 failed requests through the upgrade, the new master gets its
 # half of round robin afterwards, no slot stalled, the slot's pid is the
 # new master's.
@@ -44,14 +44,6 @@ for n in a b; do
 		fail "nginx $n did not start: $(cat "$d/error.log" "$(rp_logfile "nginx-$n")")"
 done
 wait_live_slots $group 2 || fail "two members expected: $(rp_cli status)"
-for n in a b; do
-	pid=$(cat "$RP_TMP/ngx-$n/nginx.pid")
-	assert_eq "$(slot_of "$pid")" "live false" "nginx $n: the daemon (pid $pid) holds its slot"
-done
-grep -q 'event=handover' "$(rp_logfile nginx-a)" "$RP_TMP/ngx-a/error.log" ||
-	fail "no event=handover from the daemon's parent"
-pass_msg "the daemon's parent handed its slot over"
-
 out=$(rpclient http --port $port --path / -n 40)
 assert_eq "$(jget "$out" ids.a 0) $(jget "$out" ids.b 0)" "20 20" "round robin before the upgrade"
 
@@ -82,6 +74,7 @@ assert_gt "$(jget "$res" ok)" 0 "requests through the upgrade"
 assert_eq "$(jget "$res" failed)" 0 "failed requests through the upgrade"
 
 assert_eq "$(slot_of "$new")" "live true" "the new master holds the slot (adopted: no shim in it)"
+
 out=$(rpclient http --port $port --path / -n 40)
 info "after: $out"
 assert_eq "$(jget "$out" ok)" 40 "answered after the upgrade"

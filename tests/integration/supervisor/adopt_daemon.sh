@@ -26,7 +26,8 @@ load=$!
 sleep 1
 kill -HUP "$(rp_pid sup)"
 wait_for 60 grep -q "event=rolling_done generation=1\$" "$(rp_logfile sup)" ||
-	fail "the roll did not finish: $(tail -20 "$(rp_logfile sup)")"
+	fail "the roll did not finish: $(tail -20 "$(rp_logfile sup)")
+$(rp_cli status 2>&1)"
 sleep 1
 touch "$RP_TMP/stop"
 wait "$load"
