@@ -14,13 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
+#include "rawsys.h"
 
 int cli_copy_fd(pid_t pid, int fd)
 {

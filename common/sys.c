@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +87,36 @@ bool rp_pid_gone(pid_t pid)
 	if (!rp_proc_stat(pid, &ppid, &pgrp, &state))
 		return false;
 	return state == 'Z' || state == 'X';
+}
+
+int rp_proc_sockets(pid_t pid, bool (*fn)(unsigned long ino, int fd, void *arg),
+		    void *arg)
+{
+	char path[64], fdpath[96], link[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		unsigned long ino;
+		ssize_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+		len = readlink(fdpath, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) == 1 &&
+		    !fn(ino, atoi(e->d_name), arg))
+			break;
+	}
+	closedir(d);
+	return 0;
 }
 
 int rp_is_bpffs(const char *path)

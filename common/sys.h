@@ -25,6 +25,13 @@ const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
 				size_t clen);
 /* ppid, process group and state letter of pid; false if it is gone. */
 bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state);
+/*
+ * Every socket pid holds (/proc/PID/fd/N -> socket:[inode]): fn(inode, N,
+ * arg) for each until it returns false. 0, or -errno when the process's
+ * fds cannot be read.
+ */
+int rp_proc_sockets(pid_t pid, bool (*fn)(unsigned long ino, int fd, void *arg),
+		    void *arg);
 /* Is path on a bpf filesystem? -errno of statfs, 0 no, 1 yes. */
 int rp_is_bpffs(const char *path);
 /*

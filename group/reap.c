@@ -153,35 +153,20 @@ static bool runs_shim(pid_t pid)
 
 #define MAX_HELD 1024
 
-/* Socket inodes the process pid holds (at most max): how many. */
-static int held_inodes(pid_t pid, uint32_t *out, int max)
+struct held {
+	uint32_t *ino;
+	int n, max;
+};
+
+static bool held_one(unsigned long ino, int fd, void *arg)
 {
-	char path[64], link[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
+	struct held *h = arg;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while (n < max && (de = readdir(d))) {
-		char fdp[320];
-		ssize_t len;
-		unsigned int ino;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fdp, sizeof(fdp), "%s/%s", path, de->d_name);
-		len = readlink(fdp, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (sscanf(link, "socket:[%u]", &ino) == 1)
-			out[n++] = ino;
-	}
-	closedir(d);
-	return n;
+	(void)fd;
+	if (h->n == h->max)
+		return false;
+	h->ino[h->n++] = (uint32_t)ino;
+	return true;
 }
 
 /*
@@ -200,12 +185,15 @@ static void hand_over(struct rp_state *st, int socks_fd, pid_t child,
 	uint32_t n = rp_nslots(st), self = (uint32_t)getpid();
 	uint32_t *held = calloc(MAX_HELD, sizeof(*held));
 	struct rp_kmember *km = calloc(MAX_HELD, sizeof(*km));
+	struct held h = { NULL, 0, MAX_HELD };
 	int nheld, nkm;
 	uint64_t cookie;
 
 	if (!held || !km)
 		goto out;
-	nheld = held_inodes(child, held, MAX_HELD);
+	h.ino = held;
+	rp_proc_sockets(child, held_one, &h);
+	nheld = h.n;
 	nkm = rp_group_kernel_listeners(st, km, MAX_HELD);
 	for (uint32_t i = 0; i < n; i++) {
 		struct rp_slot *s = &st->slots[i];

@@ -294,41 +294,37 @@ static int candidates(struct cand *out, int max)
 	return n;
 }
 
+struct owning {
+	struct cand *c;
+	int n;
+	pid_t pid;
+};
+
+static bool own_one(unsigned long ino, int fd, void *arg)
+{
+	struct owning *o = arg;
+
+	for (int i = 0; i < o->n; i++)
+		if (o->c[i].inode == ino && !o->c[i].pid) {
+			o->c[i].pid = o->pid;
+			o->c[i].fd = fd;
+		}
+	return true;
+}
+
 /* Which process of the cgroup holds each candidate, and as which fd. */
 static void owners(struct cand *c, int n)
 {
-	char p[PATH_MAX + 32], link[64];
+	char p[PATH_MAX + 32];
+	struct owning o = { c, n, 0 };
 	FILE *procs;
 	int pid;
 
 	snprintf(p, sizeof(p), "%s/cgroup.procs", C.dir);
 	procs = fopen(p, "re");
 	while (procs && fscanf(procs, "%d", &pid) == 1) {
-		struct dirent *e;
-		DIR *d;
-
-		snprintf(p, sizeof(p), "/proc/%d/fd", pid);
-		d = opendir(p);
-		while (d && (e = readdir(d))) {
-			unsigned int ino;
-			ssize_t len;
-
-			snprintf(p, sizeof(p), "/proc/%d/fd/%s", pid,
-				 e->d_name);
-			len = readlink(p, link, sizeof(link) - 1);
-			if (len <= 0)
-				continue;
-			link[len] = '\0';
-			if (sscanf(link, "socket:[%u]", &ino) != 1)
-				continue;
-			for (int i = 0; i < n; i++)
-				if (c[i].inode == ino && !c[i].pid) {
-					c[i].pid = pid;
-					c[i].fd = atoi(e->d_name);
-				}
-		}
-		if (d)
-			closedir(d);
+		o.pid = pid;
+		rp_proc_sockets(pid, own_one, &o);
 	}
 	if (procs)
 		fclose(procs);

@@ -164,42 +164,39 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 	}
 }
 
+struct collect {
+	unsigned long *ino;
+	size_t n, max;
+};
+
+static bool collect_one(unsigned long ino, int fd, void *arg)
+{
+	struct collect *c = arg;
+
+	(void)fd;
+	if (c->n == c->max)
+		return false;
+	c->ino[c->n++] = ino;
+	return true;
+}
+
 /* Socket inodes held by the processes of a tree. */
 static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
 {
-	char path[64], fdpath[320], link[64];
-	struct dirent *p, *f;
-	DIR *proc, *fds;
-	size_t n = 0;
+	struct collect c = { ino, 0, max };
+	struct dirent *p;
+	DIR *proc = opendir("/proc");
 
-	proc = opendir("/proc");
 	if (!proc)
 		return 0;
-	while ((p = readdir(proc)) && n < max) {
+	while ((p = readdir(proc)) && c.n < max) {
 		pid_t pid = (pid_t)atoi(p->d_name);
 
-		if (pid <= 0 || !in_tree(pid, root))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((f = readdir(fds)) && n < max) {
-			ssize_t k;
-
-			snprintf(fdpath, sizeof(fdpath), "%s/%s", path,
-				 f->d_name);
-			k = readlink(fdpath, link, sizeof(link) - 1);
-			if (k <= 0)
-				continue;
-			link[k] = '\0';
-			if (sscanf(link, "socket:[%lu]", &ino[n]) == 1)
-				n++;
-		}
-		closedir(fds);
+		if (pid > 0 && in_tree(pid, root))
+			rp_proc_sockets(pid, collect_one, &c);
 	}
 	closedir(proc);
-	return n;
+	return c.n;
 }
 
 /*
