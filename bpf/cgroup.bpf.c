@@ -24,6 +24,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "groups.bpf.h"
 #include "steer.h"
 
 #define SOL_SOCKET 1
@@ -85,27 +86,6 @@ struct {
 	__type(key, int);
 	__type(value, struct rp_tag);
 } tags SEC(".maps");
-
-struct rp_elems {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(key_size, 4);
-	__uint(value_size, RP_ELEM);
-};
-
-/* the namespace's TCP outer map of state maps (its pin, reused) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, RP_GROUPS);
-	__type(key, __u32);
-	__array(values, struct rp_elems);
-} groups SEC(".maps");
-
-static __always_inline void *elem(void *st, __u32 e)
-{
-	return bpf_map_lookup_elem(st, &e);
-}
 
 /* n off *p, never below floor */
 static __always_inline void take_off(__s64 *p, __s64 floor)

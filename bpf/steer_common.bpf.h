@@ -25,6 +25,7 @@
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 
+#include "groups.bpf.h"
 #include "steer.h"
 
 #define ENOENT 2
@@ -40,14 +41,6 @@ const volatile __u32 rp_proto = IPPROTO_TCP;
 #define TCP (rp_proto == IPPROTO_TCP)
 #define UDP (rp_proto == IPPROTO_UDP)
 
-struct rp_elems {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(key_size, 4);
-	__uint(value_size, RP_ELEM);
-};
-
 struct rp_sockarray {
 	__uint(type, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY);
 	__uint(max_entries, 1);
@@ -55,14 +48,7 @@ struct rp_sockarray {
 	__uint(value_size, 8);
 };
 
-/* every group's state, sockarray and (UDP) flow table, at its index */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, RP_GROUPS);
-	__type(key, __u32);
-	__array(values, struct rp_elems);
-} groups SEC(".maps");
-
+/* every group's sockarray and (UDP) flow table, at its index (groups.bpf.h: state) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, RP_GROUPS);
@@ -89,11 +75,6 @@ static __always_inline __u32 scale32(__u32 h, __u32 n)
 }
 
 /* element e of a group's state map st (0 if out of the map) */
-static __always_inline void *elem(void *st, __u32 e)
-{
-	return bpf_map_lookup_elem(st, &e);
-}
-
 /*
  * The group a run is for: its state map, its element 0 and its index in
  * the outer maps. Global subprograms get the index and look again (a map
