@@ -205,6 +205,8 @@ int rp_group_attach(const struct rp_config *cfg, const struct rp_group_key *key,
 	if (slot >= 0) {
 		if (!out->already)
 			rp_members_init_slot(cfg, st, (uint32_t)slot, cookie);
+		else
+			rp_members_follow(st, (uint32_t)slot);
 		rp_members_note_join(cfg, st, (uint32_t)slot);
 	}
 	/*

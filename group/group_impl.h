@@ -41,6 +41,8 @@ int rp_members_claim(struct rp_state *st, int socks_fd, int fd, uint64_t cookie,
 		     bool *already);
 void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t i, uint64_t cookie);
+/* A slot registered again by this process: it follows when its own is gone. */
+void rp_members_follow(struct rp_state *st, uint32_t i);
 void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t slot);
 

@@ -163,6 +163,26 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	__atomic_store_n(&s->r.cookie, cookie, __ATOMIC_RELEASE);
 }
 
+/*
+ * A socket registered already, registered again by this process (a
+ * socket passed by systemd to a restarted service, a listener inherited
+ * across exec): the slot follows this process when the one it names is
+ * gone, so that status, metrics and drain by pid name the live one. A
+ * living process (a forked worker's parent) keeps it.
+ */
+void rp_members_follow(struct rp_state *st, uint32_t i)
+{
+	struct rp_slot *s = &st->slots[i];
+	pid_t was = (pid_t)__atomic_load_n(&s->r.pid, __ATOMIC_RELAXED);
+
+	/* a pid of another pid namespace is no number of ours to test */
+	if (was == getpid() ||
+	    __atomic_load_n(&s->r.pidns, __ATOMIC_RELAXED) != rp_pidns() ||
+	    !rp_pid_gone(was))
+		return;
+	__atomic_store_n(&s->r.pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+}
+
 /* A slot was claimed (or found again): publish it to the program. */
 void rp_members_note_join(const struct rp_config *cfg, struct rp_state *st,
 			  uint32_t slot)
