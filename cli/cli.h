@@ -55,8 +55,8 @@ bool cli_spec_match(const struct cli_spec *s, const char *name,
 bool cli_have_bpffs(void);
 /* Append name to the comma-separated list (truncated with "..."). */
 void cli_add_name(char *list, size_t len, const char *name);
-/* "no group matches SPEC; groups here: others" on stderr (others sorted). */
-void cli_no_match(const char *spec, char *others, size_t len);
+/* "no group matches SPEC; groups here: others" on f (others sorted). */
+void cli_no_match(FILE *f, const char *spec, char *others, size_t len);
 /* --group SPEC: parse it once for the walker; 0, or 2 (usage error said). */
 int cli_select(const char *spec);
 /*

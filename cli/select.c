@@ -191,7 +191,7 @@ static int walk(group_fn fn, void *arg, bool write)
 	if (w.n)
 		return w.ret;
 	if (only_group)
-		cli_no_match(only_group, w.others, sizeof(w.others));
+		cli_no_match(stderr, only_group, w.others, sizeof(w.others));
 	else if (write)
 		fprintf(stderr,
 			"reuseport: no groups in this network namespace (pin dir %s)\n",
@@ -199,15 +199,14 @@ static int walk(group_fn fn, void *arg, bool write)
 	return only_group || write ? -1 : 0;
 }
 
-void cli_no_match(const char *spec, char *others, size_t len)
+void cli_no_match(FILE *f, const char *spec, char *others, size_t len)
 {
 	if (others[0]) {
 		sort_names(others, len);
-		fprintf(stderr,
-			"reuseport: no group matches %s; groups here: %s\n",
+		fprintf(f, "reuseport: no group matches %s; groups here: %s\n",
 			spec, others);
 	} else {
-		fprintf(stderr,
+		fprintf(f,
 			"reuseport: no group matches %s: no groups in this network namespace (pin dir %s)\n",
 			spec, cfg.pin_dir);
 	}

@@ -267,7 +267,7 @@ int snap_take(struct snapshot *s, const struct rp_config *cfg, const char *spec,
 	}
 	snap_neighbours(s);
 	if (spec && !s->ngroups && errf)
-		cli_no_match(spec, t.others, sizeof(t.others));
+		cli_no_match(errf, spec, t.others, sizeof(t.others));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,8 +54,22 @@ static int status_wait(unsigned long want, const char *spec, double timeout)
 	char seen[512];
 
 	for (uint64_t start = 0;;) {
-		/* what cannot be read is said once, not every 0.1 s */
-		if (snap_take(&s, &cfg, spec, start ? NULL : stderr))
+		/*
+		 * What cannot be read is said once, not every 0.1 s; that no
+		 * group matches yet is what waiting is for: said only at the
+		 * timeout (the last "seen" line).
+		 */
+		char *err = NULL;
+		size_t errlen = 0;
+		FILE *ef = start ? NULL : open_memstream(&err, &errlen);
+		int bad = snap_take(&s, &cfg, spec, ef);
+
+		if (ef)
+			fclose(ef);
+		if (bad && err)
+			fputs(err, stderr);
+		free(err);
+		if (bad)
 			return 1;
 		if (!start) {
 			start = s.mono_ns;

@@ -38,6 +38,16 @@ assert_match "$(cat "$RP_TMP/wait.err")" "timed out after 1 s waiting for 3 live
 "$RP_CLI" status --wait 1 udp:$port --timeout 0.3 2> "$RP_TMP/wait.err"
 assert_eq "$?" 1 "status --wait for a group that does not exist"
 assert_match "$(cat "$RP_TMP/wait.err")" "no group matches udp:$port" "no group message"
+assert_eq "$(grep -c . "$RP_TMP/wait.err")" 1 "lines on stderr (the timeout's alone)"
+# a group that appears while status waits: nothing on stderr, exit 0
+"$RP_CLI" status --wait 1 $((port + 1)) --timeout 15 >"$RP_TMP/wait2.out" 2>"$RP_TMP/wait2.err" &
+waiter=$!
+sleep 0.5
+REUSEPORT_POLICY=roundrobin rp_spawn late "$PY" "$RP_TMP/srv.py" $((port + 1))
+wait "$waiter"
+assert_eq "$?" 0 "status --wait for a group that appears"
+assert_eq "$(cat "$RP_TMP/wait2.err")" "" "stderr while waiting for it"
+rp_kill late
 for bad in "--wait 0 $port" "--wait x $port" "--wait 2" "--wait 2 $port --timeout soon"; do
 	# shellcheck disable=SC2086 # word splitting wanted
 	"$RP_CLI" status $bad 2>/dev/null
