@@ -302,6 +302,8 @@ int cmd_bench(int argc, char **argv)
 
 	if (p >= 0)
 		return p;
+	if (bench_tool_check(o.load))
+		return 1;
 	if (!o.port)
 		o.port = bench_load_port(o.load);
 	if (o.load == LOAD_DNS && o.conns == 64)

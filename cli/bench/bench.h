@@ -61,6 +61,8 @@ unsigned int bench_load_port(enum bench_load l);
 bool bench_load_udp(enum bench_load l);
 /* The tool that drives the load, for the header and missing-tool errors. */
 const char *bench_load_tool(enum bench_load l);
+/* Is the load's tool on PATH? 0, or -1 after saying which package has it. */
+int bench_tool_check(enum bench_load l);
 /* Drive one load run: 0, or -1 with the reason on stderr. */
 int bench_load_run(const struct bench_opts *o, const char *tmpdir,
 		   struct bench_result *r);

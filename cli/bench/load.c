@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: MIT
 /* reuseport bench: the load generators and what their output says. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 
 static const struct {
 	const char *name;
 	const char *tool;
+	const char *package; /* Debian's, NULL: built in */
 	unsigned int port;
 	bool udp;
 } loads[] = {
-	[LOAD_HTTP] = { "http", "wrk", 8080, false },
-	[LOAD_REDIS] = { "redis", "redis-benchmark", 6379, false },
-	[LOAD_MEMCACHED] = { "memcached", "built-in", 11211, false },
-	[LOAD_DNS] = { "dns", "dnsperf", 53, true },
-	[LOAD_TCP] = { "tcp", "built-in", 7, false },
+	[LOAD_HTTP] = { "http", "wrk", "wrk", 8080, false },
+	[LOAD_REDIS] = { "redis", "redis-benchmark", "redis-tools", 6379,
+			 false },
+	[LOAD_MEMCACHED] = { "memcached", "built-in", NULL, 11211, false },
+	[LOAD_DNS] = { "dns", "dnsperf", "dnsperf", 53, true },
+	[LOAD_TCP] = { "tcp", "built-in", NULL, 7, false },
 };
 
 const char *bench_load_name(enum bench_load l)
@@ -28,6 +32,29 @@ const char *bench_load_name(enum bench_load l)
 const char *bench_load_tool(enum bench_load l)
 {
 	return loads[l].tool;
+}
+
+int bench_tool_check(enum bench_load l)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX], exe[PATH_MAX + 64];
+
+	if (!loads[l].package)
+		return 0;
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, p);
+		snprintf(exe, sizeof(exe), "%s/%s", n ? dir : ".",
+			 loads[l].tool);
+		if (access(exe, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	fprintf(stderr,
+		"reuseport bench: --load %s needs %s, which is not installed (Debian: apt install %s); nothing was started\n",
+		loads[l].name, loads[l].tool, loads[l].package);
+	return -1;
 }
 
 unsigned int bench_load_port(enum bench_load l)
@@ -218,10 +245,7 @@ int bench_load_run(const struct bench_opts *o, const char *tmpdir,
 	if (st == 127) {
 		fprintf(stderr,
 			"reuseport bench: cannot run %s: is it installed? (Debian: %s)\n",
-			argv[0],
-			o->load == LOAD_HTTP  ? "wrk" :
-			o->load == LOAD_REDIS ? "redis-tools" :
-						"dnsperf");
+			argv[0], loads[o->load].package);
 		return -1;
 	}
 	if (o->load == LOAD_HTTP)

@@ -3,7 +3,7 @@
 # --help exits 0; a command that never listens on the port, one that cannot
 # run, one whose instances the shim cannot steer (memcached -u nobody drops
 # the capabilities creating a group needs: the shim falls back), and a load
-# generator that is not installed, exit 1 saying so.
+# generator that is not installed, exit 1 saying so before starting anything.
 # slow: reuseport bench runs, each waiting for servers that never come
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
@@ -56,7 +56,9 @@ mkdir -p "$RP_TMP/empty"
 out=$(PATH=$RP_TMP/empty "$RP_CLI" bench --load http -n 1 --duration 1 --port 18098 --no-png \
 	-- "$PY" -m http.server --bind 127.0.0.1 18098 2>&1)
 assert_eq "$?" 1 "bench without wrk: exit status"
-assert_match "$out" "cannot run wrk: is it installed\? \(Debian: wrk\)" "without wrk: message"
+assert_match "$out" "--load http needs wrk, which is not installed \(Debian: apt install wrk\); nothing was started" "without wrk: message"
+[[ $out != *"event=start"* && $out != *"instances"* ]] || fail "without wrk, servers were started: $out"
+pass_msg "without wrk: no server started"
 
 # the shim falls back to plain SO_REUSEPORT: said at once, not after the
 # timeout (last: memcached as nobody leaves the pin dir to nobody)
