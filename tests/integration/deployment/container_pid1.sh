@@ -16,7 +16,9 @@ need_cli
 need_cmd unshare nsenter
 
 df=$RP_ROOT/examples/container/Dockerfile
-mkdir -p "$RP_TMP/www" && echo container >"$RP_TMP/www/id.txt"
+for i in 1 2 3 4 5 6 7 8; do
+	mkdir -p "$RP_TMP/www/$i" && echo "container$i" >"$RP_TMP/www/$i/id.txt"
+done
 # ENTRYPOINT + CMD (exec form), as docker joins them
 mapfile -d '' cmd < <("$PY" - "$df" "$RP_CLI" "$RP_TMP/www" <<'EOF'
 import json, sys
@@ -50,8 +52,10 @@ nspid=$(awk '/^NSpid:/ { print $NF }' "/proc/$pid1/status")
 assert_eq "$nspid" 1 "pid of reuseport run in its namespace"
 assert_eq "$(cat "/proc/$pid1/comm")" reuseport "PID 1"
 wait_live_slots "$port" "$n" 15 || fail "$n instances expected: $(cat "$(rp_logfile c)")"
-out=$(rpclient http --port "$port" -n 20)
-assert_eq "$(jget "$out" ids.container 0)" 20 "requests answered by the container"
+out=$(rpclient http --port "$port" -n $((5 * n)))
+for i in $(seq "$n"); do
+	assert_eq "$(jget "$out" "ids.container$i" 0)" 5 "requests answered by instance $i (its own page)"
+done
 
 # processes of the container's pid namespace, and those that are zombies
 in_ns() { # print the host pids in pid1's pid namespace
