@@ -64,7 +64,7 @@ port=8850
 run=$RP_TMP/run # RuntimeDirectory=
 mkdir -p "$run" "$RP_TMP/nginxlog" "$RP_TMP/www"
 echo ok >"$RP_TMP/www/index.html"
-sed -e "s|listen 80;|listen 127.0.0.1:$port;|" -e "s|/var/log/nginx|$RP_TMP/nginxlog|g" \
+sed -e "s|listen 8080;|listen 127.0.0.1:$port;|" -e "s|/var/log/nginx|$RP_TMP/nginxlog|g" \
 	-e "s|/var/www/html|$RP_TMP/www|" "$units/nginx-reuseport.conf" >"$RP_TMP/nginx.conf"
 subs=("/usr/bin/reuseport=$RP_CLI" "/etc/nginx/reuseport-nginx.conf=$RP_TMP/nginx.conf"
 	"/run/reuseport-nginx=$run")
