@@ -160,13 +160,7 @@ sock=$units/reuseport-web@.socket svc=$units/reuseport-web@.service
 listen=$(unitfile "$sock" Socket ListenStream --value)
 [[ $listen =~ ^[0-9]+$ ]] || fail "ListenStream is not a port: $listen"
 mkdir -p "$RP_TMP/web"
-cat >"$RP_TMP/web/app.py" <<'EOF'
-import os
-def app(environ, start_response):  # answers with its gunicorn master's pid
-    body = str(os.getppid()).encode()
-    start_response("200 OK", [("Content-Length", str(len(body)))])
-    return [body]
-EOF
+cp "$units/app.py" "$RP_TMP/web/app.py" # the example's app (/srv/web/app.py)
 # what systemd does for an instance: socket, environment, exec
 cat >"$RP_TMP/activate.py" <<'EOF'
 import os, shlex, socket, sys
