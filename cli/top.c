@@ -84,10 +84,18 @@ static void eol(FILE *f, const struct term *t)
 	fputs(t->tty_out ? "\033[K\n" : "\n", f);
 }
 
+/* The share: a bar of width (none below 4 columns) and a percentage. */
 static void bar(FILE *f, double share, int width)
 {
 	int n = share >= 0 ? (int)(share * width + 0.5) : 0;
 
+	if (width < 4) {
+		if (share >= 0)
+			fprintf(f, "%5.1f%%", share * 100);
+		else
+			fprintf(f, "    -");
+		return;
+	}
 	fputc('[', f);
 	for (int i = 0; i < width; i++)
 		fputc(i < n ? '#' : ' ', f);
@@ -101,27 +109,35 @@ static void bar(FILE *f, double share, int width)
 static void group(FILE *f, const struct term *t, const struct snap_group *g)
 {
 	bool tcp = g->proto[0] == 't';
-	int width = t->cols - 83; /* the rest of a slot line: 81 */
+	/* a slot line is 72 columns before the share, 9 around the bar */
+	int width = t->cols - 81;
 	char ep[80], r[32];
 
-	if (width < 10)
-		width = 10;
 	if (g->selected_rate >= 0)
 		snprintf(r, sizeof(r), "%.1f", g->selected_rate);
 	else
 		snprintf(r, sizeof(r), "-");
 	fprintf(f, "%s  %s %s  %s  live %u  %s conn/s", g->name, g->proto,
 		snap_endpoint(g, ep, sizeof(ep)), g->policy, g->live, r);
+	eol(f, t);
+	/* what the program does now, and what it did not steer */
 	if (g->kernel_hash)
 		fprintf(f, "  KERNEL HASH: %d unregistered, %u unsteered%s",
 			g->unregistered > 0 ? g->unregistered : 0, g->unsteered,
 			g->kh_outsider ? ", one seen" : "");
 	else if (g->unregistered > 0)
-		fprintf(f, "  %d UNREGISTERED, NOT SERVED", g->unregistered);
+		fprintf(f, "  steering: program; %d UNREGISTERED, NOT SERVED",
+			g->unregistered);
+	else
+		fprintf(f, "  steering: program");
+	fprintf(f, "  migrated %llu  unsteered %llu",
+		(unsigned long long)g->counters[RP_CNT_MIGRATED],
+		(unsigned long long)g->counters[RP_CNT_UNSTEERED]);
 	eol(f, t);
 	fprintf(f, "  %-5s %-5s %-8s %-5s %-9s %13s %7s %9s  %s", "INST",
 		"SLOT", "PID", "GEN", "STATE", tcp ? "QUEUE/BACKLOG" : "RECVQ",
-		"ACTIVE", "CONN/S", "SHARE OF NEW CONNECTIONS");
+		"ACTIVE", "CONN/S",
+		width < 4 ? "SHARE" : "SHARE OF NEW CONNECTIONS");
 	eol(f, t);
 	for (uint32_t j = 0; j < g->live; j++) {
 		const struct snap_slot *o = &g->slots[j];
@@ -151,6 +167,41 @@ static void group(FILE *f, const struct term *t, const struct snap_group *g)
 	eol(f, t);
 }
 
+/*
+ * Cut every line of a frame to cols visible columns (a long group name, a
+ * narrow terminal): a line never wraps into the next. Escape sequences
+ * take no column.
+ */
+static void clip(char *buf, size_t *len, int cols)
+{
+	size_t r = 0, w = 0;
+	int col = 0;
+
+	while (r < *len) {
+		char c = buf[r++];
+
+		if (c == '\033' && r < *len && buf[r] == '[') {
+			/* CSI: ESC [ parameters, then one final byte @..~ */
+			buf[w++] = c;
+			buf[w++] = buf[r++];
+			while (r < *len) {
+				char p = buf[r++];
+
+				buf[w++] = p;
+				if (p >= '@' && p <= '~')
+					break;
+			}
+			continue;
+		}
+		if (c == '\n')
+			col = 0;
+		else if (col++ >= cols)
+			continue;
+		buf[w++] = c;
+	}
+	*len = w;
+}
+
 static void frame(const struct term *t, const struct snapshot *s, double every)
 {
 	char *buf = NULL, when[16];
@@ -176,6 +227,8 @@ static void frame(const struct term *t, const struct snapshot *s, double every)
 	if (t->tty_out)
 		fputs("\033[J", f);
 	fclose(f);
+	if (t->tty_out)
+		clip(buf, &len, t->cols);
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);
 	free(buf);

@@ -4,7 +4,9 @@
 # share of the new connections; q quits with status 0 and gives the
 # terminal back (alternate screen left, echo and canonical mode restored);
 # SIGTERM does the same. status --watch is the same view. Not on a
-# terminal, top prints successive frames without escape codes.
+# terminal, top prints successive frames without escape codes. At 80
+# columns nothing wraps: the share is a percentage without a bar, and the
+# program's state and its migrated and unsteered counts have a line.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
 need_cli
@@ -20,11 +22,10 @@ sock=$RP_TMP/tmux.sock
 tm() { tmux -S "$sock" "$@"; }
 rp_on_exit 'tmux -S "$RP_TMP/tmux.sock" kill-server 2>/dev/null'
 # the pane's shell runs CMD, then reports its status and the terminal modes
-run_in_tmux() { # SESSION CMD...
+run_in_tmux() { # SESSION CMD [COLUMNS]
 	local s=$1
-	shift
-	tm new-session -d -s "$s" -x 150 -y 30 \
-		"$* ; echo \"exited rc=\$?\"; stty -a | grep -o -- '-\?icanon\|-\?echo ' | tr '\n' ' '; echo; sleep 60"
+	tm new-session -d -s "$s" -x "${3:-150}" -y 30 \
+		"$2 ; echo \"exited rc=\$?\"; stty -a | grep -o -- '-\?icanon\|-\?echo ' | tr '\n' ' '; echo; sleep 60"
 }
 screen() { tm capture-pane -p -t "$1"; }
 
@@ -40,8 +41,16 @@ grep -q "tcp4_127-0-0-1_$port  tcp 127.0.0.1:$port  roundrobin  live 3" "$RP_TMP
 grep -q "q quits" "$RP_TMP/screen.txt" || fail "no key hint"
 cp "$RP_TMP/screen.txt" "$RP_TMP/top-capture.txt"
 pass_msg "top shows the group, 3 slots with instance, queue/backlog, conn/s and a bar"
+# 80 columns: nothing wraps (tmux joins wrapped lines with -J), the
+# program's state and counts on a line of their own, the share without a bar
+run_in_tmux narrow "REUSEPORT_PIN_DIR='$REUSEPORT_PIN_DIR' '$RP_CLI' top -d 0.5" 80
+shows80() { tm capture-pane -p -J -t narrow >"$RP_TMP/screen80.txt"; grep -q "steering: program  migrated [0-9]*  unsteered 0" "$RP_TMP/screen80.txt" && grep -Eq '^  [123] .* +[0-9.]+%$' "$RP_TMP/screen80.txt"; }
+wait_for 15 shows80 || fail "top at 80 columns: $(cat "$RP_TMP/screen80.txt")"
+grep -v '^ *$' "$RP_TMP/screen80.txt" | sed 's/^/  | /'
+assert_le "$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$RP_TMP/screen80.txt")" 80 "widest line of top at 80 columns"
+tm kill-session -t narrow
 tm send-keys -t top q
-wait_for 10 bash -c "tmux -S '$sock' capture-pane -p -t top | grep -q 'exited rc='" || fail "top did not quit on q: $(screen top)"
+wait_for 10 bash -c "tmux -S '$sock' capture-pane -p -t top | grep -A1 'exited rc=' | grep -q icanon" || fail "top did not quit on q: $(screen top)"
 after=$(screen top)
 assert_match "$after" "exited rc=0" "top status after q"
 grep -qx 'icanon echo *' <<<"$after" || fail "terminal left in raw mode after q: $after"
