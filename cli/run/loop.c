@@ -5,10 +5,12 @@
  * wait: signals turned into actions, children reaped, crashed instances
  * restarted with backoff, /metrics and --prefix output served.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "out.h"
 #include "spawn.h"
 #include "state.h"
+#include "sys.h"
 #include "tree.h"
 
 /* An instance up this long restarts after BACKOFF_MIN_MS again when it dies. */
@@ -46,6 +49,56 @@ static void schedule_restart(struct inst *in, uint64_t now)
 		in->backoff_ms = BACKOFF_MIN_MS;
 	in->backoff_ms = clamp_backoff(in->backoff_ms);
 	in->restart_at_ms = now + in->backoff_ms;
+}
+
+/* Is p dying: a zombie, or SIGKILL pending (a kill -9 of its group)? */
+static bool dying(pid_t p)
+{
+	char path[64], line[256];
+	bool d = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)p);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (!d && fgets(line, sizeof(line), f)) {
+		unsigned long long mask;
+
+		if (!strncmp(line, "State:", 6))
+			d = strchr(line, 'Z') || strchr(line, 'X');
+		else if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+			  sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+			 (mask & (1ull << (SIGKILL - 1))))
+			d = true;
+	}
+	fclose(f);
+	return d;
+}
+
+/*
+ * Does process group pgid have a member that is not already dying? The
+ * workers of an instance killed with kill -9 on its group are on their
+ * way out: no leftovers to speak of.
+ */
+static bool group_lives(pid_t pgid)
+{
+	struct dirent *e;
+	bool lives = false;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return true;
+	while (!lives && (e = readdir(d))) {
+		pid_t p = (pid_t)atoi(e->d_name), ppid, pgrp;
+		char state;
+
+		if (p > 0 && rp_proc_stat(p, &ppid, &pgrp, &state) &&
+		    pgrp == pgid && !dying(p))
+			lives = true;
+	}
+	closedir(d);
+	return lives;
 }
 
 /* Reap every child, orphans we adopted included; note instance deaths. */
@@ -106,8 +159,9 @@ static void reap(void)
 		 */
 		if (kill(-pid, SIGTERM) == 0) {
 			kill(-pid, SIGCONT);
-			run_warn("event=leftovers pgid=%d action=TERM",
-				 (int)pid);
+			if (group_lives(pid))
+				run_warn("event=leftovers pgid=%d action=TERM",
+					 (int)pid);
 		}
 	}
 }

@@ -6,7 +6,8 @@
 # was queued is answered by another instance. Connections the frozen worker
 # had already accepted (in flight: the established connections the frozen
 # processes hold at the kill, from ss) die with it; failures must not
-# exceed those.
+# exceed those. The supervisor does not warn of leftovers: the killed
+# group's worker was dying with its master.
 # slow: three kill -9 rounds under load
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 . "$RP_TEST_LIB/nginx_lib.sh"
@@ -55,3 +56,5 @@ assert_ge "$total_queued" 24 "connections queued on killed instances"
 echo "kill -9 under load: queued=$total_queued in_flight=$total_active failed=$(jget "$out" failed)"
 assert_le "$(jget "$out" failed)" "$total_active" "failed requests (at most the accepted, in-flight ones)"
 assert_ge "$("$RP_CLI" status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["groups"][0]["counters"]["migrated"])')" "$total_queued" "connections migrated by the program"
+# the killed group's workers were dying with it: nothing left over to warn of
+assert_eq "$(grep -c 'event=leftovers' "$(rp_logfile sup)")" 0 "leftovers warnings after kill -9 of whole groups"
