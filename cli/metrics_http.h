@@ -31,7 +31,7 @@ int rp_metrics_fd(const struct rp_metrics_srv *m);
 void rp_metrics_handle(struct rp_metrics_srv *m);
 /* Serve only the groups that match spec (as --group SPEC); NULL: all. */
 void rp_metrics_only(struct rp_metrics_srv *m, const char *spec);
-/* The address actually bound ("127.0.0.1:9100"). */
+/* The address actually bound ("127.0.0.1:9470"). */
 const char *rp_metrics_addr(const struct rp_metrics_srv *m);
 void rp_metrics_close(struct rp_metrics_srv *m);
 
