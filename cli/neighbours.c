@@ -10,6 +10,7 @@
  * in silence. status shows every such listener with what it receives.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 
 struct all {
 	struct rp_kmember *km;
-	int n; /* -1: not asked yet, < -1: failed */
+	int n; /* listeners, or -errno */
 };
 
 static bool any_addr(const char *a)
@@ -108,36 +109,94 @@ static void note(const struct snapshot *s, struct snap_group *g,
 	g->other[g->nother++] = o;
 }
 
+#define MAX_ENDPOINTS 512
+
+/*
+ * m (of proto and family): counted on its endpoint in ep[] (at most
+ * MAX_ENDPOINTS) unless a group of the snapshot is that endpoint's.
+ */
+static void count_unsteered(const struct snapshot *s, const char *proto,
+			    const struct rp_kmember *m, int family,
+			    struct snap_port *ep, int *nep)
+{
+	struct snap_other o = { .family = family == AF_INET6 ? "ipv6" : "ipv4",
+				.v6only = m->v6only,
+				.ifindex = m->ifindex };
+
+	inet_ntop(family, m->addr, o.addr, sizeof(o.addr));
+	for (int i = 0; i < s->ngroups; i++)
+		if (!strcmp(s->groups[i].proto, proto) &&
+		    s->groups[i].port == m->port &&
+		    same_endpoint(&s->groups[i], &o, m->v6only_known))
+			return;
+	for (int i = 0; i < *nep; i++)
+		if (ep[i].proto == proto && ep[i].family == o.family &&
+		    ep[i].port == m->port && !strcmp(ep[i].addr, o.addr)) {
+			ep[i].listeners++;
+			return;
+		}
+	if (*nep == MAX_ENDPOINTS)
+		return;
+	ep[*nep] = (struct snap_port){ .proto = proto,
+				       .family = o.family,
+				       .port = m->port,
+				       .listeners = 1 };
+	snprintf(ep[*nep].addr, sizeof(ep[*nep].addr), "%s", o.addr);
+	(*nep)++;
+}
+
+/*
+ * Ports several listeners share on one address with no group: only
+ * SO_REUSEPORT puts them there together, so the kernel hash spreads the
+ * port and nobody steers it (the shim fell back: no capabilities, seccomp,
+ * a foreign pin; or the servers run without it).
+ */
+static void unsteered_ports(struct snapshot *s, struct all all[2][2],
+			    const int fams[2])
+{
+	struct snap_port *ep = calloc(MAX_ENDPOINTS, sizeof(*ep));
+	int nep = 0;
+
+	if (!ep)
+		return;
+	for (int p = 0; p < 2; p++)
+		for (int f = 0; f < 2; f++)
+			for (int k = 0; k < all[p][f].n && k < MAX_ALL; k++)
+				count_unsteered(s, p ? "udp" : "tcp",
+						&all[p][f].km[k], fams[f], ep,
+						&nep);
+	for (int i = 0; i < nep && s->nunsteered < SNAP_OTHER_MAX; i++)
+		if (ep[i].listeners > 1)
+			s->unsteered[s->nunsteered++] = ep[i];
+	free(ep);
+}
+
 void snap_neighbours(struct snapshot *s)
 {
 	/* one dump a protocol and family, shared by the groups */
-	struct all all[2][2] = { { { NULL, -1 }, { NULL, -1 } },
-				 { { NULL, -1 }, { NULL, -1 } } };
+	struct all all[2][2];
 	static const int fams[2] = { AF_INET, AF_INET6 };
 
+	for (int p = 0; p < 2; p++)
+		for (int f = 0; f < 2; f++) {
+			struct all *a = &all[p][f];
+
+			a->km = calloc(MAX_ALL, sizeof(*a->km));
+			a->n = a->km ? rp_kernel_all_listeners(
+					       p ? IPPROTO_UDP : IPPROTO_TCP,
+					       fams[f], a->km, MAX_ALL) :
+				       -ENOMEM;
+		}
 	for (int i = 0; i < s->ngroups; i++) {
 		struct snap_group *g = &s->groups[i];
 		int p = g->proto[0] == 'u';
 
-		for (int f = 0; f < 2; f++) {
-			struct all *a = &all[p][f];
-
-			if (a->n == -1) {
-				a->km = calloc(MAX_ALL, sizeof(*a->km));
-				a->n = a->km ? rp_kernel_all_listeners(
-						       p ? IPPROTO_UDP :
-							   IPPROTO_TCP,
-						       fams[f], a->km,
-						       MAX_ALL) :
-					       -2;
-				if (a->n == -1)
-					a->n = -2;
-			}
-			for (int k = 0; k < a->n && k < MAX_ALL; k++)
-				if (a->km[k].port == g->port)
-					note(s, g, &a->km[k], fams[f]);
-		}
+		for (int f = 0; f < 2; f++)
+			for (int k = 0; k < all[p][f].n && k < MAX_ALL; k++)
+				if (all[p][f].km[k].port == g->port)
+					note(s, g, &all[p][f].km[k], fams[f]);
 	}
+	unsteered_ports(s, all, fams);
 	for (int p = 0; p < 2; p++)
 		for (int f = 0; f < 2; f++)
 			free(all[p][f].km);

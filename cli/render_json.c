@@ -182,6 +182,7 @@ static J *group(const struct snap_group *g)
 int render_json(FILE *f, const struct snapshot *s)
 {
 	J *root = json_object_new_object(), *groups = json_object_new_array();
+	J *unst = json_object_new_array();
 	put(root, "schema_version", i64(STATUS_SCHEMA_VERSION));
 	put(root, "pin_dir", str(s->pin_dir));
 	put(root, "namespace_dir", str(s->ns_dir));
@@ -192,6 +193,18 @@ int render_json(FILE *f, const struct snapshot *s)
 	for (int i = 0; i < s->ngroups; i++)
 		json_object_array_add(groups, group(&s->groups[i]));
 	put(root, "groups", groups);
+	for (int i = 0; i < s->nunsteered; i++) {
+		const struct snap_port *u = &s->unsteered[i];
+		J *e = json_object_new_object();
+
+		put(e, "proto", str(u->proto));
+		put(e, "family", str(u->family));
+		put(e, "address", str(u->addr));
+		put(e, "port", u64(u->port));
+		put(e, "listeners", u64(u->listeners));
+		json_object_array_add(unst, e);
+	}
+	put(root, "unsteered_ports", unst);
 	fprintf(f, "%s\n",
 		json_object_to_json_string_ext(
 			root, JSON_C_TO_STRING_PRETTY |

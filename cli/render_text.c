@@ -162,10 +162,25 @@ static void group(FILE *f, const struct snap_group *g, bool rates)
 	fprintf(f, "\n");
 }
 
+/* Ports shared with no group: the kernel hash, nobody steering. */
+static void unsteered_ports(FILE *f, const struct snapshot *s)
+{
+	for (int i = 0; i < s->nunsteered; i++) {
+		const struct snap_port *u = &s->unsteered[i];
+		bool v6 = !strcmp(u->family, "ipv6");
+
+		fprintf(f,
+			"UNSTEERED: %s %s%s%s:%u is shared by %u listeners with no group: the kernel hash spreads it (the servers' event=fallback line says why: capabilities, seccomp, a foreign pin, no bpffs; or they run without the shim)\n",
+			u->proto, v6 ? "[" : "", u->addr, v6 ? "]" : "",
+			u->port, u->listeners);
+	}
+}
+
 int render_text(FILE *f, const struct snapshot *s)
 {
 	for (int i = 0; i < s->ngroups; i++)
 		group(f, &s->groups[i], s->interval_s > 0);
+	unsteered_ports(f, s);
 	if (!s->ngroups)
 		fprintf(f, "no groups in this network namespace (pin dir %s)\n",
 			s->pin_dir);

@@ -109,6 +109,18 @@ struct snapshot {
 	int ngroups;
 	struct snap_group *groups;
 	int errors; /* groups that could not be read */
+	/*
+	 * Ports several listeners share with no group of this snapshot: the
+	 * kernel hash, nobody steering (snap_neighbours).
+	 */
+	int nunsteered;
+	struct snap_port {
+		const char *proto; /* "tcp" / "udp" */
+		const char *family; /* "ipv4" / "ipv6" */
+		char addr[48];
+		uint16_t port;
+		uint32_t listeners;
+	} unsteered[SNAP_OTHER_MAX];
 };
 
 /*

@@ -220,6 +220,14 @@ static void frame(const struct term *t, const struct snapshot *s, double every)
 	eol(f, t);
 	for (int i = 0; i < s->ngroups; i++)
 		group(f, t, &s->groups[i]);
+	for (int i = 0; i < s->nunsteered; i++) {
+		const struct snap_port *u = &s->unsteered[i];
+
+		fprintf(f,
+			"UNSTEERED %s %s:%u: %u listeners, no group (kernel hash)",
+			u->proto, u->addr, u->port, u->listeners);
+		eol(f, t);
+	}
 	if (!s->ngroups) {
 		fprintf(f, "no groups in %s", s->ns_dir);
 		eol(f, t);

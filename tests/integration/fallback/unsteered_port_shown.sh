@@ -1,0 +1,34 @@
+#!/bin/bash
+# A port shared with no group is shown, not silent: two servers that set
+# SO_REUSEPORT themselves and run without the shim (as servers whose shim
+# fell back: no capabilities, seccomp, a foreign pin) share 127.0.0.1:PORT;
+# status says UNSTEERED (text) and lists the port in unsteered_ports (JSON)
+# with its two listeners, even with no group in the namespace; a steered
+# group on another port is not listed there, and a single listener is not
+# a shared port.
+. "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
+need_shim
+need_cli
+
+P=9130 Q=9131 R=9132
+for i in 1 2; do
+	spawn_plain "u$i" "$PY" "$RP_TEST_LIB/plain_server.py" $P "u$i"
+done
+spawn_plain single "$PY" "$RP_TEST_LIB/plain_server.py" $R single
+wait_listeners tcp $P 2 127.0.0.1 10 || fail "2 listeners on $P expected"
+wait_listeners tcp $R 1 127.0.0.1 10 || fail "1 listener on $R expected"
+mkdir -p "$REUSEPORT_PIN_DIR" # setup's pin dir, with no group in it
+unst() { jeval "$(status_json)" "d['unsteered_ports']"; }
+assert_eq "$(unst)" '[{"proto": "tcp", "family": "ipv4", "address": "127.0.0.1", "port": '$P', "listeners": 2}]' \
+	"unsteered ports with no group in the namespace"
+txt=$("$RP_CLI" status)
+info "status: $txt"
+grep -q "UNSTEERED: tcp 127.0.0.1:$P is shared by 2 listeners with no group" <<<"$txt" ||
+	fail "status text does not show the unsteered port"
+pass_msg "status text shows the unsteered port"
+
+for i in 1 2; do
+	REUSEPORT_POLICY=roundrobin rp_spawn "s$i" "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www "s$i" "s$i")" $Q
+	wait_live_slots $Q "$i" || fail "s$i not registered"
+done
+assert_eq "$(jeval "$(unst)" '[u["port"] for u in d]')" "[$P]" "unsteered ports beside a steered group"
