@@ -1,6 +1,7 @@
 #!/bin/bash
 # reuseport metrics add up: in every scrape taken under load (TCP
-# round robin, UDP with the flow table) `promtool check metrics` passes and,
+# round robin, UDP with the flow table, connections queued on a member that
+# dies migrated to the other one) `promtool check metrics` passes and,
 # for each group, the series of reuseport_program_outcomes_total sum to
 # reuseport_program_runs_total; the runs a load adds are the runs the kernel
 # counted for the namespace's program (bpf_stats run_cnt), so no run is
@@ -55,11 +56,24 @@ PY
 }
 scrape() { curl -sSf --max-time 10 -o "$1" "$url"; }
 
+# the kernel counts the runs of the namespace's programs (bpf_stats, on
+# while the holder keeps its fd: kernel.bpf_stats_enabled is left alone)
+spawn_plain stats "$PY" -c 'import ctypes, sys, time
+attr = ctypes.create_string_buffer(8)  # union bpf_attr: u32 type, BPF_STATS_RUN_TIME
+fd = ctypes.CDLL(None, use_errno=True).syscall(321, 32, attr, 8)  # x86_64 bpf(BPF_ENABLE_STATS)
+print("ready" if fd >= 0 else "BPF_ENABLE_STATS: errno %d" % ctypes.get_errno(), flush=True)
+time.sleep(3600)'
+wait_log stats '^ready$' 10 || fail "cannot enable bpf_stats: $(cat "$RP_TMP/stats.log")"
+run_cnt() { bpftool -j prog show pinned "$(rp_prog_of "$1")" | "$PY" -c 'import json, sys; print(json.load(sys.stdin).get("run_cnt", 0))'; }
+
 scrape "$RP_TMP/m0" || fail "first scrape failed"
 r0=$(add_up "$RP_TMP/m0" 2>&1) || fail "idle scrape: $r0"
+k0_tcp=$(run_cnt tcp) k0_udp=$(run_cnt udp)
 
-# load, scraped all along; the program's runs counted by the kernel
-cost() { "$PY" "$RP_TEST_LIB/progcost.py" "$(rp_prog_of "$1")" -- "${@:2}"; }
+# load, scraped all along: new connections and datagrams, then the
+# connections queued on a member that dies, migrated to the other one
+# (tcp_migrate_req: the kernel asks the program)
+sysctl -qw net.ipv4.tcp_migrate_req=1 || fail "cannot set tcp_migrate_req"
 touch "$RP_TMP/loading"
 rp_on_exit rm -f "$RP_TMP/loading"
 (
@@ -67,18 +81,29 @@ rp_on_exit rm -f "$RP_TMP/loading"
 	while [[ -e $RP_TMP/loading ]]; do
 		i=$((i + 1))
 		scrape "$RP_TMP/s$i" || echo "scrape $i failed"
+		sleep 0.2
 	done
 	echo "$i scrapes"
 ) > "$RP_TMP/scrapes.out" &
 scraper=$!
-tcost=$(cost tcp "$PY" "$RPCLIENT" http --port 8361 -n 400 -c 4 --fail-on-error) || fail "cannot measure TCP: $tcost"
-ucost=$(cost udp "$PY" "$RP_TEST_LIB/udpflows.py" run --port 5361 --flows 50 --interval 0.01 --duration 2) ||
-	fail "cannot measure UDP: $ucost"
+out=$("$PY" "$RPCLIENT" http --port 8361 -n 400 -c 4) || fail "TCP load: $out"
+assert_eq "$(jget "$out" ok)" 400 "TCP requests"
+"$PY" "$RP_TEST_LIB/udpflows.py" run --port 5361 --flows 50 --interval 0.01 --duration 2 > "$RP_TMP/udp.out" ||
+	fail "UDP load: $(cat "$RP_TMP/udp.out")"
+rp_kill b STOP
+spawn_plain hold "$PY" "$RPCLIENT" hold --port 8361 -n 20 --go-file "$RP_TMP/go"
+wait_log hold '^held 20$' 10 || fail "20 requests not held: $(cat "$RP_TMP/hold.log")"
+queued() { [[ $(ss -Hltn "sport = :8361" | awk '{ q += $2 } END { print q + 0 }') -ge 1 ]]; }
+wait_for 10 queued || fail "no connection queued on the stopped member"
+rp_kill b KILL
+touch "$RP_TMP/go"
+rp_wait_exit hold 30 || fail "held requests not answered"
 rm "$RP_TMP/loading"
 wait $scraper
 info "$(tail -1 "$RP_TMP/scrapes.out")"
 grep -q failed "$RP_TMP/scrapes.out" && fail "$(grep failed "$RP_TMP/scrapes.out")"
-assert_eq "$(jget "$tcost" cmd_status)" 0 "TCP load"
+out=$(tail -1 "$RP_TMP/hold.log")
+assert_eq "$(jget "$out" ok)" 20 "held requests answered (those queued on the killed member migrated)"
 n=0
 for f in "$RP_TMP"/s[0-9]*; do
 	[[ $f == *.promtool ]] && continue
@@ -89,9 +114,11 @@ assert_ge "$n" 5 "scrapes under load that pass promtool and add up"
 
 scrape "$RP_TMP/m1" || fail "last scrape failed"
 r1=$(add_up "$RP_TMP/m1" 2>&1) || fail "scrape after the load: $r1"
-assert_eq "$(($(jget "$r1" $tcp) - $(jget "$r0" $tcp)))" "$(jget "$tcost" runs)" "TCP runs added by the load = run_cnt"
-assert_eq "$(($(jget "$r1" $udp) - $(jget "$r0" $udp)))" "$(jget "$ucost" runs)" "UDP runs added by the load = run_cnt"
-assert_ge "$(jget "$ucost" runs)" 5000 "UDP runs"
+k1_tcp=$(run_cnt tcp) k1_udp=$(run_cnt udp)
+assert_ge "$(grep -E "^reuseport_program_outcomes_total\{group=\"$tcp\",outcome=\"migrated\"\}" "$RP_TMP/m1" | awk '{print $2}')" 1 "migrated outcome"
+assert_eq "$(($(jget "$r1" $tcp) - $(jget "$r0" $tcp)))" "$((k1_tcp - k0_tcp))" "TCP runs added by the load = run_cnt"
+assert_eq "$(($(jget "$r1" $udp) - $(jget "$r0" $udp)))" "$((k1_udp - k0_udp))" "UDP runs added by the load = run_cnt"
+assert_ge "$((k1_udp - k0_udp))" 5000 "UDP runs"
 grep -Eq "^reuseport_udp_flow_events_total\{group=\"$udp\",event=\"hit\"\} [1-9]" "$RP_TMP/m1" ||
 	fail "no flow hits: $(grep udp_flow_events "$RP_TMP/m1")"
 grep -q "^reuseport_udp_flow_events_total{group=\"$tcp\"" "$RP_TMP/m1" && fail "flow events for a TCP group"
