@@ -24,7 +24,7 @@
 	POLICY(CPU, cpu, "the member pinned to the CPU that received the packet, else hash") \
 	POLICY(STICKY, sticky, "consistent hashing (Maglev) of the client address") \
 	COUNTER(RUNS, runs, "program invocations") \
-	COUNTER(STEERED, steered, "selected an eligible registered socket") \
+	COUNTER(STEERED, steered, "selected a registered socket for a new connection or datagram") \
 	COUNTER(INELIGIBLE, ineligible, "only draining or older-generation members were live: used one") \
 	COUNTER(EMPTY, empty, "no registered socket was live: kernel hash") \
 	COUNTER(UNSTEERED, unsteered, "the group has members outside the map: kernel hash") \
@@ -44,5 +44,22 @@
 
 enum rp_policy { RP_REGISTRY(RP_X_ENUM_POLICY, RP_X_SKIP) RP_POLICY_MAX };
 enum rp_counter { RP_REGISTRY(RP_X_SKIP, RP_X_ENUM_COUNTER) RP_CNT_MAX };
+
+/*
+ * The outcomes of a run: each run of the program for a group ends in
+ * exactly one of them (steer.bpf.c: unsteered, empty and migrate_empty
+ * where it returns them, migrated for a migration that took a slot,
+ * steered for any other run that took one; the program counts steered
+ * only as the slot's selected - migrated, see group/counters.c), so runs
+ * is their sum. The other counters tell more about some runs: ineligible
+ * is part of steered or migrated, select_error and stall_skips can count
+ * more than once in a run, bad_policy and the flow table's count in runs of
+ * any outcome. A run the program cannot place in a group (a listener of no
+ * group of this namespace's) is no group's and not counted.
+ */
+#define RP_CNT_OUTCOMES                                                       \
+	(1u << RP_CNT_STEERED | 1u << RP_CNT_UNSTEERED | 1u << RP_CNT_EMPTY | \
+	 1u << RP_CNT_MIGRATED | 1u << RP_CNT_MIGRATE_EMPTY)
+#define RP_CNT_IS_OUTCOME(c) ((RP_CNT_OUTCOMES >> (c)) & 1u)
 
 #endif

@@ -19,6 +19,10 @@
 #include "registry_names.h"
 #include "snapshot.h"
 
+#ifndef RP_VERSION
+#define RP_VERSION "unknown"
+#endif
+
 struct member {
 	char label[32];
 	uint64_t slots, selected, migrated, accepted;
@@ -153,6 +157,101 @@ static int members(const struct snap_group *g, struct member *m)
 	return n;
 }
 
+/*
+ * The program's counters, a family for each kind: the runs, their
+ * outcomes (each run in exactly one, bpf/registry.h RP_CNT_OUTCOMES: so
+ * sum by (group) of the outcomes is the runs, in every scrape) and the
+ * counters that tell more about some runs, apart so that no sum mixes them.
+ */
+struct part {
+	enum rp_counter c;
+	const char *value; /* of the family's label; NULL: the counter's name */
+};
+
+static const struct cfamily {
+	const char *name, *lead, *label; /* label NULL: one part, no label */
+	bool outcomes; /* the parts are RP_CNT_OUTCOMES */
+	bool udp; /* UDP groups only */
+	size_t nparts;
+	struct part parts[3];
+} cfamilies[] = {
+	{ .name = "reuseport_program_runs_total",
+	  .lead = "Runs of the steering program.",
+	  .nparts = 1,
+	  .parts = { { RP_CNT_RUNS, NULL } } },
+	{ .name = "reuseport_program_outcomes_total",
+	  .lead = "Runs of the steering program by outcome, each run in exactly one (their sum is reuseport_program_runs_total).",
+	  .label = "outcome",
+	  .outcomes = true },
+	{ .name = "reuseport_program_ineligible_total",
+	  .lead = "Of the steered and migrated runs.",
+	  .nparts = 1,
+	  .parts = { { RP_CNT_INELIGIBLE, NULL } } },
+	{ .name = "reuseport_program_errors_total",
+	  .lead = "Errors the steering program met (a run may meet more than one, and ends in an outcome all the same).",
+	  .label = "error",
+	  .nparts = 2,
+	  .parts = { { RP_CNT_SELECT_ERROR, NULL },
+		     { RP_CNT_BAD_POLICY, NULL } } },
+	{ .name = "reuseport_stall_skips_total",
+	  .lead = "Members the stall guard passed over (a run may pass over several).",
+	  .nparts = 1,
+	  .parts = { { RP_CNT_STALL_SKIPS, NULL } } },
+	{ .name = "reuseport_udp_flow_events_total",
+	  .lead = "Lookups of the UDP flow table (REUSEPORT_UDP_FLOWS) by what they found.",
+	  .label = "event",
+	  .udp = true,
+	  .nparts = 3,
+	  .parts = { { RP_CNT_FLOW_HITS, "hit" },
+		     { RP_CNT_FLOW_NEW, "new" },
+		     { RP_CNT_FLOW_STALE, "stale" } } },
+};
+
+/* The family's parts: its own, or the outcomes; the count. */
+static size_t parts_of(const struct cfamily *cf, struct part *p)
+{
+	size_t n = 0;
+
+	if (!cf->outcomes) {
+		memcpy(p, cf->parts, cf->nparts * sizeof(*p));
+		return cf->nparts;
+	}
+	for (int c = 0; c < RP_CNT_MAX; c++)
+		if (RP_CNT_IS_OUTCOME(c))
+			p[n++] = (struct part){ (enum rp_counter)c, NULL };
+	return n;
+}
+
+static void counter_family(FILE *f, const struct snapshot *s,
+			   const struct cfamily *cf)
+{
+	struct part p[RP_CNT_MAX];
+	size_t n = parts_of(cf, p);
+
+	/* HELP: the lead, then each part's value and the registry's help */
+	fprintf(f, "# HELP %s %s", cf->name, cf->lead);
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "%s%s: %s", k ? "; " : " ",
+			p[k].value ? p[k].value : rp_counter_name(p[k].c),
+			rp_counter_help(p[k].c));
+	fprintf(f, ".\n# TYPE %s counter\n", cf->name);
+	for (int i = 0; i < s->ngroups; i++) {
+		const struct snap_group *g = &s->groups[i];
+
+		if (cf->udp && g->proto[0] != 'u')
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			series(f, cf->name, g);
+			if (cf->label)
+				fprintf(f, ",%s=\"%s\"", cf->label,
+					p[k].value ? p[k].value :
+						     rp_counter_name(p[k].c));
+			fprintf(f, "} %llu\n",
+				(unsigned long long)g->counters[p[k].c]);
+		}
+	}
+}
+
 static void group_metrics(FILE *f, const struct snapshot *s)
 {
 	head(f, "reuseport_group_info", "gauge",
@@ -167,16 +266,8 @@ static void group_metrics(FILE *f, const struct snapshot *s)
 		fprintf(f, "\",port=\"%u\",policy=\"%s\"} 1\n", g->port,
 			g->policy);
 	}
-	head(f, "reuseport_program_outcomes_total", "counter",
-	     "Runs of the steering program by outcome.");
-	for (int i = 0; i < s->ngroups; i++)
-		for (int c = 0; c < RP_CNT_MAX; c++) {
-			series(f, "reuseport_program_outcomes_total",
-			       &s->groups[i]);
-			fprintf(f, ",outcome=\"%s\"} %llu\n",
-				rp_counter_name((enum rp_counter)c),
-				(unsigned long long)s->groups[i].counters[c]);
-		}
+	for (size_t k = 0; k < sizeof(cfamilies) / sizeof(cfamilies[0]); k++)
+		counter_family(f, s, &cfamilies[k]);
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -247,6 +338,12 @@ int render_prom(FILE *f, const struct snapshot *s)
 		if (n[i] < 0)
 			ret = -1;
 	}
+	/* layout: of the pins this command reads (their path's vN) */
+	head(f, "reuseport_build_info", "gauge",
+	     "The reuseport command serving these metrics and the pin layout it reads (value 1).");
+	fprintf(f, "reuseport_build_info{version=\"");
+	lv(f, RP_VERSION);
+	fprintf(f, "\",layout=\"%d\"} 1\n", RP_LAYOUT);
 	group_metrics(f, s);
 	for (size_t k = 0; k < sizeof(mmetrics) / sizeof(mmetrics[0]); k++) {
 		const struct mmetric *mm = &mmetrics[k];

@@ -165,8 +165,7 @@ static void copy_header(const struct rp_state *st, uint32_t pidns,
 	g->flow_max = t->flow_sets * RP_FLOW_WAYS;
 	g->stall_queue = t->stall_queue;
 	g->stall_ms = t->stall_ms;
-	for (int c = 0; c < RP_CNT_MAX; c++)
-		g->counters[c] = rp_group_counter(st, (enum rp_counter)c);
+	rp_group_counters(st, g->counters);
 	g->selected_rate = -1;
 }
 

@@ -34,28 +34,30 @@ void rp_counters_hand_over(struct rp_state *st, const struct rp_slot *s)
 				   __ATOMIC_RELAXED);
 }
 
-uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c)
+static uint64_t one(const struct rp_state *st, enum rp_counter c)
 {
-	static const enum rp_counter outcomes[] = {
-		RP_CNT_STEERED, RP_CNT_UNSTEERED, RP_CNT_EMPTY, RP_CNT_MIGRATED,
-		RP_CNT_MIGRATE_EMPTY
-	};
-	uint64_t sum = 0;
+	uint64_t sum;
+	uint32_t n;
 
-	if ((unsigned int)c >= RP_CNT_MAX)
-		return 0;
-	if (c == RP_CNT_STEERED || c == RP_CNT_FLOW_HITS) {
-		/* the slots' shares, and those of slots claimed again */
-		uint32_t n = rp_nslots(st);
-
-		sum = __atomic_load_n(&st->counters[c], __ATOMIC_RELAXED);
-		for (uint32_t i = 0; i < n; i++)
-			sum += slot_count(&st->slots[i], c);
-		return sum;
-	}
-	if (c != RP_CNT_RUNS)
+	if (c != RP_CNT_STEERED && c != RP_CNT_FLOW_HITS)
 		return __atomic_load_n(&st->counters[c], __ATOMIC_RELAXED);
-	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
-		sum += rp_group_counter(st, outcomes[i]);
+	/* the slots' shares, and those of slots claimed again */
+	n = rp_nslots(st);
+	sum = __atomic_load_n(&st->counters[c], __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < n; i++)
+		sum += slot_count(&st->slots[i], c);
 	return sum;
+}
+
+void rp_group_counters(const struct rp_state *st, uint64_t out[RP_CNT_MAX])
+{
+	/* runs from the very values shown: they add up in every snapshot */
+	out[RP_CNT_RUNS] = 0;
+	for (int c = 0; c < RP_CNT_MAX; c++) {
+		if (c == RP_CNT_RUNS)
+			continue;
+		out[c] = one(st, (enum rp_counter)c);
+		if (RP_CNT_IS_OUTCOME(c))
+			out[RP_CNT_RUNS] += out[c];
+	}
 }

@@ -219,13 +219,13 @@ int rp_group_unpublish(const struct rp_config *cfg, const char *ns_dir,
 int rp_pins_probe_load(const struct rp_config *cfg);
 
 /*
- * A program counter of the group (enum rp_counter), as status and metrics
- * show it. runs is not counted by the program (one atomic less a run): every
- * run ends in exactly one of steered, unsteered, empty, migrated and
- * migrate_empty, so it is their sum (also for a group whose older program
- * still counts it).
+ * The program counters of the group (enum rp_counter), as status and metrics
+ * show them. runs is not counted by the program (one atomic less a run): every
+ * run ends in exactly one outcome (RP_CNT_OUTCOMES), so it is their sum (also
+ * for a group whose older program still counts it), taken from the values
+ * rp_group_counters returns with it.
  */
-uint64_t rp_group_counter(const struct rp_state *st, enum rp_counter c);
+void rp_group_counters(const struct rp_state *st, uint64_t out[RP_CNT_MAX]);
 
 /* Live slots of a group, those of process except (0: none) left out. */
 unsigned int rp_group_live_slots(const struct rp_state *st, int socks_fd,

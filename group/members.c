@@ -134,7 +134,7 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 
 	/*
 	 * The previous occupant's numbers must not be charged to us; its
-	 * share of the group's counters stays in them (rp_group_counter).
+	 * share of the group's counters stays in them (rp_group_counters).
 	 */
 	rp_counters_hand_over(st, s);
 	__atomic_store_n(&s->r.flow_hits, 0, __ATOMIC_RELAXED);

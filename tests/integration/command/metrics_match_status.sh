@@ -3,7 +3,8 @@
 # metric declared by HELP and TYPE before it, label syntax, numeric
 # values, counters named *_total, no duplicate series), and the numbers
 # are those of `reuseport status --json` taken at the same moment: program
-# outcomes per group, live slots, group info, and selected / accepted /
+# counters per group, each in its family (runs, the outcomes, and apart
+# from them errors, ineligible, stall skips and UDP flow events), live slots, group info, and selected / accepted /
 # active / queued / draining / pid / generation / backlog per member
 # (labels group and member only), for a TCP and a UDP group.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
@@ -97,10 +98,30 @@ def member(s):
     return "instance-%d" % s["instance"] if s["instance"] else "slot-%d" % s["slot"]
 
 nmembers = 0
+# each program counter in its family: runs, the outcomes that partition
+# them, and the counters that tell more about some runs
+OUTCOMES = ("steered", "unsteered", "empty", "migrated", "migrate_empty")
+def counter_series(g, counter):
+    if counter == "runs":
+        return "reuseport_program_runs_total", {}
+    if counter in OUTCOMES:
+        return "reuseport_program_outcomes_total", {"outcome": counter}
+    if counter in ("select_error", "bad_policy"):
+        return "reuseport_program_errors_total", {"error": counter}
+    if counter.startswith("flow_"):
+        return "reuseport_udp_flow_events_total", {"event": {"flow_hits": "hit"}.get(counter, counter[5:])}
+    return {"ineligible": "reuseport_program_ineligible_total",
+            "stall_skips": "reuseport_stall_skips_total"}[counter], {}
+
 for g in groups:
-    for outcome, n in g["counters"].items():
-        expect("%s outcome %s" % (g["name"], outcome),
-               get("reuseport_program_outcomes_total", group=g["name"], outcome=outcome), float(n))
+    for counter, n in g["counters"].items():
+        name, lab = counter_series(g, counter)
+        want = None if name.startswith("reuseport_udp_") and g["proto"] != "udp" else float(n)
+        expect("%s counter %s" % (g["name"], counter), get(name, group=g["name"], **lab), want)
+    expect("%s outcomes" % g["name"],
+           sorted(dict(lab)["outcome"] for (name, lab) in series
+                  if name == "reuseport_program_outcomes_total" and ("group", g["name"]) in lab),
+           sorted(OUTCOMES))
     expect("%s live slots" % g["name"],
            get("reuseport_group_live_slots", group=g["name"]), float(g["live"]))
     expect("%s info" % g["name"],
