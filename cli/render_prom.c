@@ -344,6 +344,17 @@ int render_prom(FILE *f, const struct snapshot *s)
 	fprintf(f, "reuseport_build_info{version=\"");
 	lv(f, RP_VERSION);
 	fprintf(f, "\",layout=\"%d\"} 1\n", RP_LAYOUT);
+	head(f, "reuseport_unsteered_port_listeners", "gauge",
+	     "Listeners sharing an address and port with no group: the kernel hash spreads it, nobody steers (the shim fell back, or the servers run without it).");
+	for (int i = 0; i < s->nunsteered; i++) {
+		const struct snap_port *u = &s->unsteered[i];
+
+		fprintf(f,
+			"reuseport_unsteered_port_listeners{proto=\"%s\",address=\"",
+			u->proto);
+		lv(f, u->addr);
+		fprintf(f, "\",port=\"%u\"} %u\n", u->port, u->listeners);
+	}
 	group_metrics(f, s);
 	for (size_t k = 0; k < sizeof(mmetrics) / sizeof(mmetrics[0]); k++) {
 		const struct mmetric *mm = &mmetrics[k];

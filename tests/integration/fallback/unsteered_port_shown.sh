@@ -2,8 +2,9 @@
 # A port shared with no group is shown, not silent: two servers that set
 # SO_REUSEPORT themselves and run without the shim (as servers whose shim
 # fell back: no capabilities, seccomp, a foreign pin) share 127.0.0.1:PORT;
-# status says UNSTEERED (text) and lists the port in unsteered_ports (JSON)
-# with its two listeners, even with no group in the namespace; a steered
+# status says UNSTEERED (text), lists the port in unsteered_ports (JSON)
+# and metrics in reuseport_unsteered_port_listeners, with its two
+# listeners, even with no group in the namespace; a steered
 # group on another port is not listed there, and a single listener is not
 # a shared port.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
@@ -26,6 +27,8 @@ info "status: $txt"
 grep -q "UNSTEERED: tcp 127.0.0.1:$P is shared by 2 listeners with no group" <<<"$txt" ||
 	fail "status text does not show the unsteered port"
 pass_msg "status text shows the unsteered port"
+assert_eq "$("$RP_CLI" metrics | grep '^reuseport_unsteered_port_listeners')" \
+	"reuseport_unsteered_port_listeners{proto=\"tcp\",address=\"127.0.0.1\",port=\"$P\"} 2" "the metric of the unsteered port"
 
 for i in 1 2; do
 	REUSEPORT_POLICY=roundrobin rp_spawn "s$i" "$PY" -m http.server --bind 127.0.0.1 --directory "$(mk_www "s$i" "s$i")" $Q
