@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <uthash.h>
 
+#include "escape.h"
 #include "rawsys.h"
 #include "group_impl.h"
 #include "log.h"
@@ -35,7 +36,7 @@ static const struct rp_config *lib_cfg;
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 			   va_list ap)
 {
-	char buf[512];
+	char buf[512], shown[RP_ESC_SIZE(sizeof(buf))];
 	size_t n;
 
 	if (!rp_log_enabled(RP_LOG_DEBUG))
@@ -45,7 +46,9 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	pr_debug("event=libbpf msg=\"%s\"", buf);
+	/* names from the object and the kernel's verifier log, lines of it */
+	pr_debug("event=libbpf msg=\"%s\"",
+		 rp_escape(shown, sizeof(shown), buf, sizeof(buf)));
 	return 0;
 }
 
