@@ -150,10 +150,10 @@ int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
 		 rp_netns_proto_dir(key->proto));
 	h->prog_fd = rp_pins_get(dir, "prog");
 	if (h->socks_fd < 0 || h->prog_fd < 0) {
-		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
+		err = -errno;
 		rp_group_set_error(
 			"path=%s reason=\"cannot open the group's pins: %s\"",
-			dir, strerror(errno));
+			dir, strerror(-err));
 		rp_group_close(h);
 		return err;
 	}
