@@ -139,7 +139,7 @@ $(BUILD)/stall_vector.skel.h: $(BUILD)/stall_vector.bpf.o
 # helpers that test a module link it
 HELPER_LINK_kdiag_check := group/kdiag.c common/rawsys.c
 HELPER_LINK_pintrust_cli := common/pintrust.c common/pinremove.c \
-	common/logfile.c common/rawsys.c
+	common/logfile.c common/rawsys.c common/escape.c
 HELPER_LIBS_uring_acceptsrv := -luring
 HELPER_LIBS_stall_vector := -lbpf
 $(BUILD)/helpers/stall_vector: $(BUILD)/stall_vector.skel.h
@@ -153,18 +153,18 @@ $(BUILD)/helpers/%: tests/lib/%.c
 
 # ---- unit tests: pure logic, ASan + UBSan, each with the sources it tests
 $(BUILD)/unit/test_config: common/config.c common/config_rules.c common/config_feat.c \
-	common/scope.c common/names.c common/registry_names.c
+	common/scope.c common/names.c common/registry_names.c common/escape.c
 $(BUILD)/unit/test_config_feat: common/config.c common/config_rules.c common/config_feat.c \
-	common/scope.c common/names.c common/registry_names.c
+	common/scope.c common/names.c common/registry_names.c common/escape.c
 $(BUILD)/unit/test_fdtab: preload/fdtab.c
 $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c common/state.c
 $(BUILD)/unit/test_spec: cli/spec.c cli/args.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
-	common/logfile.c common/rawsys.c
+	common/logfile.c common/rawsys.c common/escape.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
-	common/config_feat.c common/scope.c
+	common/config_feat.c common/scope.c common/escape.c
 # rp_slot_stalled() itself: the test gives the clock and the pins it reaches
 $(BUILD)/unit/test_stall: group/inspect.c common/rawsys.c common/state.c tests/unit/stall_cases.h
 UNIT_LIBS_test_stall := -lbpf
@@ -194,7 +194,7 @@ tsan: $(BUILD)/tsan/libreuseport.so $(BUILD)/tsan/threadsrv
 # ---- fuzz the environment parser (libFuzzer + ASan/UBSan); FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
 CONFIG_SRCS := common/config.c common/config_rules.c common/config_feat.c common/scope.c \
-	common/registry_names.c
+	common/registry_names.c common/escape.c
 $(BUILD)/fuzz/fuzz_config: tests/unit/fuzz_config.c $(CONFIG_SRCS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@ [libfuzzer])

@@ -69,9 +69,11 @@ static void flush_out(struct rp_metrics_srv *m, struct client *c)
 	drop(m, c);
 }
 
-static void respond(struct rp_metrics_srv *m, struct client *c,
-		    const char *status, const char *type, const char *body,
-		    size_t len, bool head)
+/* extra: header lines, each ending in \r\n ("" for none) */
+static void respond_with(struct rp_metrics_srv *m, struct client *c,
+			 const char *status, const char *extra,
+			 const char *type, const char *body, size_t len,
+			 bool head)
 {
 	FILE *f = open_memstream(&c->out, &c->out_len);
 
@@ -80,8 +82,8 @@ static void respond(struct rp_metrics_srv *m, struct client *c,
 		return;
 	}
 	fprintf(f,
-		"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		status, type, len);
+		"HTTP/1.1 %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		status, extra, type, len);
 	if (!head)
 		fwrite(body, 1, len, f);
 	if (fclose(f) != 0) {
@@ -92,24 +94,36 @@ static void respond(struct rp_metrics_srv *m, struct client *c,
 	flush_out(m, c);
 }
 
+static void respond(struct rp_metrics_srv *m, struct client *c,
+		    const char *status, const char *type, const char *body,
+		    size_t len, bool head)
+{
+	respond_with(m, c, status, "", type, body, len, head);
+}
+
 static void answer(struct rp_metrics_srv *m, struct client *c)
 {
-	char method[16], path[1024], *q;
+	char method[16], path[1024], minor[2], *q;
 	struct snapshot s;
 	char *body = NULL;
 	size_t len = 0;
+	int end = 0;
 	bool head;
 	FILE *f;
 
-	if (sscanf(c->in, "%15s %1023s HTTP/1.%*1[01]", method, path) != 2) {
+	/* a request line ends with HTTP/1.0 or HTTP/1.1, nothing else */
+	if (sscanf(c->in, "%15s %1023s HTTP/1.%1[01]%n", method, path, minor,
+		   &end) != 3 ||
+	    (c->in[end] != '\r' && c->in[end] != '\n')) {
 		respond(m, c, "400 Bad Request", "text/plain", "bad request\n",
 			12, false);
 		return;
 	}
 	head = !strcmp(method, "HEAD");
 	if (strcmp(method, "GET") && !head) {
-		respond(m, c, "405 Method Not Allowed", "text/plain",
-			"GET /metrics\n", 13, false);
+		respond_with(m, c, "405 Method Not Allowed",
+			     "Allow: GET, HEAD\r\n", "text/plain",
+			     "GET /metrics\n", 13, false);
 		return;
 	}
 	q = strchr(path, '?');

@@ -370,6 +370,12 @@ int cmd_setup(int argc, char **argv)
 			argv[0],
 			"--user/--group root: groups are root's already");
 	}
+	/* without a group, --user/--group would prepare nothing for them */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && optind >= argc) {
+		return cli_usage_error(
+			argv[0],
+			"--user/--group need a GROUP-SPEC, the group to prepare: e.g. reuseport setup --user www-data tcp:8080");
+	}
 	for (int i = optind; i < argc; i++) {
 		struct rp_group_key key;
 

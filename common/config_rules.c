@@ -21,41 +21,15 @@
 #include <string.h>
 
 #include "config_rules.h"
+#include "escape.h"
 
 #define RP_ENV_MAX 4096
 #define ENTRY_ECHO_MAX 32
 
-/*
- * Repeat a user's value in a log line: bounded, and escaped so that a
- * newline or terminal escape in the environment cannot forge or garble lines.
- */
+/* Repeat a user's value in a log line (escape.h). */
 static void echo(char *out, size_t size, const char *v, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i;
-
-	for (i = 0; v[i] && i < max; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (o + 5 + 3 >= size)
-			break;
-		if (c == '\\') {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else if (c < 0x20 || c >= 0x7f) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	if (v[i]) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
+	rp_escape(out, size, v, max);
 }
 
 /* Same, for an entry of a list, which is not NUL terminated. */

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * REUSEPORT_LOG_FILE, opened safely: an absolute path, a regular file with
- * one link, never through a symlink, never a FIFO or device that could
- * block the server.
+ * one link on an ordinary filesystem, never through a symlink, never a FIFO
+ * or device that could block the server.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "pintrust.h"
@@ -64,8 +66,47 @@ static int log_type_ok(const struct stat *st, const char *path, char *why,
 	return -EINVAL;
 }
 
+#ifndef CONFIGFS_MAGIC
+#define CONFIGFS_MAGIC 0x62656570 /* not in linux/magic.h */
+#endif
+
+/*
+ * The filesystem rule: on these a "regular file" is a kernel interface
+ * (/proc/sys/kernel/hostname would take the warning as the host's name,
+ * /proc/self/mem swallows it), not a log.
+ */
+static int log_fs_ok(const struct statfs *sf, const char *path, char *why,
+		     size_t whylen)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} kernel_fs[] = {
+		{ PROC_SUPER_MAGIC, "procfs" },
+		{ SYSFS_MAGIC, "sysfs" },
+		{ DEBUGFS_MAGIC, "debugfs" },
+		{ TRACEFS_MAGIC, "tracefs" },
+		{ SECURITYFS_MAGIC, "securityfs" },
+		{ CGROUP_SUPER_MAGIC, "cgroup" },
+		{ CGROUP2_SUPER_MAGIC, "cgroup2" },
+		{ BPF_FS_MAGIC, "bpffs" },
+		{ DEVPTS_SUPER_MAGIC, "devpts" },
+		{ CONFIGFS_MAGIC, "configfs" },
+	};
+
+	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
+		if ((unsigned long)sf->f_type == kernel_fs[i].magic) {
+			pt_say(why, whylen,
+			       "path=%s reason=\"is on %s, a kernel interface, not an ordinary filesystem\"",
+			       path, kernel_fs[i].name);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int rp_open_log_file(const char *path, char *why, size_t whylen)
 {
+	struct statfs sf;
 	struct stat st;
 	int fd, err;
 
@@ -76,9 +117,11 @@ int rp_open_log_file(const char *path, char *why, size_t whylen)
 		       path ? path : "(null)");
 		return -EINVAL;
 	}
-	/* before opening: a device is not even opened */
+	/* before opening: a device or a kernel file is not even opened */
 	if (lstat(path, &st) == 0) {
 		err = log_type_ok(&st, path, why, whylen);
+		if (!err && statfs(path, &sf) == 0)
+			err = log_fs_ok(&sf, path, why, whylen);
 		if (err)
 			return err;
 	}
@@ -105,5 +148,12 @@ int rp_open_log_file(const char *path, char *why, size_t whylen)
 				 "path=%s reason=\"cannot stat: %s\"", path,
 				 strerror(-err));
 	}
-	return pt_checked(fd, log_type_ok(&st, path, why, whylen));
+	err = log_type_ok(&st, path, why, whylen);
+	if (!err && fstatfs(fd, &sf) != 0) {
+		err = -errno;
+		return pt_refuse(err, fd, why, whylen,
+				 "path=%s reason=\"cannot statfs: %s\"", path,
+				 strerror(-err));
+	}
+	return pt_checked(fd, err ? err : log_fs_ok(&sf, path, why, whylen));
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "pintrust.h"
 
 #include "pintrust_impl.h"
@@ -47,7 +48,7 @@ static long long mnt_id_of(int fd)
 
 int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
 {
-	char shown[PATH_MAX];
+	char shown[PATH_MAX], entry[RP_ESC_SIZE(NAME_MAX)];
 	struct stat pst, st, fst;
 	long long pmnt, mnt;
 	struct dirent *de;
@@ -124,13 +125,18 @@ int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
 			err = -errno;
 			pt_say(why, whylen,
 			       "path=%s reason=\"cannot stat entry %s: %s; nothing removed\"",
-			       shown, de->d_name, strerror(-err));
+			       shown,
+			       rp_escape(entry, sizeof(entry), de->d_name,
+					 NAME_MAX),
+			       strerror(-err));
 			goto out;
 		}
 		if (S_ISDIR(est.st_mode)) {
 			pt_say(why, whylen,
 			       "path=%s reason=\"contains the directory %s (a group holds only pinned objects); nothing removed\"",
-			       shown, de->d_name);
+			       shown,
+			       rp_escape(entry, sizeof(entry), de->d_name,
+					 NAME_MAX));
 			err = -ENOTEMPTY;
 			goto out;
 		}
@@ -152,7 +158,10 @@ int rp_remove_group_dirat(int dirfd, const char *name, char *why, size_t whylen)
 			err = -errno;
 			pt_say(why, whylen,
 			       "path=%s reason=\"cannot remove entry %s: %s\"",
-			       shown, de->d_name, strerror(-err));
+			       shown,
+			       rp_escape(entry, sizeof(entry), de->d_name,
+					 NAME_MAX),
+			       strerror(-err));
 		}
 	}
 	if (!err && unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {

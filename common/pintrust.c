@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "pintrust.h"
 #include "pintrust_impl.h"
 #include "rawsys.h"
@@ -372,22 +373,24 @@ fail:
 /* "<path of dirfd>/<name>" for messages only; best effort. */
 void pt_describe(int dirfd, const char *name, char *buf, size_t len)
 {
-	char link[64];
+	char link[64], raw[PATH_MAX];
 	ssize_t n = -1;
 
 	if (dirfd != AT_FDCWD) {
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		n = readlink(link, buf, len - 1);
+		n = readlink(link, raw, sizeof(raw) - 1);
 	}
-	if (n < 0 || (size_t)n >= len - 1)
-		n = snprintf(buf, len, dirfd == AT_FDCWD ? "." : "fd:%d",
-			     dirfd);
+	if (n < 0 || (size_t)n >= sizeof(raw) - 1)
+		n = snprintf(raw, sizeof(raw),
+			     dirfd == AT_FDCWD ? "." : "fd:%d", dirfd);
 	else
-		buf[n] = '\0';
-	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%s%s",
-			 n > 0 && buf[n - 1] == '/' ? "" : "/",
+		raw[n] = '\0';
+	if (n >= 0 && (size_t)n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - (size_t)n, "%s%s",
+			 n > 0 && raw[n - 1] == '/' ? "" : "/",
 			 name ? name : "(null)");
+	/* for log lines: names below the pin dir are whoever made them */
+	rp_escape(buf, len, raw, sizeof(raw));
 }
 
 int rp_trusted_openat(int dirfd, const char *name, int flags, uid_t euid,

@@ -8,6 +8,7 @@
  * program (netns.c) serves every group. Creators hold the namespace's lock
  * from the outer maps to the publication; joiners never take it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -193,6 +194,26 @@ static void new_group_free(struct new_group *ng)
 	rp_raw_close(ng->flows);
 }
 
+/*
+ * The arguments of reuseport setup that prepare this group (its GROUP-SPEC,
+ * --v6only first when it is one): the advice names the exact command.
+ */
+static void setup_args(const struct rp_group_key *key, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *in6 = (const void *)&key->addr;
+	const struct sockaddr_in *in = (const void *)&key->addr;
+	char a[INET6_ADDRSTRLEN] = "?";
+	bool v6 = key->family == AF_INET6;
+
+	inet_ntop(key->family,
+		  v6 ? (const void *)&in6->sin6_addr :
+		       (const void *)&in->sin_addr,
+		  a, sizeof(a));
+	snprintf(buf, len, "%s%s:%s%s%s:%u", key->v6only ? "--v6only " : "",
+		 key->proto == IPPROTO_UDP ? "udp" : "tcp", v6 ? "[" : "", a,
+		 v6 ? "]" : "", (unsigned int)key->port);
+}
+
 /* Its maps, and its header written. 0 or -errno. */
 static int make_maps(const struct rp_config *cfg,
 		     const struct rp_group_key *key, struct new_group *ng)
@@ -244,8 +265,16 @@ static int make_maps(const struct rp_config *cfg,
 	return 0;
 fail:
 	if (err == -EPERM || err == -EACCES) {
+		char user[32] = "", spec[80];
+
+		/* root without the capability needs no --user: pins are root's */
+		if (geteuid() != 0)
+			snprintf(user, sizeof(user), "--user %u ",
+				 (unsigned int)geteuid());
+		setup_args(key, spec, sizeof(spec));
 		rp_group_set_error(
-			"reason=\"creating the group's BPF maps needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or prepare the group as root: reuseport setup --user USER PORT\"");
+			"reason=\"creating the group's BPF maps needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or prepare the group as root: reuseport setup %s%s\"",
+			user, spec);
 		err = -EPERM;
 	} else {
 		rp_group_set_error(

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include <uthash.h>
 
+#include "escape.h"
 #include "rawsys.h"
 #include "group_impl.h"
 #include "log.h"
@@ -35,7 +36,7 @@ static const struct rp_config *lib_cfg;
 static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 			   va_list ap)
 {
-	char buf[512];
+	char buf[512], shown[RP_ESC_SIZE(sizeof(buf))];
 	size_t n;
 
 	if (!rp_log_enabled(RP_LOG_DEBUG))
@@ -45,7 +46,9 @@ static int libbpf_print_fn(enum libbpf_print_level level, const char *fmt,
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	pr_debug("event=libbpf msg=\"%s\"", buf);
+	/* names from the object and the kernel's verifier log, lines of it */
+	pr_debug("event=libbpf msg=\"%s\"",
+		 rp_escape(shown, sizeof(shown), buf, sizeof(buf)));
 	return 0;
 }
 
@@ -147,10 +150,10 @@ int rp_group_open(const struct rp_config *cfg, const struct rp_group_key *key,
 		 rp_netns_proto_dir(key->proto));
 	h->prog_fd = rp_pins_get(dir, "prog");
 	if (h->socks_fd < 0 || h->prog_fd < 0) {
-		err = errno == EACCES || errno == EPERM ? -EACCES : -EPROTO;
+		err = -errno;
 		rp_group_set_error(
 			"path=%s reason=\"cannot open the group's pins: %s\"",
-			dir, strerror(errno));
+			dir, strerror(-err));
 		rp_group_close(h);
 		return err;
 	}

@@ -16,6 +16,9 @@
  *   -EBADMSG    the group is ours but its creator's fields are damaged
  *   -ENOMEM     the memory cgroup has too little room for the step
  *   -ENOSPC     the group's sockarray is full
+ * or, when a system call the reason names failed otherwise (a seccomp
+ * profile's ENOSYS, EPERM on opening a pin), its own errno: errno= and
+ * reason= of a fallback line never disagree.
  * Callers serialise calls (the preload holds its registration lock).
  */
 #ifndef RP_GROUP_H

@@ -86,7 +86,7 @@ int rp_netns_room(uint64_t need, const char *what);
 /*
  * The program prog_fd is an SK_REUSEPORT program of the outer map pinned
  * in dir (a namespace's tcp/ or udp/), whose entry index is the state map
- * of id state_id: 0, or -EPROTO (said).
+ * of id state_id: 0, -EPROTO, or the -errno of opening the outer map (said).
  */
 int rp_netns_check(const char *dir, int prog_fd, uint32_t index,
 		   uint32_t state_id);

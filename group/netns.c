@@ -90,7 +90,8 @@ static bool prog_ok(int fd, const uint32_t *ids, int nids)
 
 /*
  * Open the pins of dir (a namespace's tcp/ or udp/): 0, -ENOENT (none
- * there), -EACCES, or -EPROTO (not ours: said in the last error).
+ * there), -EPROTO (not ours), or the -errno of the open that failed (the
+ * last error says which).
  */
 static int open_pins(const char *dir, int proto, struct rp_netns *n)
 {
@@ -111,11 +112,11 @@ static int open_pins(const char *dir, int proto, struct rp_netns *n)
 			int err = errno;
 
 			rp_netns_close(n);
-			if (err == EACCES || err == EPERM) {
+			if (err != ENOENT) {
 				rp_group_set_error(
 					"path=%s/%s reason=\"cannot open the namespace's steering program or maps: %s\"",
 					dir, obj_names[i], strerror(err));
-				return -EACCES;
+				return -err;
 			}
 			rp_group_set_error(
 				"path=%s reason=\"not the steering program of libreuseport layout %d: %s is missing; remove it (reuseport cleanup --all)\"",
@@ -338,7 +339,7 @@ int rp_netns_check(const char *dir, int prog_fd, uint32_t index,
 		rp_group_set_error(
 			"path=%s reason=\"cannot open the namespace's map of groups: %s\"",
 			p, strerror(err));
-		return err == EACCES || err == EPERM ? -EACCES : -EPROTO;
+		return -err;
 	}
 	ok = outer_ok(fd, &id) && prog_ok(prog_fd, &id, 1) &&
 	     rp_pins_outer_has(fd, index, state_id);

@@ -89,7 +89,7 @@ int rp_pins_check_bpffs(const char *path)
 		rp_group_set_error(
 			"path=%s reason=\"cannot inspect the pin directory: %s\"",
 			p, strerror(-fs));
-		return fs == -EACCES ? -EACCES : -ENOMEDIUM;
+		return fs;
 	}
 	if (!fs) {
 		rp_group_set_error(
@@ -336,14 +336,10 @@ fail_errno:
 			dir, RP_LAYOUT, what);
 		return -EPROTO;
 	}
+	/* errno= is what the reason names (a seccomp profile's ENOSYS too) */
 	rp_group_set_error("path=%s/%s reason=\"cannot open pin: %s\"", dir,
 			   what, strerror(err));
-	if (err == EACCES || err == EPERM)
-		return -EACCES;
-	/* out of fds or memory: say so, it is not a foreign pin */
-	if (err == EMFILE || err == ENFILE || err == ENOMEM)
-		return -err;
-	return -EPROTO;
+	return -err;
 foreign:
 	if (damaged)
 		rp_group_set_error(

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "rawsys.h"
 #include "group_impl.h"
 #include "kdiag.h"
@@ -52,8 +53,11 @@ static void reap_one(const struct rp_group_view *g, void *arg)
 	    (!g->tmp && (g->st->meta->flags & RP_META_PREPARED)))
 		return;
 	if (rp_group_unpublish(r->cfg, r->ns_dir, g->name, true) == 0) {
+		/* a temporary directory's name is only checked up to its prefix */
+		char name[RP_ESC_SIZE(NAME_MAX)];
+
 		pr_info("event=reap group=%s reason=\"no live member\"",
-			g->name);
+			rp_escape(name, sizeof(name), g->name, NAME_MAX));
 		r->removed++;
 	}
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "group.h"
 #include "log.h"
 #include "shim.h"
@@ -22,7 +23,8 @@ static bool steer_failed;
 
 const struct rp_steer_api *rp_load_steer(void)
 {
-	char path[PATH_MAX];
+	/* the install path and dlerror() are the system's, not ours */
+	char path[PATH_MAX], shown[RP_ESC_SIZE(512)];
 	const struct rp_steer_api *api;
 	Dl_info info;
 	void *h;
@@ -46,14 +48,14 @@ const struct rp_steer_api *rp_load_steer(void)
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		pr_warn("event=fallback errno=ELIBACC reason=\"cannot load the steering library: %s\" action=\"plain SO_REUSEPORT (kernel hash)\"",
-			dlerror());
+			rp_escape(shown, sizeof(shown), dlerror(), 512));
 		return NULL;
 	}
 	api = dlsym(h, RP_STEER_API_SYMBOL);
 	if (!api || api->abi != RP_STEER_ABI ||
 	    api->state_size != sizeof(struct rp_state)) {
 		pr_warn("event=fallback errno=ELIBACC reason=\"%s does not match this libreuseport.so (reinstall both together)\" action=\"plain SO_REUSEPORT (kernel hash)\"",
-			path);
+			rp_escape(shown, sizeof(shown), path, 512));
 		return NULL;
 	}
 	api->init(&rp_cfg);

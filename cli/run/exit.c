@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "exit.h"
 #include "state.h"
 #include "sys.h"
@@ -185,7 +186,8 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 			 uint64_t started_ms, pid_t *adopted)
 {
 	const char *flag = foreground_flag(R.cmd[0]);
-	char comm[64], hint[160] = "";
+	char comm[64], shown[RP_ESC_SIZE(sizeof(comm))],
+		hint[160 + sizeof(shown)] = "";
 	pid_t first = 0;
 	int n;
 
@@ -195,10 +197,12 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 	n = left_behind(i, gen, started_ms, &first, comm, sizeof(comm));
 	if (!n)
 		return false;
+	/* a process names itself (prctl, argv[0]): not a line of its own */
+	rp_escape(shown, sizeof(shown), comm, sizeof(comm));
 	if (R.adopt && !R.stop_requests) {
 		run_info(
-			"event=adopt instance=%d generation=%u pid=%d comm=%s exited=%d",
-			i + 1, gen, (int)first, comm, (int)pid);
+			"event=adopt instance=%d generation=%u pid=%d comm=\"%s\" exited=%d",
+			i + 1, gen, (int)first, shown, (int)pid);
 		run_alias(pid, first);
 		*adopted = first;
 		return true;
@@ -208,13 +212,13 @@ bool run_went_background(int i, uint32_t gen, pid_t pid, int status,
 	if (!flag)
 		flag = foreground_flag(comm);
 	if (flag)
-		snprintf(hint, sizeof(hint), " (for %s: %s)", comm, flag);
-	run_warn("event=background instance=%d left=%d pid=%d comm=%s", i + 1,
-		 n, (int)first, comm);
+		snprintf(hint, sizeof(hint), " (for %s: %s)", shown, flag);
+	run_warn("event=background instance=%d left=%d pid=%d comm=\"%s\"",
+		 i + 1, n, (int)first, shown);
 	fprintf(stderr,
 		"reuseport run: instance %d exited with status 0 but left %d process%s running (%s, pid %d): %s went to the background. Run it in the foreground%s; the usual flags: " FOREGROUND_FLAGS
 		"; or --adopt to follow the daemon. Stopping what it left and the other instances.\n",
-		i + 1, n, n > 1 ? "es" : "", comm, (int)first, R.cmd[0], hint);
+		i + 1, n, n > 1 ? "es" : "", shown, (int)first, R.cmd[0], hint);
 	run_fail(1);
 	return true;
 }

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "notify.h"
 #include "state.h"
 
@@ -30,14 +32,21 @@ static int notify_fd = -1;
 static struct sockaddr_un notify_addr;
 static socklen_t notify_len;
 
+static void ready_file_warning(const char *why)
+{
+	char path[RP_ESC_SIZE(PATH_MAX)];
+
+	run_warn("event=warning reason=\"--ready-file %s: %s\"",
+		 rp_escape(path, sizeof(path), R.ready_file, PATH_MAX), why);
+}
+
 void run_notify_setup(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	size_t len = path ? strlen(path) : 0;
 
 	if (R.ready_file && unlink(R.ready_file) != 0 && errno != ENOENT)
-		run_warn("event=warning reason=\"--ready-file %s: %s\"",
-			 R.ready_file, strerror(errno));
+		ready_file_warning(strerror(errno));
 	if (!len)
 		return;
 	/* the supervisor is the service: the instances must not answer */
@@ -95,8 +104,7 @@ static void write_ready_file(void)
 	if (fd >= 0 && close(fd) != 0)
 		ok = false;
 	if (!ok || rename(tmp, R.ready_file) != 0) {
-		run_warn("event=warning reason=\"--ready-file %s: %s\"",
-			 R.ready_file, strerror(errno));
+		ready_file_warning(strerror(errno));
 		unlink(tmp);
 	}
 }

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "loop.h"
 #include "metrics_http.h"
 #include "notify.h"
@@ -91,8 +92,13 @@ static bool start_cgroup(void)
 	int err = run_cgroup_setup(why, sizeof(why));
 
 	if (!err) {
+		char path[RP_ESC_SIZE(PATH_MAX)];
+
 		atexit(run_cgroup_close);
-		run_info("event=cgroup path=%s", run_cgroup_dir());
+		/* a cgroup's name is whoever made it's */
+		run_info("event=cgroup path=%s",
+			 rp_escape(path, sizeof(path), run_cgroup_dir(),
+				   PATH_MAX));
 		return true;
 	}
 	if (R.mode == MODE_CGROUP) {

@@ -802,6 +802,10 @@ static void test_error_texts(void)
 	parse1(&cfg, "REUSEPORT_POLICY", "caf\xc3\xa9");
 	CHECK_CONTAINS(cfg.error, "REUSEPORT_POLICY=caf\\xc3\\xa9: ",
 		       "non-ASCII bytes escaped");
+	/* a quote would end a reason="..." early */
+	parse1(&cfg, "REUSEPORT_POLICY", "a\" b=c");
+	CHECK_CONTAINS(cfg.error,
+		       "REUSEPORT_POLICY=a\\x22 b=c: ", "double quote escaped");
 
 	/* Truncation: a long bad value is echoed as its first 64 bytes. */
 	repeat(v, 200, "x");

@@ -777,6 +777,16 @@ static void test_log(void)
 		"log: /dev/full line");
 	fd = rp_open_log_file("/dev/null", why, sizeof(why));
 	CHECK_EQ_INT(fd, -EINVAL, "log: /dev/null refused");
+	/* regular files, but kernel interfaces: never written */
+	fd = rp_open_log_file("/proc/self/mem", why, sizeof(why));
+	CHECK_EQ_INT(fd, -EINVAL, "log: /proc/self/mem refused");
+	CHECK_CONTAINS(why, "reason=\"is on procfs, a kernel interface",
+		       "log: procfs line");
+	if (exists("/sys/kernel/notes")) {
+		fd = rp_open_log_file("/sys/kernel/notes", why, sizeof(why));
+		CHECK_EQ_INT(fd, -EINVAL, "log: a sysfs file refused");
+		CHECK_CONTAINS(why, "is on sysfs", "log: sysfs line");
+	}
 
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", P("log/sock"));

@@ -82,6 +82,8 @@ usage_error "bad GROUP-SPEC foo" "udp:[::1]:53" "setup --help" setup foo
 usage_error "bad GROUP-SPEC tcp4_127-0-0-1_8080" "[tcp:|udp:][ADDR:]PORT" "setup --help" setup tcp4_127-0-0-1_8080
 usage_error "--slots 0 is not accepted" "1..4096" "setup --help" setup --slots 0
 usage_error "--user" "needs a value" "setup --help" setup --user
+usage_error "--user/--group need a GROUP-SPEC" "reuseport setup --user www-data tcp:8080" "setup --help" setup --user nobody
+usage_error "--user/--group need a GROUP-SPEC" "reuseport setup --user www-data tcp:8080" "setup --help" setup --group nogroup --policy hash
 usage_error "--group SPEC does not apply to setup" "setup's --group G is a Unix group" "setup --help" --group 8080 setup
 usage_error "bad --group foo:bar" "udp:[::1]:53" --help --group foo:bar status
 usage_error "bad --group 70000" "ADDR:PORT" "--help" status --group 70000

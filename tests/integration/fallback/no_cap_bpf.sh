@@ -37,6 +37,9 @@ for i in 1 2; do
 	assert_eq "$(shim_lines "s$i")" 1 "shim log lines of instance $i"
 	grep -q 'event=fallback .*errno=EPERM .*needs CAP_BPF' "$(rp_logfile "s$i")" ||
 		fail "instance $i: no EPERM fallback line: $(cat "$(rp_logfile "s$i")")"
+	# root without the capability: the group's own spec, no --user
+	grep -q 'prepare the group as root: reuseport setup tcp:127\.0\.0\.1:8092"' "$(rp_logfile "s$i")" ||
+		fail "instance $i: the advice does not name the group's setup command: $(cat "$(rp_logfile "s$i")")"
 done
 assert_eq "$(pinned_entries)" "" "pins and directories left in the pin dir"
 assert_eq "$(jeval "$(status_json)" 'len(d["groups"])')" 0 "groups in reuseport status"

@@ -29,6 +29,8 @@ mc() {
 	assert_eq "$(awk '/^Uid:/ { print $3 }' "/proc/$(rp_pid "$1")/status")" 65534 "$1: effective uid"
 	wait_log "$1" 'event=fallback .*errno=EPERM .*needs CAP_BPF' ||
 		fail "$1: no fallback line saying why: $(cat "$(rp_logfile "$1")")"
+	grep -q "prepare the group as root: reuseport setup --user 65534 tcp:127\.0\.0\.1:$2\"" "$(rp_logfile "$1")" ||
+		fail "$1: the advice does not name the setup command of its group: $(cat "$(rp_logfile "$1")")"
 	assert_eq "$(shim_lines "$1")" 1 "$1: shim log lines"
 	assert_eq "$(owned_by_nobody)" "" "entries of the bpffs owned by nobody after $1"
 }

@@ -3,10 +3,11 @@
 # scrape (curl, HTTP/1.1 and a raw HTTP/1.0 client) passes `promtool check
 # metrics`, scrapes run while the servers are under load and while bad
 # clients (garbage, an endless header, a request cut short, 80 idle
-# connections, POST, another path) come and go; the series keep their
-# labels (group + member) when instance 1 is killed and restarted by the
-# supervisor (only the member's pid value changes) and across a rolling
-# restart (SIGHUP: the generation value changes). `reuseport metrics
+# connections, POST and DELETE: 405 with Allow: GET, HEAD, another path:
+# 404, a request line without HTTP/1.0 or HTTP/1.1: 400) come and go; the
+# series keep their labels (group + member) when instance 1 is killed and
+# restarted by the supervisor (only the member's pid value changes) and
+# across a rolling restart (SIGHUP: the generation value changes). `reuseport metrics
 # --listen` serves the same standalone and stops on SIGTERM with status 0.
 # slow: scrapes under load and against bad clients
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
@@ -66,13 +67,13 @@ import json, socket, sys, time
 port = int(sys.argv[1])
 def conn():
     return socket.create_connection(("127.0.0.1", port), timeout=10)
-def ask(data):
+def ask(data, whole=False):
     s = conn(); s.sendall(data); r = b""
     while True:
         b = s.recv(65536)
         if not b: break
         r += b
-    s.close(); return r.split(b"\r\n", 1)[0].decode()
+    s.close(); return r.decode() if whole else r.split(b"\r\n", 1)[0].decode()
 out = {}
 idle = [conn() for _ in range(80)]              # more than the server's 64 clients
 cut = conn(); cut.sendall(b"GET /metr"); cut.close()   # a request cut short
@@ -80,6 +81,10 @@ endless = conn(); endless.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000)
 out["endless"] = endless.recv(200).split(b"\r\n", 1)[0].decode()
 out["garbage"] = ask(b"\x00\x01garbage\r\n\r\n")
 out["post"] = ask(b"POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+out["delete_allow"] = " ".join(l for l in ask(b"DELETE /metrics HTTP/1.1\r\n\r\n", True).split("\r\n") if l.startswith("Allow:"))
+out["no_version"] = ask(b"GET /metrics\r\n\r\n")
+out["http2"] = ask(b"GET /metrics HTTP/2.0\r\n\r\n")
+out["trailing"] = ask(b"GET /metrics HTTP/1.1x\r\n\r\n")
 out["other_path"] = ask(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 out["http10"] = ask(b"GET /metrics HTTP/1.0\r\n\r\n")
 out["head"] = ask(b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -110,6 +115,10 @@ assert_eq "$(jget @"$RP_TMP/load.json" ok)" 600 "requests answered under scrapin
 assert_eq "$(jget @"$RP_TMP/bad.json" endless)" "HTTP/1.1 431 Request Header Fields Too Large" "endless header"
 assert_eq "$(jget @"$RP_TMP/bad.json" garbage)" "HTTP/1.1 400 Bad Request" "garbage"
 assert_eq "$(jget @"$RP_TMP/bad.json" post)" "HTTP/1.1 405 Method Not Allowed" "POST"
+assert_eq "$(jget @"$RP_TMP/bad.json" delete_allow)" "Allow: GET, HEAD" "Allow of a 405 (DELETE)"
+for k in no_version http2 trailing; do
+	assert_eq "$(jget @"$RP_TMP/bad.json" $k)" "HTTP/1.1 400 Bad Request" "request line $k"
+done
 assert_eq "$(jget @"$RP_TMP/bad.json" other_path)" "HTTP/1.1 404 Not Found" "GET /"
 assert_eq "$(jget @"$RP_TMP/bad.json" http10)" "HTTP/1.1 200 OK" "HTTP/1.0 GET /metrics"
 assert_eq "$(jget @"$RP_TMP/bad.json" head)" "HTTP/1.1 200 OK" "HEAD /metrics"
