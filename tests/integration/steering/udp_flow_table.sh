@@ -34,8 +34,9 @@ roll() {
 			rp_spawn "$mode-o$i" "$PY" "$UDP_SERVER" --port "$port" --id "o$i"
 	done
 	wait_live_slots "$port" 3 || fail "$mode: 3 old instances did not register"
+	rm -f "$RP_TMP/$mode.done"
 	spawn_plain "$mode-client" "$PY" "$FLOWS_PY" run --port "$port" --flows 200 \
-		--interval 0.01 --duration 8
+		--interval 0.01 --duration 60 --until "$RP_TMP/$mode.done"
 	sleep 1.5
 	for i in 1 2 3; do
 		old=$mode-o$i new=$mode-n$i
@@ -51,6 +52,9 @@ roll() {
 		rp_stop "$old"
 		sleep 0.5
 	done
+	# the flows run through every stop, however long the roll took
+	sleep 1
+	touch "$RP_TMP/$mode.done"
 	rp_wait_exit "$mode-client" 20 || fail "$mode: flow client did not finish"
 	grep -q '"flows"' "$(rp_logfile "$mode-client")" || fail "$mode: no client result: $(tail -3 "$(rp_logfile "$mode-client")")"
 	"$PY" "$FLOWS_PY" check --flows-json "$(rp_logfile "$mode-client")" \
