@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,12 +22,6 @@ static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_known;
 static bool stderr_closed; /* fd 2 was closed at start: never use it */
-/*
- * fd 2 is systemd's journal stream (JOURNAL_STREAM names its device and
- * inode): a socket, but the journal's: trusted, and each line carries its
- * syslog priority (<3> error ... <7> debug).
- */
-static bool stderr_journal;
 
 /* Where warn and error lines go when their destination fails. */
 #define SYSLOG_SOCKET "/dev/log"
@@ -73,16 +66,9 @@ void rp_log_setup(enum rp_log_level level, const char *file, bool report)
 	 * in someone's connection.
 	 */
 	if (!log_file && fstat(STDERR_FILENO, &st) == 0) {
-		const char *js = secure_getenv("JOURNAL_STREAM");
-		unsigned long long dev, ino;
-
 		stderr_dev = st.st_dev;
 		stderr_ino = st.st_ino;
 		stderr_known = true;
-		stderr_journal = js && S_ISSOCK(st.st_mode) &&
-				 sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
-				 dev == (unsigned long long)st.st_dev &&
-				 ino == (unsigned long long)st.st_ino;
 	} else if (!log_file) {
 		/* whatever the process opens next may become fd 2 */
 		stderr_closed = true;
@@ -126,7 +112,7 @@ static bool stderr_usable(void)
 	struct stat st;
 
 	if (stderr_closed || fstat(STDERR_FILENO, &st) != 0 ||
-	    (S_ISSOCK(st.st_mode) && !stderr_journal))
+	    S_ISSOCK(st.st_mode))
 		return false;
 	if (stderr_known &&
 	    (st.st_dev != stderr_dev || st.st_ino != stderr_ino))
@@ -156,11 +142,6 @@ static void to_syslog(enum rp_log_level level, const char *line, size_t len)
 		return;
 	while (len > 0 && line[len - 1] == '\n')
 		len--;
-	if (len > 3 && line[0] == '<' && line[2] == '>') { /* a journal line */
-		line += 3;
-		len -= 3;
-		body = line;
-	}
 	/* "libreuseport: level=..." -> "libreuseport[pid]: level=..." */
 	if (!strcmp(prefix, "libreuseport") && len > plen + 2 &&
 	    !strncmp(line, prefix, plen) && line[plen] == ':' &&
@@ -168,10 +149,7 @@ static void to_syslog(enum rp_log_level level, const char *line, size_t len)
 		body = line + plen + 2;
 		len -= plen + 2;
 	}
-	/* the shim's lines as libreuseport, the command's as reuseport */
-	n = snprintf(msg, sizeof(msg), "<%d>%s[%d]: %.*s", pri,
-		     strcmp(prefix, "libreuseport") ? "reuseport" :
-						      "libreuseport",
+	n = snprintf(msg, sizeof(msg), "<%d>libreuseport[%d]: %.*s", pri,
 		     getpid(), (int)len, body);
 	if (n <= 0)
 		return;
@@ -206,13 +184,8 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 
 	if (!rp_log_enabled(level))
 		return;
-	/* journald reads a line's priority from a "<N>" in front of it */
-	n = snprintf(line, sizeof(line), "%s%s: level=%s ",
-		     stderr_journal && !log_file ?
-			     (const char *[]){ "<3>", "<4>", "<6>",
-					       "<7>" }[level] :
-			     "",
-		     prefix, level_names[level]);
+	n = snprintf(line, sizeof(line), "%s: level=%s ", prefix,
+		     level_names[level]);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
