@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,14 +23,40 @@ static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_known;
 static bool stderr_closed; /* fd 2 was closed at start: never use it */
+static bool stderr_journal; /* fd 2 is systemd's journal stream */
 
 /* Where warn and error lines go when their destination fails. */
 #define SYSLOG_SOCKET "/dev/log"
 
 static const char *prefix = "libreuseport";
+static const char *ident = "libreuseport";
 static bool with_pid = true;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/*
+ * systemd's convention: JOURNAL_STREAM="DEV:INODE" (decimal) names the
+ * journal stream it gave the service as stdout/stderr. A socket on fd 2
+ * that is this one is the journal, not a client connection.
+ */
+static bool is_journal_stream(const struct stat *st)
+{
+	const char *v = secure_getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	dev = strtoull(v, &end, 10);
+	if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno || *end)
+		return false;
+	return S_ISSOCK(st->st_mode) && dev == (unsigned long long)st->st_dev &&
+	       ino == (unsigned long long)st->st_ino;
+}
 
 void rp_log_setup(enum rp_log_level level, const char *file, bool report)
 {
@@ -69,15 +96,17 @@ void rp_log_setup(enum rp_log_level level, const char *file, bool report)
 		stderr_dev = st.st_dev;
 		stderr_ino = st.st_ino;
 		stderr_known = true;
+		stderr_journal = is_journal_stream(&st);
 	} else if (!log_file) {
 		/* whatever the process opens next may become fd 2 */
 		stderr_closed = true;
 	}
 }
 
-void rp_log_set_prefix(const char *p, bool pid)
+void rp_log_set_prefix(const char *p, const char *syslog_ident, bool pid)
 {
 	prefix = p;
+	ident = syslog_ident;
 	with_pid = pid;
 }
 
@@ -104,15 +133,15 @@ static bool write_all(int fd, const char *buf, size_t len)
 /*
  * Can a line written to fd 2 be seen? Not when fd 2 was closed at start
  * (anything the process opened since may have become fd 2), is a socket
- * (a daemon's client connection), is no longer the file it was at start,
- * or is /dev/null.
+ * other than the journal stream named at start (a daemon's client
+ * connection), is no longer the file it was at start, or is /dev/null.
  */
 static bool stderr_usable(void)
 {
 	struct stat st;
 
 	if (stderr_closed || fstat(STDERR_FILENO, &st) != 0 ||
-	    S_ISSOCK(st.st_mode))
+	    (S_ISSOCK(st.st_mode) && !stderr_journal))
 		return false;
 	if (stderr_known &&
 	    (st.st_dev != stderr_dev || st.st_ino != stderr_ino))
@@ -122,10 +151,10 @@ static bool stderr_usable(void)
 
 /*
  * The fallback for warn and error lines: syslog (LOG_DAEMON, ident
- * "libreuseport") through a unix socket to /dev/log opened, used and
- * closed for this line with raw system calls: the host process never
- * holds an fd of ours, the preload's hooks see nothing, and the host's
- * own openlog() state (which syslog(3)/closelog() share) is untouched.
+ * "libreuseport", the supervisor's "reuseport") through a unix socket to
+ * /dev/log opened, used and closed for this line with raw system calls:
+ * the host process never holds an fd of ours, the preload's hooks see
+ * nothing, and the host's own openlog() state (which syslog(3)/closelog() share) is untouched.
  * Never blocks: a full or missing syslog socket loses the line.
  */
 static void to_syslog(enum rp_log_level level, const char *line, size_t len)
@@ -142,15 +171,14 @@ static void to_syslog(enum rp_log_level level, const char *line, size_t len)
 		return;
 	while (len > 0 && line[len - 1] == '\n')
 		len--;
-	/* "libreuseport: level=..." -> "libreuseport[pid]: level=..." */
-	if (!strcmp(prefix, "libreuseport") && len > plen + 2 &&
-	    !strncmp(line, prefix, plen) && line[plen] == ':' &&
-	    line[plen + 1] == ' ') {
+	/* "reuseport run: level=..." -> "reuseport[pid]: level=..." */
+	if (len > plen + 2 && !strncmp(line, prefix, plen) &&
+	    line[plen] == ':' && line[plen + 1] == ' ') {
 		body = line + plen + 2;
 		len -= plen + 2;
 	}
-	n = snprintf(msg, sizeof(msg), "<%d>libreuseport[%d]: %.*s", pri,
-		     getpid(), (int)len, body);
+	n = snprintf(msg, sizeof(msg), "<%d>%s[%d]: %.*s", pri, ident, getpid(),
+		     (int)len, body);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(msg))
@@ -177,25 +205,27 @@ static void to_syslog(enum rp_log_level level, const char *line, size_t len)
 
 void rp_log(enum rp_log_level level, const char *fmt, ...)
 {
+	/* journald's priority of each level (SyslogLevelPrefix=yes) */
+	static const char journal_pri[] = { '3', '4', '6', '7' };
 	int saved = errno;
-	char line[1024];
+	char buf[1024 + 3], *line = buf + 3;
 	va_list ap;
 	int n, m, fd;
 
 	if (!rp_log_enabled(level))
 		return;
-	n = snprintf(line, sizeof(line), "%s: level=%s ", prefix,
+	n = snprintf(line, sizeof(buf) - 3, "%s: level=%s ", prefix,
 		     level_names[level]);
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	m = vsnprintf(line + n, sizeof(buf) - 3 - (size_t)n, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		goto out;
 	n += m;
-	if (n > (int)sizeof(line) - 24)
-		n = (int)sizeof(line) - 24;
+	if (n > (int)sizeof(buf) - 3 - 24)
+		n = (int)sizeof(buf) - 3 - 24;
 	if (with_pid)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " pid=%d",
+		n += snprintf(line + n, sizeof(buf) - 3 - (size_t)n, " pid=%d",
 			      getpid());
 	line[n++] = '\n';
 
@@ -207,9 +237,18 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
 		if (fd >= 0)
 			rp_raw_close(fd);
 	} else {
-		if (!stderr_usable() ||
-		    !write_all(STDERR_FILENO, line, (size_t)n) ||
-		    log_file_refused)
+		bool ok = stderr_usable();
+
+		if (ok && stderr_journal) {
+			/* one write: "<4>libreuseport: level=warn ..." */
+			buf[0] = '<';
+			buf[1] = journal_pri[level];
+			buf[2] = '>';
+			ok = write_all(STDERR_FILENO, buf, (size_t)n + 3);
+		} else if (ok) {
+			ok = write_all(STDERR_FILENO, line, (size_t)n);
+		}
+		if (!ok || log_file_refused)
 			/* the operator reads the log file, not stderr */
 			to_syslog(level, line, (size_t)n);
 	}

@@ -121,10 +121,11 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 	int ret;
 
 	R.cfg = cfg;
+	/* first: a refused REUSEPORT_LOG_FILE is reported as ours */
+	rp_log_set_prefix("reuseport run", "reuseport", false);
 	/* the supervisor's events are its output: info unless REUSEPORT_LOG */
 	rp_log_setup(getenv("REUSEPORT_LOG") ? cfg->log_level : RP_LOG_INFO,
 		     cfg->log_file, true);
-	rp_log_set_prefix("reuseport run", false);
 	R.grace_ms = 10000;
 	R.ready_ms = 10000;
 	R.backoff_max_ms = 10000;

@@ -2,8 +2,8 @@
 # A failure is always visible: warn and error lines that cannot reach
 # stderr (closed at start, a socket, no longer the file it was, /dev/null)
 # or the log file (refused, or unwritable later) go to syslog: a datagram
-# to /dev/log, LOG_DAEMON, ident libreuseport. Info lines never do. The
-# shim keeps no fd for it. This test gives its private mount namespace its
+# to /dev/log, LOG_DAEMON, ident libreuseport (the supervisor's: reuseport).
+# Info lines never do. The shim keeps no fd for it. This test gives its private mount namespace its
 # own /dev (a tmpfs with the host's null, zero, urandom... bound in) and
 # catches /dev/log there with a tiny syslog receiver.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
@@ -193,5 +193,27 @@ wait_log plain 'event=fallback' || fail "no warning on stderr"
 sleep 0.3
 assert_eq "$(wc -l <"$SYSLOG")" 0 "syslog lines while stderr works"
 rp_stop plain
+
+# 7. the supervisor's lines go under its own ident, reuseport (journalctl -t
+# reuseport), its instances' under libreuseport
+if [[ -x $RP_CLI ]]; then
+	REUSEPORT_LOG_FILE=$RP_TMP/logdir spawn_plain sup "$RP_CLI" run -n 1 -- \
+		"$PY" "$RP_TMP/listen.py" 20047
+	wait_tcp_port 20047 127.0.0.1 || fail "the supervised server did not listen"
+	pid=$(rp_pid sup)
+	wait_syslog "^<27>reuseport\[$pid\]: level=error event=log_file_refused errno=EISDIR " ||
+		fail "the supervisor's refusal not in syslog under ident reuseport"
+	wait_syslog "^<27>libreuseport\[[0-9]+\]: level=error event=log_file_refused errno=EISDIR " ||
+		fail "the instance's refusal not in syslog under ident libreuseport"
+	grep -q '^reuseport run: level=error event=log_file_refused' "$(rp_logfile sup)" ||
+		fail "the supervisor's refusal not on its stderr"
+	if syslog_has "^<[0-9]+>libreuseport\[$pid\]"; then
+		fail "a supervisor line under ident libreuseport: $(grep "\[$pid\]" "$SYSLOG")"
+	fi
+	pass_msg "supervisor: ident reuseport"
+	rp_stop sup
+else
+	info "reuseport command not built: supervisor ident not checked"
+fi
 
 pass_msg "every warning reached stderr, the log file or syslog"
