@@ -109,12 +109,19 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return !errno && !*end && *out <= max;
 }
 
-/* libreuseport.so beside this executable, else in ../lib. */
+/*
+ * libreuseport.so beside this executable, else in ../lib/<multiarch>/ (the
+ * Debian package's /usr/lib/x86_64-linux-gnu: this machine's own, before
+ * any other in ../lib), else in ../lib.
+ */
 static bool find_lib(char *out, size_t len)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 32];
+	static const char *const dirs[] = { "", "/../lib/" RP_MULTIARCH,
+					    "/../lib" };
+	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
+	size_t i;
 
 	if (n <= 0)
 		return false;
@@ -123,11 +130,13 @@ static bool find_lib(char *out, size_t len)
 	if (!slash)
 		return false;
 	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/libreuseport.so", exe);
-	if (access(path, R_OK) != 0)
-		snprintf(path, sizeof(path), "%s/../lib/libreuseport.so", exe);
-	return access(path, R_OK) == 0 && realpath(path, out) &&
-	       strlen(out) < len;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s/libreuseport.so", exe,
+			 dirs[i]);
+		if (access(path, R_OK) == 0)
+			return realpath(path, out) && strlen(out) < len;
+	}
+	return false;
 }
 
 static void bad_value(const char *opt, const char *what, const char *val)
