@@ -53,7 +53,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all test test-fast check unit integration kselftests fuzz tsan demo bench install \
 	uninstall clean format check-format shellcheck check-bpf-headers deps products deb \
-	cross-arm64
+	cross-arm64 cross-arm64-check
 
 COMMON_SRCS := $(wildcard common/*.c)
 SHIM_SRCS   := $(wildcard preload/*.c)
@@ -82,6 +82,15 @@ CROSS_CC_arm64 := aarch64-linux-gnu-gcc
 cross-arm64: $(BUILD)/steer.skel.h $(BUILD)/cgroup.skel.h
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 BPF_BUILD=$(BUILD) \
 		CC=$(CROSS_CC_arm64) products
+
+# ... run under qemu-user (qemu-user-static): the command, and the unit test
+# of the raw system calls, built for arm64 without the sanitizers (their
+# arm64 run-time libraries are not installed).
+cross-arm64-check: cross-arm64
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 BPF_BUILD=$(BUILD) \
+		CC=$(CROSS_CC_arm64) SAN='-O1 -g' $(BUILD)/arm64/unit/test_rawsys
+	$(Q)qemu-aarch64-static $(BUILD)/arm64/reuseport --version
+	$(Q)qemu-aarch64-static $(BUILD)/arm64/unit/test_rawsys
 
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
 # One translation unit: steer.bpf.c and its parts, the headers of bpf/
@@ -178,6 +187,7 @@ $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c common/state.c
 $(BUILD)/unit/test_spec: cli/spec.c cli/args.c
+$(BUILD)/unit/test_rawsys: common/rawsys.c preload/real.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
