@@ -300,8 +300,8 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench
 
-# The command finds libreuseport.so beside itself or in ../lib: keep
-# LIBDIR = $(PREFIX)/lib for `reuseport run` without --lib.
+# The command finds libreuseport.so beside itself, in ../lib/$(MULTIARCH) or
+# in ../lib: keep LIBDIR one of these for `reuseport run` without --lib.
 install: products
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)
