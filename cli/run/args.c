@@ -64,7 +64,8 @@ static int usage(FILE *f, int status)
 		"                         the daemon it leaves becomes the instance\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
-		"                         else ../lib/libreuseport.so)\n"
+		"                         else in ../lib/" RP_MULTIARCH
+		"/ or ../lib/)\n"
 		"      --metrics ADDR:PORT  serve GET /metrics (Prometheus) from here\n"
 		"  -h, --help             this text\n"
 		"Seconds may have decimals (0.5).\n"
@@ -327,7 +328,8 @@ int run_parse_args(int argc, char **argv)
 		}
 	} else if (!find_lib(R.lib, sizeof(R.lib))) {
 		fprintf(stderr,
-			"reuseport run: cannot find libreuseport.so beside reuseport or in ../lib (use --lib PATH)\n");
+			"reuseport run: cannot find libreuseport.so beside reuseport, in ../lib/" RP_MULTIARCH
+			"/ or in ../lib (use --lib PATH)\n");
 		return 2;
 	}
 	/* ld.so splits LD_PRELOAD at ':' and ' ' */
