@@ -22,13 +22,20 @@ COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
 CC       ?= cc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
-ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
+# The BPF objects and their skeletons are the same for every 64-bit
+# little-endian machine: a cross build (make cross-arm64) takes them from
+# BPF_BUILD, built once with the build machine's <asm/types.h>.
+BPF_BUILD    ?= $(BUILD)
+CC_FOR_BUILD ?= cc
+ARCH_INC := -I/usr/include/$(shell $(CC_FOR_BUILD) -dumpmachine)
+# the library directory `reuseport run` also looks in: ../lib/$(MULTIARCH)/
+MULTIARCH ?= $(shell $(CC) -dumpmachine)
 
 # snprintf truncation is by design: pin paths are bounded (pin dir <= 200 chars).
 WARN     := -Wall -Wextra -Werror
 UWARN    := $(WARN) -Wno-format-truncation
 CFLAGS   ?= -O2 -g
-INCS     := -Ibpf -Icommon -Igroup -Ipreload -Icli -I$(BUILD)
+INCS     := -Ibpf -Icommon -Igroup -Ipreload -Icli -I$(BUILD) -I$(BPF_BUILD)
 # the one version number: reuseport --version
 VERSION  := 0.11.0
 CPPFLAGS += -D_GNU_SOURCE -DRP_VERSION='"$(VERSION)"' $(INCS)
@@ -45,7 +52,8 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all test test-fast check unit integration kselftests fuzz tsan demo bench install \
-	uninstall clean format check-format shellcheck check-bpf-headers deps products deb
+	uninstall clean format check-format shellcheck check-bpf-headers deps products deb \
+	cross-arm64 cross-arm64-check
 
 COMMON_SRCS := $(wildcard common/*.c)
 SHIM_SRCS   := $(wildcard preload/*.c)
@@ -67,33 +75,50 @@ all: $(PRODUCTS) $(HELPERS)
 # what make install and the Debian package ship (no test helpers)
 products: $(PRODUCTS)
 
+# The products for arm64 into $(BUILD)/arm64/, with Debian's cross compiler
+# and the arm64 libbpf and json-c (scripts/install-deps --cross arm64); the
+# BPF skeletons are this build's.
+CROSS_CC_arm64 := aarch64-linux-gnu-gcc
+cross-arm64: $(BUILD)/steer.skel.h $(BUILD)/cgroup.skel.h
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 BPF_BUILD=$(BUILD) \
+		CC=$(CROSS_CC_arm64) products
+
+# ... run under qemu-user (qemu-user-static): the command, and the unit test
+# of the raw system calls, built for arm64 without the sanitizers (their
+# arm64 run-time libraries are not installed).
+cross-arm64-check: cross-arm64
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 BPF_BUILD=$(BUILD) \
+		CC=$(CROSS_CC_arm64) SAN='-O1 -g' $(BUILD)/arm64/unit/test_rawsys
+	$(Q)qemu-aarch64-static $(BUILD)/arm64/reuseport --version
+	$(Q)qemu-aarch64-static $(BUILD)/arm64/unit/test_rawsys
+
 # ---- BPF: the program, stripped of DWARF (BTF stays), and its skeleton
 # One translation unit: steer.bpf.c and its parts, the headers of bpf/
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__BPF__ $(ARCH_INC) -Ibpf $(WARN)
-$(BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c $(wildcard bpf/*.h)
+$(BPF_BUILD)/steer.tmp.bpf.o: bpf/steer.bpf.c $(wildcard bpf/*.h)
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/steer.bpf.o: $(BUILD)/steer.tmp.bpf.o
+$(BPF_BUILD)/steer.bpf.o: $(BPF_BUILD)/steer.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
-$(BUILD)/steer.skel.h: $(BUILD)/steer.bpf.o
+$(BPF_BUILD)/steer.skel.h: $(BPF_BUILD)/steer.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name steer_bpf > $@
 
 # reuseport run's cgroup programs (bind hooks, connection counting)
-$(BUILD)/cgroup.tmp.bpf.o: bpf/cgroup.bpf.c bpf/steer.h bpf/registry.h
+$(BPF_BUILD)/cgroup.tmp.bpf.o: bpf/cgroup.bpf.c bpf/steer.h bpf/registry.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/cgroup.bpf.o: $(BUILD)/cgroup.tmp.bpf.o
+$(BPF_BUILD)/cgroup.bpf.o: $(BPF_BUILD)/cgroup.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
-$(BUILD)/cgroup.skel.h: $(BUILD)/cgroup.bpf.o
+$(BPF_BUILD)/cgroup.skel.h: $(BPF_BUILD)/cgroup.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name cgroup_bpf > $@
 
@@ -104,10 +129,11 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(CPPFLAGS) $(BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # the group library includes the generated skeleton, run's cgroup mode its own
-$(call obj,$(GROUP_SRCS)): $(BUILD)/steer.skel.h
-$(call obj,cli/run/cgroup.c): $(BUILD)/cgroup.skel.h
-# the version is compiled in
-$(call obj,cli/main.c): Makefile
+$(call obj,$(GROUP_SRCS)): $(BPF_BUILD)/steer.skel.h
+$(call obj,cli/run/cgroup.c): $(BPF_BUILD)/cgroup.skel.h
+# the version and the multiarch directory are compiled in
+$(call obj,cli/main.c cli/run/args.c): Makefile
+$(call obj,cli/run/args.c): CPPFLAGS += -DRP_MULTIARCH='"$(MULTIARCH)"'
 
 # The interposer links only libc: processes that never listen pay no libbpf.
 $(BUILD)/libreuseport.so: $(PRELOAD_OBJS) preload/libreuseport.map
@@ -161,6 +187,7 @@ $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c common/state.c
 $(BUILD)/unit/test_spec: cli/spec.c cli/args.c
+$(BUILD)/unit/test_rawsys: common/rawsys.c preload/real.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \
 	common/logfile.c common/rawsys.c common/escape.c
 $(BUILD)/unit/test_registry: common/registry_names.c common/config.c common/config_rules.c \
@@ -273,8 +300,8 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench
 
-# The command finds libreuseport.so beside itself or in ../lib: keep
-# LIBDIR = $(PREFIX)/lib for `reuseport run` without --lib.
+# The command finds libreuseport.so beside itself, in ../lib/$(MULTIARCH) or
+# in ../lib: keep LIBDIR one of these for `reuseport run` without --lib.
 install: products
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)

@@ -21,80 +21,86 @@ static long raw_syscall(long n, ...)
 
 static int sys_socket(int d, int t, int p)
 {
-	return (int)raw_syscall(SYS_socket, d, t, p);
+	return (int)rp_raw_syscall(SYS_socket, d, t, p, 0, 0, 0);
 }
 
 static int sys_setsockopt(int fd, int l, int n, const void *v, socklen_t len)
 {
-	return (int)raw_syscall(SYS_setsockopt, fd, l, n, v, len);
+	return (int)rp_raw_syscall(SYS_setsockopt, fd, l, n, (long)v, (long)len,
+				   0);
 }
 
 static int sys_getsockopt(int fd, int l, int n, void *v, socklen_t *len)
 {
-	return (int)raw_syscall(SYS_getsockopt, fd, l, n, v, len);
+	return (int)rp_raw_syscall(SYS_getsockopt, fd, l, n, (long)v, (long)len,
+				   0);
 }
 
 static int sys_bind(int fd, const struct sockaddr *a, socklen_t len)
 {
-	return (int)raw_syscall(SYS_bind, fd, a, len);
+	return (int)rp_raw_syscall(SYS_bind, fd, (long)a, len, 0, 0, 0);
 }
 
 static int sys_listen(int fd, int backlog)
 {
-	return (int)raw_syscall(SYS_listen, fd, backlog);
+	return (int)rp_raw_syscall(SYS_listen, fd, backlog, 0, 0, 0, 0);
 }
 
 static int sys_connect(int fd, const struct sockaddr *a, socklen_t len)
 {
-	return (int)raw_syscall(SYS_connect, fd, a, len);
+	return (int)rp_raw_syscall(SYS_connect, fd, (long)a, len, 0, 0, 0);
 }
 
 static int sys_accept(int fd, struct sockaddr *a, socklen_t *len)
 {
-	return (int)raw_syscall(SYS_accept4, fd, a, len, 0);
+	return (int)rp_raw_syscall(SYS_accept4, fd, (long)a, (long)len, 0, 0,
+				   0);
 }
 
 static int sys_accept4(int fd, struct sockaddr *a, socklen_t *len, int flags)
 {
-	return (int)raw_syscall(SYS_accept4, fd, a, len, flags);
+	return (int)rp_raw_syscall(SYS_accept4, fd, (long)a, (long)len, flags,
+				   0, 0);
 }
 
 static int sys_close(int fd)
 {
-	return (int)raw_syscall(SYS_close, fd);
+	return (int)rp_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 static int sys_dup(int fd)
 {
-	return (int)raw_syscall(SYS_dup, fd);
+	return (int)rp_raw_syscall(SYS_dup, fd, 0, 0, 0, 0, 0);
+}
+
+static int sys_fcntl(int fd, int cmd, ...)
+{
+	return (int)rp_raw_syscall(SYS_fcntl, fd, cmd,
+				   (long)RP_VA_ARG(cmd, unsigned long), 0, 0,
+				   0);
 }
 
 static int sys_dup2(int a, int b)
 {
 #ifdef SYS_dup2
-	return (int)raw_syscall(SYS_dup2, a, b);
+	return (int)rp_raw_syscall(SYS_dup2, a, b, 0, 0, 0, 0);
 #else
 	/* arm64, riscv64: dup3, which refuses a == b that dup2 allows */
 	if (a == b)
-		return raw_syscall(SYS_fcntl, a, F_GETFD) < 0 ? -1 : b;
-	return (int)raw_syscall(SYS_dup3, a, b, 0);
+		return sys_fcntl(a, F_GETFD, 0) < 0 ? -1 : b;
+	return (int)rp_raw_syscall(SYS_dup3, a, b, 0, 0, 0, 0);
 #endif
 }
 
 static int sys_dup3(int a, int b, int flags)
 {
-	return (int)raw_syscall(SYS_dup3, a, b, flags);
-}
-
-static int sys_fcntl(int fd, int cmd, ...)
-{
-	return (int)raw_syscall(SYS_fcntl, fd, cmd,
-				RP_VA_ARG(cmd, unsigned long));
+	return (int)rp_raw_syscall(SYS_dup3, a, b, flags, 0, 0, 0);
 }
 
 static int sys_close_range(unsigned int first, unsigned int last, int flags)
 {
-	return (int)raw_syscall(SYS_close_range, first, last, flags);
+	return (int)rp_raw_syscall(SYS_close_range, first, last, flags, 0, 0,
+				   0);
 }
 
 struct rp_libc libc = {

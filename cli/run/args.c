@@ -64,7 +64,8 @@ static int usage(FILE *f, int status)
 		"                         the daemon it leaves becomes the instance\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
-		"                         else ../lib/libreuseport.so)\n"
+		"                         else in ../lib/" RP_MULTIARCH
+		"/ or ../lib/)\n"
 		"      --metrics ADDR:PORT  serve GET /metrics (Prometheus) from here\n"
 		"  -h, --help             this text\n"
 		"Seconds may have decimals (0.5).\n"
@@ -109,12 +110,19 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return !errno && !*end && *out <= max;
 }
 
-/* libreuseport.so beside this executable, else in ../lib. */
+/*
+ * libreuseport.so beside this executable, else in ../lib/<multiarch>/ (the
+ * Debian package's /usr/lib/x86_64-linux-gnu: this machine's own, before
+ * any other in ../lib), else in ../lib.
+ */
 static bool find_lib(char *out, size_t len)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 32];
+	static const char *const dirs[] = { "", "/../lib/" RP_MULTIARCH,
+					    "/../lib" };
+	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
+	size_t i;
 
 	if (n <= 0)
 		return false;
@@ -123,11 +131,13 @@ static bool find_lib(char *out, size_t len)
 	if (!slash)
 		return false;
 	*slash = '\0';
-	snprintf(path, sizeof(path), "%s/libreuseport.so", exe);
-	if (access(path, R_OK) != 0)
-		snprintf(path, sizeof(path), "%s/../lib/libreuseport.so", exe);
-	return access(path, R_OK) == 0 && realpath(path, out) &&
-	       strlen(out) < len;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s/libreuseport.so", exe,
+			 dirs[i]);
+		if (access(path, R_OK) == 0)
+			return realpath(path, out) && strlen(out) < len;
+	}
+	return false;
 }
 
 static void bad_value(const char *opt, const char *what, const char *val)
@@ -318,7 +328,8 @@ int run_parse_args(int argc, char **argv)
 		}
 	} else if (!find_lib(R.lib, sizeof(R.lib))) {
 		fprintf(stderr,
-			"reuseport run: cannot find libreuseport.so beside reuseport or in ../lib (use --lib PATH)\n");
+			"reuseport run: cannot find libreuseport.so beside reuseport, in ../lib/" RP_MULTIARCH
+			"/ or in ../lib (use --lib PATH)\n");
 		return 2;
 	}
 	/* ld.so splits LD_PRELOAD at ':' and ' ' */

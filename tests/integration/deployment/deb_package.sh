@@ -1,17 +1,20 @@
 #!/bin/bash
 # The Debian package: `make deb` (dpkg-buildpackage, into a scratch BUILD),
-# `dpkg -c` lists the library, the steering library, the command, the man
-# pages, the bash completion and the examples; lintian reports no error;
+# `dpkg -c` lists the library and the steering library in the multiarch
+# directory (/usr/lib/<triplet>/) with a link to each in /usr/lib, the
+# command, the man pages, the bash completion and the examples; lintian
+# reports no error;
 # the man pages render without a warning and document every option of
 # `reuseport --help` / `reuseport run --help` and every REUSEPORT_*
 # variable the configuration parser reads. Then, without installing it:
 # extracted with dpkg-deb -x, the packaged reuseport runs, the packaged
-# libreuseport.so preloaded into python3 -m http.server registers it in a
-# group, the packaged `reuseport run` finds the library in ../lib, and the
-# packaged bash completion offers the group's name.
+# libreuseport.so preloaded through its /usr/lib link into python3 -m
+# http.server registers it in a group (the steering library found beside
+# the link), the packaged bash completion offers the group's name, and the
+# packaged `reuseport run` finds the library in ../lib/<triplet>/ by itself.
 # slow: builds the Debian package (dpkg-buildpackage, lintian)
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
-need_cmd dpkg-buildpackage dh dpkg-deb man
+need_cmd dpkg-buildpackage dh dpkg-deb dpkg-architecture man
 need_shim
 
 b=$RP_TMP/build
@@ -26,7 +29,8 @@ git -C "$RP_ROOT" status --porcelain --ignored=no 2>/dev/null | grep -E '^\?\? d
 
 # ---- contents
 contents=$(dpkg -c "$deb")
-for f in usr/bin/reuseport usr/lib/libreuseport.so usr/lib/libreuseport-steer.so \
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+for f in usr/bin/reuseport usr/lib/"$ma"/libreuseport.so usr/lib/"$ma"/libreuseport-steer.so \
 	usr/share/man/man8/reuseport.8.gz usr/share/man/man7/libreuseport.7.gz \
 	usr/share/bash-completion/completions/reuseport \
 	usr/share/doc/libreuseport/copyright \
@@ -36,7 +40,11 @@ for f in usr/bin/reuseport usr/lib/libreuseport.so usr/lib/libreuseport-steer.so
 	grep -q " \./$f\$" <<<"$contents" || fail "dpkg -c: no $f in the package:
 $contents"
 done
-pass_msg "dpkg -c lists the libraries, the command, man pages, completion, examples"
+for f in libreuseport.so libreuseport-steer.so; do
+	grep -q " \./usr/lib/$f -> $ma/$f\$" <<<"$contents" || fail "dpkg -c: no link usr/lib/$f -> $ma/$f:
+$contents"
+done
+pass_msg "dpkg -c lists the libraries (in usr/lib/$ma, linked from usr/lib), the command, man pages, completion, examples"
 depends=$(dpkg-deb -f "$deb" Depends)
 assert_match "$depends" 'libbpf1' "Depends"
 dpkg --simulate -i "$deb" >"$RP_TMP/simulate.log" 2>&1 || fail "dpkg --simulate -i: $(cat "$RP_TMP/simulate.log")"
@@ -111,10 +119,12 @@ comp=$(PATH=$root/usr/bin:$PATH bash -c '. "$1"; COMP_WORDS=(reuseport status --
 assert_match "$comp" "--json" "bash completion of status options (from its help)"
 rp_stop web
 
-# the packaged `reuseport run` finds ../lib/libreuseport.so by itself
+# the packaged `reuseport run` finds ../lib/<triplet>/libreuseport.so by
+# itself (the links of /usr/lib gone, as on a system that has none)
+rm "$root"/usr/lib/libreuseport.so "$root"/usr/lib/libreuseport-steer.so
 spawn_plain sup "$cli" run -n 2 -- "$PY" -m http.server -b 127.0.0.1 -d "$RP_TMP/www" $port
 wait_live_slots $port 2 || fail "packaged reuseport run: $(cat "$(rp_logfile sup)")"
-assert_match "$(cat "$(rp_logfile sup)")" "lib=$root/usr/bin/../lib/libreuseport.so|lib=$root/usr/lib/libreuseport.so" "library used by the packaged run"
+assert_match "$(cat "$(rp_logfile sup)")" "lib=$root/usr/lib/$ma/libreuseport\.so([[:space:]]|$)" "library used by the packaged run"
 out=$(rpclient http --port $port -n 10)
 assert_eq "$(jget "$out" ids.packaged 0)" 10 "requests answered under the packaged run"
 kill -TERM "$(rp_pid sup)"
