@@ -29,86 +29,6 @@
 #include "registry_names.h"
 #include "sys.h"
 
-/*
- * reuseport setup --user/--group: who gets a group's pins. The group
- * directory stays root's: a user who owned it could replace the pins with
- * links to another group's pins, and bpf_obj_get() follows links.
- */
-struct pins_owner {
-	uid_t uid; /* owner of the pins; (uid_t)-1: keep (root) */
-	gid_t gid; /* group of the pins and the directory; (gid_t)-1: keep */
-};
-
-static const char *const group_pins[] = { "socks", "state", "flows" };
-
-static int chmod_fd(int fd, mode_t mode)
-{
-	char p[64];
-
-	/* O_PATH fds (bpffs pins cannot be opened otherwise) */
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	return chmod(p, mode);
-}
-
-/*
- * Hand the group in dir (a real directory in a trusted namespace dir) to
- * own: pins owned by uid, group gid, mode 0600, or 0660 with a gid; the
- * directory root:gid 0755. Nothing is followed, nothing world-writable.
- */
-static int pins_hand_over(const char *dir, const struct pins_owner *own)
-{
-	mode_t pin_mode = own->gid != (gid_t)-1 ? 0660 : 0600;
-	const char *what = dir;
-	struct stat sb;
-	int dfd, fd = -1, err = 0;
-
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(group_pins) / sizeof(group_pins[0]);
-	     i++) {
-		what = group_pins[i];
-		fd = openat(dfd, group_pins[i],
-			    O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		/* flows: only a UDP group with the flow table has one */
-		if (fd < 0 && errno == ENOENT && i == 2)
-			continue;
-		if (fd < 0 || fstat(fd, &sb) != 0) {
-			err = -errno;
-			goto fail;
-		}
-		if (!S_ISREG(sb.st_mode)) {
-			err = -EPROTO;
-			goto fail;
-		}
-		if (fchownat(fd, "", own->uid, own->gid, AT_EMPTY_PATH) != 0 ||
-		    chmod_fd(fd, pin_mode) != 0) {
-			err = -errno;
-			goto fail;
-		}
-		rp_raw_close(fd);
-		fd = -1;
-	}
-	what = dir;
-	if (fchown(dfd, 0, own->gid) != 0 || fchmod(dfd, 0755) != 0) {
-		err = -errno;
-		goto fail;
-	}
-	rp_raw_close(dfd);
-	return 0;
-fail:
-	rp_group_set_error(
-		"path=%s%s%s reason=\"cannot hand the group over to uid %d gid %d: %s\"",
-		dir, what == dir ? "" : "/", what == dir ? "" : what,
-		(int)own->uid, (int)own->gid,
-		err == -EPROTO ? "not a pinned object" : strerror(-err));
-	rp_raw_close(fd);
-	rp_raw_close(dfd);
-	return err;
-}
-
 /* The identity the program reads from md->sk, and where it hashes to. */
 static uint32_t key_hash(const struct rp_group_key *key, struct rp_hot *h)
 {
@@ -382,7 +302,7 @@ static int pins_create(const struct rp_config *cfg,
 	}
 	/* before publishing: no server ever sees the group still root's */
 	if (own) {
-		err = pins_hand_over(tmp, own);
+		err = rp_pins_hand_over(tmp, own);
 		if (err) {
 			rp_pins_remove(tmp);
 			goto out;
@@ -520,7 +440,7 @@ int rp_group_setup(const struct rp_config *cfg, const struct rp_group_key *key,
 		return 0;
 	/* it existed (or another process published it first) */
 	if (hand) {
-		err = pins_hand_over(dir, &own);
+		err = rp_pins_hand_over(dir, &own);
 		if (err)
 			return err;
 	}

@@ -110,4 +110,21 @@ int rp_group_reap(const struct rp_config *cfg, const char *ns_dir);
  * child may hold them). */
 void rp_group_release(const struct rp_config *cfg, const char *dir);
 
+/*
+ * reuseport setup --user/--group: who gets a group's pins. The group
+ * directory stays root's: a user who owned it could replace the pins with
+ * links to another group's pins, and bpf_obj_get() follows links.
+ */
+struct pins_owner {
+	uid_t uid; /* owner of the pins; (uid_t)-1: keep (root) */
+	gid_t gid; /* group of the pins and the directory; (gid_t)-1: keep */
+};
+
+/*
+ * Hand the group in dir to own (group/pinowner.c): pins owned by uid,
+ * group gid, mode 0600 (0660 with a gid), the directory root:gid 0755.
+ * 0 or -errno (the error said).
+ */
+int rp_pins_hand_over(const char *dir, const struct pins_owner *own);
+
 #endif
