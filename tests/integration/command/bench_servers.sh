@@ -8,6 +8,7 @@
 # when gnuplot is installed. No timing ratio is asserted.
 # slow: reuseport bench against four real servers
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
+. "$RP_TEST_LIB/unbound_lib.sh"
 need_shim
 need_cli
 need_cmd wrk
@@ -44,24 +45,8 @@ bench redis -n 1,2 --load redis --port 18095 -- redis-server --port 18095 --bind
 	--save "" --appendonly no --dir "$RP_TMP/redis" --daemonize no
 check redis 1 2
 
-cat >"$RP_TMP/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	port: 18096
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$RP_TMP"
-	pidfile: ""
-	num-threads: 1
-	do-ip6: no
-	do-tcp: no
-	local-zone: "bench.test." static
-	local-data: "www.bench.test. 60 IN A 192.0.2.1"
-remote-control:
-	control-enable: no
-CONF
+unbound_conf 18096 $'\tlocal-zone: "bench.test." static' \
+	$'\tlocal-data: "www.bench.test. 60 IN A 192.0.2.1"' >"$RP_TMP/unbound.conf"
 bench dns -n 1,2 --load dns --port 18096 --query "www.bench.test A" --no-png -- unbound -d -c "$RP_TMP/unbound.conf"
 check dns 1 2
 [[ ! -e $RP_TMP/reuseport-bench-dns.png ]] || fail "dns: --no-png wrote a PNG"

@@ -12,6 +12,7 @@
 # ports, their UDP groups still steer (one live slot), and named wrote no
 # line of the shim's.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
+. "$RP_TEST_LIB/unbound_lib.sh"
 need_shim
 need_cli
 need_cmd unbound
@@ -24,29 +25,9 @@ wait_log upstream '^ready$' 10 || fail "upstream stub not ready: $(cat "$(rp_log
 groups() { jeval "$(status_json)" '" ".join(sorted(g["name"] for g in d["groups"]))'; }
 
 # 1. unbound: outgoing sockets on random ports, connected
-cat >"$RP_TMP/unbound.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	port: 5353
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$RP_TMP"
-	pidfile: ""
-	num-threads: 1
-	do-ip6: no
-	do-tcp: no
-	module-config: "iterator"
-	do-not-query-localhost: no
-	qname-minimisation: no
-	udp-connect: yes
-forward-zone:
-	name: "."
-	forward-addr: 127.0.0.1@5399
-remote-control:
-	control-enable: no
-CONF
+unbound_conf 5353 $'\tmodule-config: "iterator"' $'\tdo-not-query-localhost: no' \
+	$'\tqname-minimisation: no' $'\tudp-connect: yes' \
+	'forward-zone:' $'\tname: "."' $'\tforward-addr: 127.0.0.1@5399' >"$RP_TMP/unbound.conf"
 REUSEPORT_LOG=info rp_spawn unbound unbound -d -c "$RP_TMP/unbound.conf"
 wait_udp_port 5353 127.0.0.1 15 || fail "unbound did not start: $(cat "$(rp_logfile unbound)")"
 out=$("$PY" "$STUB" query 5353 200 unbound)

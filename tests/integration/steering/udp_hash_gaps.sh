@@ -8,6 +8,7 @@
 # 150 +- 4 sd (115-185) each: a dead slot's share does not go to its
 # neighbour (before: 102 and 198). After the restart the three share again.
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
+. "$RP_TEST_LIB/unbound_lib.sh"
 need_shim
 need_cli
 need_cmd unbound
@@ -15,24 +16,8 @@ need_cmd unbound
 PORT=5360 N=300
 STUB=$RP_TEST_LIB/dnsstub.py
 start() { # I: unbound instance I answers 192.0.2.I
-	cat >"$RP_TMP/u$1.conf" <<CONF
-server:
-	interface: 127.0.0.1
-	port: $PORT
-	do-daemonize: no
-	use-syslog: no
-	username: ""
-	chroot: ""
-	directory: "$RP_TMP"
-	pidfile: ""
-	num-threads: 1
-	do-ip6: no
-	do-tcp: no
-	local-zone: "gaps.test." static
-	local-data: "www.gaps.test. 60 IN A 192.0.2.$1"
-remote-control:
-	control-enable: no
-CONF
+	unbound_conf "$PORT" $'\tlocal-zone: "gaps.test." static' \
+		"$(printf '\tlocal-data: "www.gaps.test. 60 IN A 192.0.2.%s"' "$1")" >"$RP_TMP/u$1.conf"
 	rp_spawn "u$1" unbound -d -c "$RP_TMP/u$1.conf"
 }
 # spread WHAT LO HI I...: N queries; each instance I answers LO..HI, the
