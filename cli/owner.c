@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "rawsys.h"
+#include "sys.h"
 
 int cli_copy_fd(pid_t pid, int fd)
 {
@@ -110,15 +111,5 @@ static bool go_binary(pid_t pid)
  */
 bool cli_shim_handles(pid_t pid)
 {
-	char p[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)pid);
-	f = fopen(p, "re");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, "/libreuseport.so") != NULL;
-	if (f)
-		fclose(f);
-	return found && !go_binary(pid);
+	return rp_pid_maps_shim(pid) && !go_binary(pid);
 }

@@ -119,6 +119,22 @@ int rp_proc_sockets(pid_t pid, bool (*fn)(unsigned long ino, int fd, void *arg),
 	return 0;
 }
 
+bool rp_pid_maps_shim(pid_t pid)
+{
+	char path[64], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/libreuseport.so") != NULL;
+	fclose(f);
+	return found;
+}
+
 int rp_is_bpffs(const char *path)
 {
 	struct statfs sf;

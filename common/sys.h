@@ -32,6 +32,8 @@ bool rp_proc_stat(pid_t pid, pid_t *ppid, pid_t *pgrp, char *state);
  */
 int rp_proc_sockets(pid_t pid, bool (*fn)(unsigned long ino, int fd, void *arg),
 		    void *arg);
+/* Does pid have libreuseport.so mapped? false when it cannot tell. */
+bool rp_pid_maps_shim(pid_t pid);
 /* Is path on a bpf filesystem? -errno of statfs, 0 no, 1 yes. */
 int rp_is_bpffs(const char *path);
 /*

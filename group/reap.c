@@ -138,23 +138,6 @@ static int children(pid_t *only)
 	return n;
 }
 
-/* Does pid run the shim (the library mapped)? false when it cannot tell */
-static bool runs_shim(pid_t pid)
-{
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "/libreuseport.so") != NULL;
-	fclose(f);
-	return found;
-}
-
 #define MAX_HELD 1024
 
 struct held {
@@ -237,7 +220,7 @@ void rp_group_release(const struct rp_config *cfg, const char *dir)
 	    rp_group_open_dir(dir, &st, &socks_fd, NULL))
 		return;
 	if (kids == 1) {
-		if (!runs_shim(child))
+		if (!rp_pid_maps_shim(child))
 			hand_over(st, socks_fd, child, strrchr(dir, '/') + 1);
 		goto out;
 	}

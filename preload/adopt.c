@@ -72,13 +72,12 @@ void rp_adopt_inherited(int lfd, struct rp_fdent *e)
 	struct rp_member m;
 	int on = 0;
 	socklen_t olen = sizeof(on);
+	uint32_t kind = rp_sock_kind(lfd, e);
 
-	if (rp_sock_kind(lfd, e) != RP_FD_TCP)
-		return;
-	/* asked once per fd, whatever the answer */
+	/* asked once per fd, whatever the answer (a unix listener too) */
 	e->flags |= RP_FD_ASKED;
 	rp_fd_set(lfd, e);
-	if (rp_cfg.disabled || rp_cfg.invalid ||
+	if (kind != RP_FD_TCP || rp_cfg.disabled || rp_cfg.invalid ||
 	    getsockname(lfd, sa, &len) != 0 || !rp_addr_ok(sa, len) ||
 	    !rp_in_scope(RP_FD_TCP, sa) ||
 	    libc_getsockopt(lfd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) || !on)
