@@ -93,7 +93,7 @@ static int sys_bpf(int cmd, union bpf_attr *attr)
  * The smallest group: a REUSEPORT_SOCKARRAY and an SK_REUSEPORT program
  * "r0 = SK_PASS; exit". 0, or -errno and what failed.
  */
-static int probe_trivial(const char **what)
+int cli_probe_bpf(const char **what)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
@@ -200,7 +200,7 @@ static void probe_child(const void *arg, void *res)
 	if (caps_set(*(const uint64_t *)arg) != 0)
 		return; /* tried stays 0 */
 	r->tried = 1;
-	r->trivial = probe_trivial(&what);
+	r->trivial = cli_probe_bpf(&what);
 	snprintf(r->trivial_what, sizeof(r->trivial_what), "%s", what);
 	libbpf_set_print(capture_verifier);
 	r->load = rp_pins_probe_load(&cfg);

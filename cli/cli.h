@@ -107,6 +107,7 @@ bool cli_owner_config(pid_t pid, struct rp_config *cfg);
 bool cli_shim_handles(pid_t pid);
 
 int cmd_adopt(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* top.c: the live view (also status --watch) */
@@ -118,6 +119,11 @@ int cmd_cleanup(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
+/*
+ * caps.c: may this process create the smallest group (a sockarray and an
+ * SK_REUSEPORT program)? 0, or -errno and *what failed.
+ */
+int cli_probe_bpf(const char **what);
 /* caps.c: run fn(arg, res) in a child process (it may drop capabilities
  * or change user); res (res_len bytes) comes back. 0 or -errno. */
 int cli_in_child(void (*fn)(const void *arg, void *res), const void *arg,

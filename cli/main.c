@@ -154,6 +154,18 @@ const struct cli_command cli_commands[] = {
 	  "--user=U --group=G --policy=P --slots=N --v6only", false },
 	{ "run", cmd_run, "-n N [options] [--] CMD [ARGS...]",
 	  "supervise N instances of CMD under the shim", NULL, NULL, false },
+	{ "reload", cmd_reload, "[--timeout S] PID",
+	  "rolling restart of a reuseport run supervisor; waits for it",
+	  "Ask the reuseport run supervisor PID for a rolling restart (its "
+	  "SIGHUP) and wait until it is done: exit 0 when every instance was "
+	  "replaced (or, with run --reload signal, the HUP forwarded), 1 when "
+	  "it failed (a replacement did not start or register: the running "
+	  "instances keep serving), the supervisor stops or exits, or "
+	  "--timeout S passed (default: no limit; the roll goes on). For "
+	  "systemd's ExecReload=reuseport reload $MAINPID where "
+	  "Type=notify-reload is missing (systemd < 253). A plain kill -HUP "
+	  "does the same without waiting.",
+	  "--timeout=S", false },
 	{ "bench", cmd_bench,
 	  "-n 1,2,4 --load http|redis|memcached|dns|tcp [options] [--] CMD [ARGS...]",
 	  "scaling table of CMD at each N under reuseport run", NULL, NULL,

@@ -60,8 +60,13 @@ int cmd_metrics(int argc, char **argv)
 	if (argc > 1)
 		return cli_usage_error("metrics", "unexpected argument %s",
 				       argv[argc - 1]);
-	if (snap_take(&s, &cfg, only_group, stderr))
+	if (snap_take(&s, &cfg, only_group, stderr)) {
+		/* no bpffs: still the ports shared with nobody steering */
+		if (s.no_bpffs)
+			render_prom(stdout, &s);
+		snap_free(&s);
 		return 1;
+	}
 	if (only_group && !s.ngroups) {
 		snap_free(&s);
 		return 1;

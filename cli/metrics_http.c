@@ -135,7 +135,8 @@ static void answer(struct rp_metrics_srv *m, struct client *c)
 		return;
 	}
 	f = open_memstream(&body, &len);
-	if (!f || snap_take(&s, m->cfg, m->only, NULL) != 0) {
+	/* no bpffs: no group, but the ports shared with nobody steering */
+	if (!f || (snap_take(&s, m->cfg, m->only, NULL) != 0 && !s.no_bpffs)) {
 		if (f)
 			fclose(f);
 		free(body);

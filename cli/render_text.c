@@ -181,7 +181,7 @@ int render_text(FILE *f, const struct snapshot *s)
 	for (int i = 0; i < s->ngroups; i++)
 		group(f, &s->groups[i], s->interval_s > 0);
 	unsteered_ports(f, s);
-	if (!s->ngroups)
+	if (!s->ngroups && !s->no_bpffs)
 		fprintf(f, "no groups in this network namespace (pin dir %s)\n",
 			s->pin_dir);
 	else if (s->interval_s > 0)

@@ -238,12 +238,19 @@ int snap_take(struct snapshot *s, const struct rp_config *cfg, const char *spec,
 		return -1;
 	}
 	t.select = spec != NULL;
-	if (!cli_have_bpffs())
-		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	s->mono_ns = rp_now_ns();
 	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", cfg->pin_dir);
+	if (errf ? !cli_have_bpffs() :
+		   cli_bpffs_at(cfg->pin_dir, s->ns_dir, sizeof(s->ns_dir)) !=
+			    1) {
+		/* no group can exist: the shared ports are all unsteered */
+		s->no_bpffs = true;
+		s->ns_dir[0] = '\0';
+		snap_neighbours(s);
+		return -1;
+	}
 	if (rp_group_ns_dir(cfg, s->ns_dir, sizeof(s->ns_dir))) {
 		if (errf)
 			fprintf(errf, "reuseport: %s\n", rp_group_last_error());

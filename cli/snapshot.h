@@ -110,6 +110,11 @@ struct snapshot {
 	struct snap_group *groups;
 	int errors; /* groups that could not be read */
 	/*
+	 * The pin dir is not on a bpffs: no group read, but the ports shared
+	 * with no group below were (snap_take() returned -1).
+	 */
+	bool no_bpffs;
+	/*
 	 * Ports several listeners share with no group of this snapshot: the
 	 * kernel hash, nobody steering (snap_neighbours).
 	 */

@@ -31,8 +31,10 @@ static int take(struct snapshot *s, double interval_s)
 	struct snapshot first;
 
 	if (interval_s > 0) {
-		if (snap_take(&first, &cfg, only_group, stderr))
+		if (snap_take(&first, &cfg, only_group, stderr)) {
+			*s = first; /* no_bpffs: what it could see */
 			return -1;
+		}
 		sleep_s(interval_s);
 	}
 	if (snap_take(s, &cfg, only_group, interval_s > 0 ? NULL : stderr)) {
@@ -149,8 +151,14 @@ int cmd_status(int argc, char **argv)
 		return status_wait(want, spec, timeout);
 	if (interval < 0)
 		interval = json ? 0 : TEXT_INTERVAL_S;
-	if (take(&s, interval))
+	if (take(&s, interval)) {
+		/* no bpffs: still the ports shared with nobody steering */
+		if (s.no_bpffs && s.nunsteered)
+			json ? render_json(stdout, &s) :
+			       render_text(stdout, &s);
+		snap_free(&s);
 		return 1;
+	}
 	if (only_group && !s.ngroups) { /* take() said which groups there are */
 		snap_free(&s);
 		return 1;

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "escape.h"
 #include "cgroup.skel.h"
 #include "cli.h"
 #include "group.h"
@@ -190,10 +191,18 @@ void run_cgroup_enter(void)
 	snprintf(p, sizeof(p), "%s/cgroup.procs", C.dir);
 	fd = open(p, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1) {
-		/* to the instance's stderr: its bind may fail without it */
-		dprintf(STDERR_FILENO,
-			"reuseport run: cannot enter the cgroup %s: %s\n",
-			C.dir, strerror(errno));
+		char dir[RP_ESC_SIZE(PATH_MAX)];
+		int e = errno;
+
+		/*
+		 * The supervisor's logger (journal priority, key=value), from
+		 * the child: its bind may fail without the cgroup.
+		 */
+		run_warn(
+			"event=warning pid=%d reason=\"cannot enter the cgroup %s: %s\"",
+			(int)getpid(),
+			rp_escape(dir, sizeof(dir), C.dir, PATH_MAX),
+			strerror(e));
 	}
 	if (fd >= 0)
 		close(fd);

@@ -21,6 +21,7 @@
 #include "metrics_http.h"
 #include "notify.h"
 #include "out.h"
+#include "reload.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"
@@ -199,23 +200,26 @@ static void forward_hup(void)
 			kill(R.inst[i].pid, SIGHUP);
 }
 
-static void on_event(int sig)
+static void on_event(int sig, pid_t requester)
 {
 	switch (sig) {
 	case SIGCHLD:
 		break;
 	case SIGHUP:
-		if (R.stopping || R.stop_requests)
+		if (requester)
+			run_reload_wait(requester);
+		if (R.stopping || R.stop_requests) {
+			run_reload_answer_all(RP_RELOAD_STOPPING);
 			break;
+		}
 		if (R.reload == RELOAD_SIGNAL) {
 			run_info("event=signal signal=HUP action=forward");
 			run_notify(
 				"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=SIGHUP forwarded to every instance",
 				(unsigned long long)now_ms() * 1000);
 			forward_hup();
-			run_notify(
-				"READY=1\nSTATUS=%d instances serving, generation %u",
-				R.n, R.gen);
+			run_reload_answer_all(RP_RELOAD_DONE);
+			run_notify_serving();
 			break;
 		}
 		run_info("event=signal signal=HUP action=%s",
@@ -242,7 +246,7 @@ static void on_event(int sig)
 void run_tick(int ms)
 {
 	static struct pollfd p[2 + RUN_MAX_STREAMS];
-	unsigned char sigs[64];
+	struct run_sigrec sigs[16];
 	uint64_t now;
 	ssize_t n;
 	int np;
@@ -253,8 +257,9 @@ void run_tick(int ms)
 	np = 2 + run_out_pollfds(p + 2, RUN_MAX_STREAMS);
 	if (poll(p, (nfds_t)np, ms) > 0) {
 		while ((n = read(R.sigpipe[0], sigs, sizeof(sigs))) > 0)
-			for (ssize_t k = 0; k < n; k++)
-				on_event(sigs[k]);
+			for (ssize_t k = 0; k < n / (ssize_t)sizeof(sigs[0]);
+			     k++)
+				on_event(sigs[k].sig, sigs[k].requester);
 		run_out_service(p + 2, np - 2);
 	}
 	if (R.metrics)

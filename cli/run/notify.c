@@ -27,6 +27,7 @@
 #include "escape.h"
 #include "notify.h"
 #include "state.h"
+#include "unsteered.h"
 
 static int notify_fd = -1;
 static struct sockaddr_un notify_addr;
@@ -75,7 +76,7 @@ void run_notify_setup(void)
 
 void run_notify(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1536];
 	va_list ap;
 	int n;
 
@@ -113,10 +114,24 @@ void run_announce_ready(void)
 {
 	R.ready = true;
 	run_info("event=ready_all instances=%d generation=%u", R.n, R.gen);
-	run_notify("READY=1\nSTATUS=%d instances serving, generation %u", R.n,
-		   R.gen);
+	run_notify_serving();
 	if (R.ready_file)
 		write_ready_file();
+}
+
+void run_notify_serving(void)
+{
+	char ports[1024] = "", why[256] = "";
+
+	if (notify_fd >= 0 &&
+	    run_unsteered(ports, sizeof(ports), why, sizeof(why)))
+		run_notify(
+			"READY=1\nSTATUS=%d instances serving, generation %u; NOT STEERED: %s: %s",
+			R.n, R.gen, ports, why);
+	else
+		run_notify(
+			"READY=1\nSTATUS=%d instances serving, generation %u",
+			R.n, R.gen);
 }
 
 void run_notify_stop(void)

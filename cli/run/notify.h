@@ -9,6 +9,11 @@ void run_notify_setup(void);
 void run_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Every instance registered: READY=1, the ready file written. */
 void run_announce_ready(void);
+/*
+ * READY=1 and STATUS= "N instances serving, generation G", with the ports
+ * nobody steers (unsteered.h).
+ */
+void run_notify_serving(void);
 /* STOPPING=1, the ready file removed. */
 void run_notify_stop(void);
 

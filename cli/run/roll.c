@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "out.h"
+#include "reload.h"
 #include "roll.h"
 #include "spawn.h"
 #include "state.h"
@@ -175,9 +176,11 @@ static bool replace(int i)
 /* SIGHUP: every instance replaced, in order, by one of the next generation. */
 void run_rolling_restart(void)
 {
+	run_reload_begin();
 	if (R.gen == UINT32_MAX) {
 		run_warn(
 			"event=rolling_abort reason=\"generation is at its maximum (4294967295); restart the supervisor with a lower REUSEPORT_GENERATION\"");
+		run_reload_end(RP_RELOAD_REFUSED);
 		return;
 	}
 	/*
@@ -191,18 +194,21 @@ void run_rolling_restart(void)
 		"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=rolling restart to generation %u",
 		(unsigned long long)now_ms() * 1000, R.gen);
 	for (int i = 0; i < R.n; i++) {
-		if (R.stop_requests)
+		if (R.stop_requests) {
+			run_reload_end(RP_RELOAD_STOPPING);
 			return;
+		}
 		if (!replace(i)) {
 			run_notify(
 				"READY=1\nSTATUS=rolling restart to generation %u failed at instance %d; the others keep serving",
 				R.gen, i + 1);
+			run_reload_end(RP_RELOAD_FAILED);
 			return;
 		}
 	}
 	run_info("event=rolling_done generation=%u", R.gen);
-	run_notify("READY=1\nSTATUS=%d instances serving, generation %u", R.n,
-		   R.gen);
+	run_notify_serving();
+	run_reload_end(RP_RELOAD_DONE);
 }
 
 static int running(void)
@@ -253,6 +259,7 @@ int run_stop_all(void)
 	long active = 0;
 
 	R.stopping = true;
+	run_reload_answer_all(RP_RELOAD_STOPPING);
 	run_notify_stop();
 	for (int i = 0; i < R.n; i++) {
 		R.inst[i].restart_at_ms = 0;

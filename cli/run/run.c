@@ -39,21 +39,32 @@
 #include "args.h"
 #include "cgroup.h"
 #include "registry_names.h"
+#include "reload.h"
 #include "roll.h"
 #include "run.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"
 #include "tree.h"
+#include "unsteered.h"
 
 #define TICK_MS 100
 
-static void on_signal(int sig)
+/*
+ * A record of the self-pipe: the signal, and for a SIGHUP queued by
+ * reuseport reload, its pid (reload.h). Writes of a record are atomic and
+ * reads take whole records (the pipe only ever holds whole ones).
+ */
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	unsigned char c = (unsigned char)sig;
+	struct run_sigrec r = { .sig = sig };
 	int saved = errno;
 
-	if (write(R.sigpipe[1], &c, 1) < 0) {
+	(void)uc;
+	if (sig == SIGHUP && si && si->si_code == SI_QUEUE &&
+	    si->si_value.sival_int == RP_RELOAD_MAGIC)
+		r.requester = si->si_pid;
+	if (write(R.sigpipe[1], &r, sizeof(r)) < 0) {
 		/* pipe full: enough wake-ups are queued already */
 	}
 	errno = saved;
@@ -90,6 +101,7 @@ static bool start_cgroup(void)
 {
 	char why[512];
 	int err = run_cgroup_setup(why, sizeof(why));
+	bool kv;
 
 	if (!err) {
 		char path[RP_ESC_SIZE(PATH_MAX)];
@@ -105,9 +117,12 @@ static bool start_cgroup(void)
 		fprintf(stderr, "reuseport run: --mode cgroup: %s\n", why);
 		return false;
 	}
+	/* a group's failure is key=value already (rp_group_last_error()) */
+	kv = strstr(why, "reason=\"") != NULL;
 	run_info(
-		"event=mode mode=preload errno=%s reason=\"%s\" action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
-		strerrorname_np(-err), why);
+		"event=mode mode=preload errno=%s %s%s%s action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
+		strerrorname_np(-err), kv ? "" : "reason=\"", why,
+		kv ? "" : "\"");
 	R.mode = MODE_PRELOAD;
 	return true;
 }
@@ -116,7 +131,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 {
 	static const int handled[] = { SIGCHLD, SIGHUP,	 SIGTERM, SIGINT,
 				       SIGUSR1, SIGUSR2, SIGQUIT, SIGWINCH };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal };
 	sigset_t set;
 	int ret;
 
@@ -140,7 +155,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 		perror("reuseport run");
 		return 1;
 	}
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++) {
@@ -187,6 +202,7 @@ int rp_run_main(int argc, char **argv, const struct rp_config *cfg)
 		run_tick(TICK_MS);
 		if (now_ms() >= next_check) {
 			run_check_groups();
+			run_unsteered_check();
 			next_check = now_ms() + 1000;
 		}
 		/* until every instance registered, look 5 times a second */

@@ -41,6 +41,12 @@ struct inst {
  */
 enum run_mode { MODE_AUTO, MODE_PRELOAD, MODE_CGROUP };
 
+/* A signal as the handler passes it to the loop (run.c, the self-pipe). */
+struct run_sigrec {
+	int sig;
+	pid_t requester; /* a SIGHUP of reuseport reload: who waits, else 0 */
+};
+
 /* What SIGHUP does (--reload). */
 enum run_reload { RELOAD_ROLL, RELOAD_SIGNAL };
 
@@ -54,7 +60,7 @@ struct run_state {
 	uint32_t pidns;
 	struct inst *inst;
 	const struct rp_config *cfg;
-	int sigpipe[2];
+	int sigpipe[2]; /* struct run_sigrec records */
 	int stop_requests; /* SIGTERM/SIGINT received */
 	bool stopping; /* run_stop_all() runs: no more restarts */
 	bool hup;
