@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,6 +78,18 @@ static bool is_supervisor(pid_t pid)
 	return false;
 }
 
+/* Is pid in this process's pid namespace (not a container's below it)? */
+static bool same_pidns(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (stat(path, &a) != 0 || stat("/proc/self/ns/pid", &b) != 0)
+		return true; /* cannot tell: try */
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
 static const char *result_text(int r)
 {
 	switch (r) {
@@ -134,6 +147,14 @@ int cmd_reload(int argc, char **argv)
 	if (!is_supervisor((pid_t)pid)) {
 		close(pidfd);
 		return fail(pid, "not a reuseport run supervisor");
+	}
+	if (!same_pidns((pid_t)pid)) {
+		/* it would see our pid as 0: no answer could come */
+		close(pidfd);
+		return fail(
+			pid,
+			"the supervisor runs in another pid namespace (a container): run reuseport reload inside it, or kill -HUP %ld to roll without waiting",
+			pid);
 	}
 	/*
 	 * Blocked, and read through a signalfd: the supervisor checks that

@@ -8,7 +8,9 @@
 #   listens) makes it exit 1 with the cause, the old instances serving;
 # - a second reload sent during a roll waits for the roll after it;
 # - a pid that is not a supervisor is refused and not signalled;
-# - with run --reload signal it returns once the HUP is forwarded.
+# - with run --reload signal it returns once the HUP is forwarded;
+# - a supervisor in a pid namespace below ours is refused (it could not
+#   answer: the requester's pid is 0 there).
 # And systemd's STATUS= names a shared port nobody steers, with the cause
 # the supervisor finds (instances whose pin dir is not on a bpffs).
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
@@ -104,3 +106,18 @@ assert_eq "$rc" 0 "reload with --reload signal ($(cat "$RP_TMP/r6"))"
 grep -q "event=signal signal=HUP action=forward" "$RP_TMP/err2" || fail "HUP not forwarded"
 kill -TERM "$sup"
 wait "$sup" || true
+
+# a supervisor in a pid namespace below ours (a container's) would see the
+# requester as pid 0 and could not answer: refused, with what to do instead
+unshare --pid --fork --kill-child "$RP_CLI" run -n 1 --grace 1 -- "$PY" "$RP_TMP/inst.py" $((P + 2)) \
+	>"$RP_TMP/out4" 2>"$RP_TMP/err4" &
+rp_on_exit "kill -KILL $! 2>/dev/null"
+wait_for 10 pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $((P + 2))" >/dev/null || fail "no supervisor in a pid namespace"
+inner=$(pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $((P + 2))")
+rc=0
+"$RP_CLI" reload "$inner" 2>"$RP_TMP/r7" || rc=$?
+assert_eq "$rc" 1 "reload of a supervisor in another pid namespace"
+grep -q "another pid namespace" "$RP_TMP/r7" || fail "no cause: $(cat "$RP_TMP/r7")"
+_rp_pid_alive "$inner" || fail "the supervisor in the pid namespace died"
+grep -q "event=rolling_restart" "$RP_TMP/err4" && fail "it was signalled"
+pass_msg "a supervisor in another pid namespace is refused, not signalled"
