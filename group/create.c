@@ -14,9 +14,11 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -134,6 +136,42 @@ static void setup_args(const struct rp_group_key *key, char *buf, size_t len)
 		 v6 ? "]" : "", (unsigned int)key->port);
 }
 
+/*
+ * bpf() said EPERM, yet the capabilities it needs are effective and a
+ * seccomp filter is on: the filter refused, not the kernel (a container
+ * runtime's default profile). The capabilities from capget, the filter
+ * from /proc/self/status; an error path only.
+ */
+static bool bpf_caps_but_filtered(void)
+{
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2] = { { 0 } };
+	char line[128];
+	bool filtered = false;
+	uint64_t eff;
+	FILE *f;
+
+	if (rp_raw_syscall(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0))
+		return false;
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	if (!(eff >> 21 & 1) /* CAP_SYS_ADMIN */ &&
+	    !((eff >> 39 & 1) && (eff >> 38 & 1))) /* CAP_BPF, CAP_PERFMON */
+		return false;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp:", 8))
+			filtered = atoi(line + 8) == 2;
+	fclose(f);
+	return filtered;
+}
+
 /* Its maps, and its header written. 0 or -errno. */
 static int make_maps(const struct rp_config *cfg,
 		     const struct rp_group_key *key, struct new_group *ng)
@@ -192,9 +230,14 @@ fail:
 			snprintf(user, sizeof(user), "--user %u ",
 				 (unsigned int)geteuid());
 		setup_args(key, spec, sizeof(spec));
-		rp_group_set_error(
-			"reason=\"creating the group's BPF maps needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or prepare the group as root: reuseport setup %s%s\"",
-			user, spec);
+		if (bpf_caps_but_filtered())
+			rp_group_set_error(
+				"reason=\"bpf() is refused although this process has CAP_BPF and CAP_PERFMON: a seccomp filter (podman's and CRI-O's default profiles allow bpf() only with CAP_SYS_ADMIN); add CAP_SYS_ADMIN or a profile that allows bpf(), or prepare the group as root: reuseport setup %s%s\"",
+				user, spec);
+		else
+			rp_group_set_error(
+				"reason=\"creating the group's BPF maps needs CAP_BPF (or CAP_SYS_ADMIN); start one instance with it, or prepare the group as root: reuseport setup %s%s\"",
+				user, spec);
 		err = -EPERM;
 	} else {
 		rp_group_set_error(
