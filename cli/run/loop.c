@@ -21,6 +21,7 @@
 #include "metrics_http.h"
 #include "notify.h"
 #include "out.h"
+#include "rescue.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"
@@ -263,6 +264,7 @@ void run_tick(int ms)
 	if (R.stopping || R.stop_requests)
 		return;
 	run_cgroup_tick();
+	run_rescue_tick();
 	now = now_ms();
 	for (int i = 0; i < R.n; i++)
 		if (!R.inst[i].pid && R.inst[i].restart_at_ms &&

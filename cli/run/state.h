@@ -71,6 +71,8 @@ struct run_state {
 	bool adopt; /* --adopt: follow the daemon a command left */
 	enum run_mode mode; /* --mode */
 	bool ready; /* every instance registered (announced) */
+	uint64_t rescue_ms; /* --rescue: 0 = off */
+	unsigned long rescues; /* hung instances evacuated and killed */
 	int exit_code; /* of the supervisor once it stops */
 };
 /* The one supervisor of this process (state.c). */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * reuseport run --rescue S. The stall guard stops new connections to an
+ * instance that stopped accepting, but what already waits in its accept
+ * queue waits for it. The kernel (sock_diag, not the shim's counters: a
+ * frozen process updates nothing) says how long each listener's queue is;
+ * an instance whose queued connections did not shrink for S seconds is
+ * hung. Its listeners are shut down for reading through a copy taken with
+ * pidfd_getfd: shutdown(SHUT_RD) on a listener migrates its whole queue
+ * through the SK_REUSEPORT program (attached as migrate) to the other
+ * members. Then the instance is killed as a crashed one and restarted.
+ *
+ * A copy is closed right after the shutdown: one that lived on would keep
+ * the listener, and its place in the group, after its owner died.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kdiag.h"
+#include "rescue.h"
+#include "spawn.h"
+#include "state.h"
+#include "sys.h"
+#include "tree.h"
+
+/* How often the kernel is asked (a netlink dump and a walk of /proc). */
+#define SCAN_MS 200
+#define MAX_LISTENERS 1024
+/* Listeners of one instance evacuated at most (workers sharing one count once each). */
+#define MAX_HELD 64
+
+struct held {
+	pid_t pid;
+	int fd;
+	unsigned long ino;
+};
+
+static struct {
+	pid_t pid; /* the instance these belong to (a restart resets them) */
+	uint64_t since_ms; /* queue non-empty and not shrinking since; 0: no */
+	uint32_t last_q;
+	uint64_t rescued_ms; /* last rescue or "no other instance" warning */
+	uint32_t q;
+	int nheld;
+	struct held held[MAX_HELD];
+} S[MAX_INSTANCES];
+
+static struct rp_kmember km[MAX_LISTENERS];
+static int nkm;
+
+/* The kernel's TCP listeners with connections waiting, both families. */
+static void load_listeners(void)
+{
+	int n;
+
+	nkm = 0;
+	n = rp_kernel_all_listeners(IPPROTO_TCP, AF_INET, km, MAX_LISTENERS);
+	if (n > 0)
+		nkm = n < MAX_LISTENERS ? n : MAX_LISTENERS;
+	n = rp_kernel_all_listeners(IPPROTO_TCP, AF_INET6, km + nkm,
+				    (size_t)(MAX_LISTENERS - nkm));
+	if (n > 0)
+		nkm += n < MAX_LISTENERS - nkm ? n : MAX_LISTENERS - nkm;
+}
+
+static const struct rp_kmember *queued_listener(unsigned long ino)
+{
+	for (int k = 0; k < nkm; k++)
+		if (km[k].inode == ino && km[k].rqueue)
+			return &km[k];
+	return NULL;
+}
+
+struct visit {
+	int i;
+	pid_t pid;
+};
+
+static bool note_socket(unsigned long ino, int fd, void *arg)
+{
+	struct visit *v = arg;
+	const struct rp_kmember *m = queued_listener(ino);
+	int i = v->i;
+
+	if (!m)
+		return true;
+	for (int h = 0; h < S[i].nheld; h++)
+		if (S[i].held[h].ino == ino)
+			return true; /* the same listener in another process */
+	S[i].q += m->rqueue;
+	if (S[i].nheld < MAX_HELD)
+		S[i].held[S[i].nheld++] = (struct held){ v->pid, fd, ino };
+	return true;
+}
+
+/* Per instance: its listeners with a queue (S[i].held) and their sum. */
+static void scan(void)
+{
+	struct dirent *e;
+	DIR *d;
+
+	for (int i = 0; i < R.n; i++) {
+		S[i].q = 0;
+		S[i].nheld = 0;
+	}
+	load_listeners();
+	if (!nkm)
+		return;
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		pid_t p = (pid_t)atoi(e->d_name);
+
+		if (p <= 0)
+			continue;
+		for (int i = 0; i < R.n; i++) {
+			struct visit v = { i, p };
+
+			if (R.inst[i].pid > 0 &&
+			    run_in_tree(p, R.inst[i].pid)) {
+				rp_proc_sockets(p, note_socket, &v);
+				break;
+			}
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * shutdown(SHUT_RD) of h's listener through a copy, closed at once.
+ * true when the queue was handed on.
+ */
+static bool evacuate(const struct held *h)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	struct stat st;
+	int copy, ok;
+
+	if (pidfd < 0)
+		return false;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, h->fd, 0);
+	close(pidfd);
+	if (copy < 0)
+		return false;
+	/* the fd may have been closed and reused since the scan */
+	ok = fstat(copy, &st) == 0 && st.st_ino == h->ino &&
+	     shutdown(copy, SHUT_RD) == 0;
+	close(copy);
+	return ok;
+}
+
+static bool hung(int i, uint64_t now)
+{
+	return S[i].since_ms && now - S[i].since_ms >= R.rescue_ms;
+}
+
+/* Another instance running and not hung itself, to take the queue? */
+static bool someone_else(int i, uint64_t now)
+{
+	for (int k = 0; k < R.n; k++)
+		if (k != i && R.inst[k].pid > 0 && !hung(k, now))
+			return true;
+	return false;
+}
+
+static void rescue(int i, uint64_t now)
+{
+	pid_t pid = R.inst[i].pid;
+	int moved = 0;
+
+	S[i].rescued_ms = now;
+	if (!someone_else(i, now)) {
+		run_warn(
+			"event=rescue_skipped instance=%d pid=%d queued=%u reason=\"no other live instance to take the queue\"",
+			i + 1, (int)pid, S[i].q);
+		return;
+	}
+	for (int h = 0; h < S[i].nheld; h++)
+		moved += evacuate(&S[i].held[h]);
+	run_warn(
+		"event=rescue instance=%d pid=%d queued=%u listeners=%d evacuated=%d reason=\"accept queue not shrinking for %llu ms\"",
+		i + 1, (int)pid, S[i].q, S[i].nheld, moved,
+		(unsigned long long)(now - S[i].since_ms));
+	R.rescues++;
+	S[i].since_ms = 0;
+	/* reaped and restarted as a crashed instance */
+	run_signal_tree(pid, SIGKILL);
+}
+
+void run_rescue_tick(void)
+{
+	static uint64_t last_scan;
+	uint64_t now = now_ms();
+
+	if (!R.rescue_ms || now - last_scan < SCAN_MS)
+		return;
+	last_scan = now;
+	scan();
+	for (int i = 0; i < R.n; i++) {
+		if (S[i].pid != R.inst[i].pid || !S[i].q) {
+			S[i].pid = R.inst[i].pid;
+			S[i].since_ms = 0;
+		} else if (!S[i].since_ms || S[i].q < S[i].last_q) {
+			S[i].since_ms =
+				now; /* it accepts: the clock starts over */
+		}
+		S[i].last_q = S[i].q;
+	}
+	/* a roll moves instances on its own; let it finish */
+	if (R.pending || R.retiring)
+		return;
+	for (int i = 0; i < R.n; i++)
+		if (R.inst[i].pid > 0 && hung(i, now) &&
+		    (!S[i].rescued_ms || now - S[i].rescued_ms >= R.rescue_ms))
+			rescue(i, now);
+}
