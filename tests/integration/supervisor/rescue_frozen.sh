@@ -4,7 +4,10 @@
 # moved to the other instance (shutdown of its listener through a pidfd
 # copy) and it is killed and restarted. Every queued request is answered
 # while the frozen process never runs again; nothing is reset; run logs
-# event=rescue.
+# event=rescue. Then again with another process holding a copy of the
+# frozen listener (pidfd_getfd, as a debugger could): killing the instance
+# does not close that listener, only the evacuation frees its queue, and
+# the listener it leaves behind gets no more connections.
 # slow: waits out the rescue delay
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
@@ -34,33 +37,46 @@ print(([s['$2'] for s in g['slots'] if s['pid']==$1] or [0])[0])"
 }
 sup_log() { cat "$(rp_logfile sup)"; }
 started() { grep -c "event=start instance=$1 " "$(rp_logfile sup)"; }
-restarted() { [ "$(started 1)" -ge 2 ]; }
+restarted() { [ "$(started 1)" -ge "$1" ]; }
+
+# frozen WHAT N: freeze instance 1 (pid $p), queue 20 requests, all are
+# answered once it is rescued; N = how many times instance 1 started then.
+frozen() {
+	local what=$1 n=$2 p q out
+	p=$(sed -n 's/.*event=start instance=1 pid=\([0-9]*\).*/\1/p' "$(rp_logfile sup)" | tail -n1)
+	[ -n "$p" ] || fail "$what: no pid for instance 1: $(sup_log)"
+	kill -STOP "$p"
+	if [ "$what" = copy ]; then
+		spawn_plain copy "$PY" "$RP_TEST_LIB/hold_copy.py" "$p" $port
+		wait_log copy '^holding' 10 || fail "$what: no copy of the frozen listener"
+	fi
+	spawn_plain "held-$what" "$PY" "$RPCLIENT" hold --port $port -n 20 --timeout 20 --go-file "$RP_TMP/go-$what"
+	wait_log "held-$what" '^held 20$' 10 || fail "$what: could not open 20 connections: $(cat "$(rp_logfile "held-$what")")"
+	q=$(slot_of "$p" queued)
+	assert_ge "$q" 5 "$what: connections queued at the frozen instance"
+	touch "$RP_TMP/go-$what"
+	rp_wait_exit "held-$what" 15 || fail "$what: queued requests not answered: $(sup_log)"
+	out=$(tail -n1 "$(rp_logfile "held-$what")")
+	info "answers: $out"
+	assert_eq "$(jget "$out" ok)" 20 "$what: queued requests answered"
+	assert_eq "$(jget "$out" failed)" 0 "$what: requests failed (reset)"
+	assert_eq "$(jeval "$out" "sum(v for k, v in d['ids'].items() if k == '1-$p')")" 0 "$what: answers by the frozen process"
+	assert_match "$(sup_log)" "level=warn event=rescue instance=1 pid=$p queued=[0-9]+" "$what: run logs the rescue"
+	wait_for 5 restarted "$n" || fail "$what: instance 1 not restarted: $(sup_log)"
+	pass_msg "$what: instance 1 restarted"
+	[ ! -e "/proc/$p" ] || [ "$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$p/stat")" = Z ] ||
+		fail "$what: the frozen process still lives"
+	wait_live_slots "$g" 2 15 || fail "$what: 2 live slots after the restart: $(sup_log)"
+	out=$(rpclient http --port $port -n 20 --timeout 3)
+	info "after the rescue: $out"
+	assert_eq "$(jget "$out" ok)" 20 "$what: requests after the rescue"
+	assert_ge "$(jeval "$out" "sum(v for k, v in d['ids'].items() if k.startswith('1-'))")" 5 "$what: requests to the new instance 1"
+}
 
 spawn_plain sup "$RP_CLI" run -n 2 --rescue 2 --grace 2 --policy roundrobin -- "$PY" "$RP_TMP/inst.py" $port
 wait_live_slots "$g" 2 15 || fail "2 live slots expected: $(sup_log)"
 out=$(rpclient http --port $port -n 10)
 assert_eq "$(jget "$out" ok)" 10 "requests before the freeze"
-p1=$(sed -n 's/.*event=start instance=1 pid=\([0-9]*\).*/\1/p' "$(rp_logfile sup)" | head -n1)
-[ -n "$p1" ] || fail "no pid for instance 1: $(sup_log)"
 
-kill -STOP "$p1"
-spawn_plain held "$PY" "$RPCLIENT" hold --port $port -n 20 --timeout 20 --go-file "$RP_TMP/go"
-wait_log held '^held 20$' 10 || fail "could not open 20 connections: $(cat "$(rp_logfile held)")"
-q=$(slot_of "$p1" queued)
-assert_ge "$q" 5 "connections queued at the frozen instance"
-touch "$RP_TMP/go"
-rp_wait_exit held 15 || fail "queued requests not answered: $(sup_log)"
-out=$(tail -n1 "$(rp_logfile held)")
-info "answers: $out"
-assert_eq "$(jget "$out" ok)" 20 "queued requests answered"
-assert_eq "$(jget "$out" failed)" 0 "requests failed (reset)"
-assert_eq "$(jeval "$out" "sum(v for k, v in d['ids'].items() if k == '1-$p1')")" 0 "answers by the frozen process"
-assert_match "$(sup_log)" "level=warn event=rescue instance=1 pid=$p1 queued=[0-9]+" "run logs the rescue"
-wait_for 5 restarted || fail "instance 1 not restarted: $(sup_log)"
-pass_msg "instance 1 restarted"
-[ ! -e "/proc/$p1" ] || [ "$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$p1/stat")" = Z ] ||
-	fail "the frozen process still lives"
-wait_live_slots "$g" 2 15 || fail "2 live slots after the restart: $(sup_log)"
-out=$(rpclient http --port $port -n 20)
-assert_eq "$(jget "$out" ok)" 20 "requests after the rescue"
-assert_ge "$(jeval "$out" "sum(v for k, v in d['ids'].items() if k.startswith('1-'))")" 5 "requests to the new instance 1"
+frozen plain 2
+frozen copy 3
