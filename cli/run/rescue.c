@@ -11,7 +11,11 @@
  * members. Then the instance is killed as a crashed one and restarted.
  *
  * A copy is closed right after the shutdown: one that lived on would keep
- * the listener, and its place in the group, after its owner died.
+ * the listener, and its place in the group, after its owner died. Such a
+ * listener, an exited instance's held by some other process, is still in
+ * the group's sockarray and gets its share of new connections, which
+ * nobody accepts: once its queue did not shrink for S seconds it is
+ * evacuated the same way, through a copy taken from its holder.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,7 +55,18 @@ static struct {
 	uint32_t q;
 	int nheld;
 	struct held held[MAX_HELD];
+	int nknown;
+	unsigned long known[MAX_HELD]; /* its listeners at the last scan */
 } S[MAX_INSTANCES];
+
+/* Listeners of exited instances that were still listening afterwards. */
+static struct orphan {
+	unsigned long ino;
+	int inst;
+	uint64_t since_ms;
+	uint32_t last_q;
+} orphans[MAX_HELD];
+static int norphans;
 
 static struct rp_kmember km[MAX_LISTENERS];
 static int nkm;
@@ -71,10 +86,10 @@ static void load_listeners(void)
 		nkm += n < MAX_LISTENERS - nkm ? n : MAX_LISTENERS - nkm;
 }
 
-static const struct rp_kmember *queued_listener(unsigned long ino)
+static const struct rp_kmember *listener(unsigned long ino)
 {
 	for (int k = 0; k < nkm; k++)
-		if (km[k].inode == ino && km[k].rqueue)
+		if (km[k].inode == ino)
 			return &km[k];
 	return NULL;
 }
@@ -87,14 +102,18 @@ struct visit {
 static bool note_socket(unsigned long ino, int fd, void *arg)
 {
 	struct visit *v = arg;
-	const struct rp_kmember *m = queued_listener(ino);
+	const struct rp_kmember *m = listener(ino);
 	int i = v->i;
 
 	if (!m)
 		return true;
-	for (int h = 0; h < S[i].nheld; h++)
-		if (S[i].held[h].ino == ino)
+	for (int h = 0; h < S[i].nknown; h++)
+		if (S[i].known[h] == ino)
 			return true; /* the same listener in another process */
+	if (S[i].nknown < MAX_HELD)
+		S[i].known[S[i].nknown++] = ino;
+	if (!m->rqueue)
+		return true;
 	S[i].q += m->rqueue;
 	if (S[i].nheld < MAX_HELD)
 		S[i].held[S[i].nheld++] = (struct held){ v->pid, fd, ino };
@@ -110,6 +129,7 @@ static void scan(void)
 	for (int i = 0; i < R.n; i++) {
 		S[i].q = 0;
 		S[i].nheld = 0;
+		S[i].nknown = 0;
 	}
 	load_listeners();
 	if (!nkm)
@@ -196,6 +216,85 @@ static void rescue(int i, uint64_t now)
 	run_signal_tree(pid, SIGKILL);
 }
 
+/* The listeners instance i had when it ran: watched from now on. */
+static void orphan_listeners(int i)
+{
+	for (int h = 0; h < S[i].nknown && norphans < MAX_HELD; h++)
+		orphans[norphans++] = (struct orphan){ S[i].known[h], i, 0, 0 };
+	S[i].nknown = 0;
+}
+
+struct holder {
+	unsigned long ino;
+	int fd;
+};
+
+static bool find_fd(unsigned long ino, int fd, void *arg)
+{
+	struct holder *h = arg;
+
+	if (ino != h->ino)
+		return true;
+	h->fd = fd;
+	return false;
+}
+
+/* Some process holding socket ino: its pid and fd, false if none. */
+static bool holder_of(unsigned long ino, struct held *out)
+{
+	struct holder h = { ino, -1 };
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		pid_t p = (pid_t)atoi(e->d_name);
+
+		if (p > 0 && p != getpid() &&
+		    rp_proc_sockets(p, find_fd, &h) == 0 && h.fd >= 0) {
+			*out = (struct held){ p, h.fd, ino };
+			break;
+		}
+	}
+	closedir(d);
+	return h.fd >= 0;
+}
+
+/* Still listening, queue not shrinking for S: evacuated through its holder. */
+static void watch_orphans(uint64_t now)
+{
+	int k = 0;
+
+	while (k < norphans) {
+		struct orphan *o = &orphans[k];
+		const struct rp_kmember *m = listener(o->ino);
+		struct held h;
+
+		if (m && (!m->rqueue || m->rqueue < o->last_q))
+			o->since_ms = 0;
+		else if (m && !o->since_ms)
+			o->since_ms = now;
+		if (m)
+			o->last_q = m->rqueue;
+		if (m && (!o->since_ms || now - o->since_ms < R.rescue_ms ||
+			  !someone_else(-1, now))) {
+			k++;
+			continue;
+		}
+		if (m && holder_of(o->ino, &h)) {
+			bool moved = evacuate(&h);
+
+			run_warn(
+				"event=rescue instance=%d pid=%d queued=%u listeners=1 evacuated=%d reason=\"listener of an exited instance held by another process\"",
+				o->inst + 1, (int)h.pid, m->rqueue, moved);
+			R.rescues++;
+		}
+		/* gone, or done: forget it */
+		orphans[k] = orphans[--norphans];
+	}
+}
+
 void run_rescue_tick(void)
 {
 	static uint64_t last_scan;
@@ -204,6 +303,9 @@ void run_rescue_tick(void)
 	if (!R.rescue_ms || now - last_scan < SCAN_MS)
 		return;
 	last_scan = now;
+	for (int i = 0; i < R.n; i++)
+		if (S[i].pid && S[i].pid != R.inst[i].pid)
+			orphan_listeners(i);
 	scan();
 	for (int i = 0; i < R.n; i++) {
 		if (S[i].pid != R.inst[i].pid || !S[i].q) {
@@ -218,6 +320,7 @@ void run_rescue_tick(void)
 	/* a roll moves instances on its own; let it finish */
 	if (R.pending || R.retiring)
 		return;
+	watch_orphans(now);
 	for (int i = 0; i < R.n; i++)
 		if (R.inst[i].pid > 0 && hung(i, now) &&
 		    (!S[i].rescued_ms || now - S[i].rescued_ms >= R.rescue_ms))
