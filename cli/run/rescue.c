@@ -25,9 +25,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kdiag.h"
 #include "rescue.h"
 #include "spawn.h"
@@ -161,14 +161,10 @@ static void scan(void)
  */
 static bool evacuate(const struct held *h)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	int copy = cli_copy_fd(h->pid, h->fd);
 	struct stat st;
-	int copy, ok;
+	bool ok;
 
-	if (pidfd < 0)
-		return false;
-	copy = (int)syscall(SYS_pidfd_getfd, pidfd, h->fd, 0);
-	close(pidfd);
 	if (copy < 0)
 		return false;
 	/* the fd may have been closed and reused since the scan */
@@ -207,10 +203,9 @@ static void rescue(int i, uint64_t now)
 	for (int h = 0; h < S[i].nheld; h++)
 		moved += evacuate(&S[i].held[h]);
 	run_warn(
-		"event=rescue instance=%d pid=%d queued=%u listeners=%d evacuated=%d reason=\"accept queue not shrinking for %llu ms\"",
-		i + 1, (int)pid, S[i].q, S[i].nheld, moved,
+		"event=rescue instance=%d pid=%d queued=%u listeners=%d evacuated=%d rescues=%lu reason=\"accept queue not shrinking for %llu ms\"",
+		i + 1, (int)pid, S[i].q, S[i].nheld, moved, ++R.rescues,
 		(unsigned long long)(now - S[i].since_ms));
-	R.rescues++;
 	S[i].since_ms = 0;
 	/* reaped and restarted as a crashed instance */
 	run_signal_tree(pid, SIGKILL);
@@ -286,9 +281,9 @@ static void watch_orphans(uint64_t now)
 			bool moved = evacuate(&h);
 
 			run_warn(
-				"event=rescue instance=%d pid=%d queued=%u listeners=1 evacuated=%d reason=\"listener of an exited instance held by another process\"",
-				o->inst + 1, (int)h.pid, m->rqueue, moved);
-			R.rescues++;
+				"event=rescue instance=%d pid=%d queued=%u listeners=1 evacuated=%d rescues=%lu reason=\"listener of an exited instance held by another process\"",
+				o->inst + 1, (int)h.pid, m->rqueue, moved,
+				++R.rescues);
 		}
 		/* gone, or done: forget it */
 		orphans[k] = orphans[--norphans];

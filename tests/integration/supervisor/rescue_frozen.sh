@@ -7,13 +7,13 @@
 # event=rescue. Then again with another process holding a copy of the
 # frozen listener (pidfd_getfd, as a debugger could): killing the instance
 # does not close that listener, only the evacuation frees its queue, and
-# the listener it leaves behind gets no more connections.
+# the listener it leaves behind gets no more connections. Both with the
+# shim (--mode preload) and with adopted listeners (--mode cgroup).
 # slow: waits out the rescue delay
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
 need_cli
 
-port=8430 g=tcp4_127-0-0-1_8430
 # a blocking server answering with its instance and pid
 cat >"$RP_TMP/inst.py" <<'PY'
 import os, socket, sys
@@ -42,21 +42,21 @@ restarted() { [ "$(started 1)" -ge "$1" ]; }
 # frozen WHAT N: freeze instance 1 (pid $p), queue 20 requests, all are
 # answered once it is rescued; N = how many times instance 1 started then.
 frozen() {
-	local what=$1 n=$2 p q out
+	local what=$1 n=$2 tag=${1// /-} p q out
 	p=$(sed -n 's/.*event=start instance=1 pid=\([0-9]*\).*/\1/p' "$(rp_logfile sup)" | tail -n1)
 	[ -n "$p" ] || fail "$what: no pid for instance 1: $(sup_log)"
 	kill -STOP "$p"
-	if [ "$what" = copy ]; then
+	if [ "${what#* }" = copy ]; then
 		spawn_plain copy "$PY" "$RP_TEST_LIB/hold_copy.py" "$p" $port
 		wait_log copy '^holding' 10 || fail "$what: no copy of the frozen listener"
 	fi
-	spawn_plain "held-$what" "$PY" "$RPCLIENT" hold --port $port -n 20 --timeout 20 --go-file "$RP_TMP/go-$what"
-	wait_log "held-$what" '^held 20$' 10 || fail "$what: could not open 20 connections: $(cat "$(rp_logfile "held-$what")")"
+	spawn_plain "held-$tag" "$PY" "$RPCLIENT" hold --port $port -n 20 --timeout 20 --go-file "$RP_TMP/go-$tag"
+	wait_log "held-$tag" '^held 20$' 10 || fail "$what: could not open 20 connections: $(cat "$(rp_logfile "held-$tag")")"
 	q=$(slot_of "$p" queued)
 	assert_ge "$q" 5 "$what: connections queued at the frozen instance"
-	touch "$RP_TMP/go-$what"
-	rp_wait_exit "held-$what" 15 || fail "$what: queued requests not answered: $(sup_log)"
-	out=$(tail -n1 "$(rp_logfile "held-$what")")
+	touch "$RP_TMP/go-$tag"
+	rp_wait_exit "held-$tag" 15 || fail "$what: queued requests not answered: $(sup_log)"
+	out=$(tail -n1 "$(rp_logfile "held-$tag")")
 	info "answers: $out"
 	assert_eq "$(jget "$out" ok)" 20 "$what: queued requests answered"
 	assert_eq "$(jget "$out" failed)" 0 "$what: requests failed (reset)"
@@ -73,10 +73,18 @@ frozen() {
 	assert_ge "$(jeval "$out" "sum(v for k, v in d['ids'].items() if k.startswith('1-'))")" 5 "$what: requests to the new instance 1"
 }
 
-spawn_plain sup "$RP_CLI" run -n 2 --rescue 2 --grace 2 --policy roundrobin -- "$PY" "$RP_TMP/inst.py" $port
-wait_live_slots "$g" 2 15 || fail "2 live slots expected: $(sup_log)"
-out=$(rpclient http --port $port -n 10)
-assert_eq "$(jget "$out" ok)" 10 "requests before the freeze"
-
-frozen plain 2
-frozen copy 3
+port=8430
+for mode in preload cgroup; do
+	if [ "$mode" = cgroup ]; then
+		rp_stop sup
+		rp_stop copy
+		port=8431
+	fi
+	g=tcp4_127-0-0-1_$port
+	spawn_plain sup "$RP_CLI" run -n 2 --mode "$mode" --rescue 2 --grace 2 --policy roundrobin -- "$PY" "$RP_TMP/inst.py" $port
+	wait_live_slots "$g" 2 15 || fail "$mode: 2 live slots expected: $(sup_log)"
+	out=$(rpclient http --port $port -n 10)
+	assert_eq "$(jget "$out" ok)" 10 "$mode: requests before the freeze"
+	frozen "$mode plain" 2
+	frozen "$mode copy" 3
+done
