@@ -9,7 +9,7 @@
 # does not close that listener, only the evacuation frees its queue, and
 # the listener it leaves behind gets no more connections. Both with the
 # shim (--mode preload) and with adopted listeners (--mode cgroup).
-# slow: waits out the rescue delay
+# slow: waits out the rescue delay five times, in two modes
 . "${RP_ROOT:?run me with tests/run-integration}/tests/lib/lib.sh"
 need_shim
 need_cli
@@ -88,3 +88,24 @@ for mode in preload cgroup; do
 	frozen "$mode plain" 2
 	frozen "$mode copy" 3
 done
+
+# Every instance frozen: nobody could take a queue, so none is rescued
+# (event=rescue_skipped), none is killed, all are served after SIGCONT.
+# the newest pid of each instance
+pid_of() { sed -n "s/.*event=start instance=$1 pid=\([0-9]*\).*/\1/p" "$(rp_logfile sup)" | tail -n1; }
+all=("$(pid_of 1)" "$(pid_of 2)")
+[ -n "${all[0]}" ] && [ -n "${all[1]}" ] || fail "all frozen: no pids: $(sup_log)"
+kill -STOP "${all[@]}"
+spawn_plain held-all "$PY" "$RPCLIENT" hold --port $port -n 20 --timeout 20 --go-file "$RP_TMP/go-all"
+wait_log held-all '^held 20$' 10 || fail "all frozen: could not open 20 connections"
+wait_log sup 'level=warn event=rescue_skipped instance=[12] ' 10 || fail "all frozen: no event=rescue_skipped"
+sleep 2.5 # another rescue period
+for p in "${all[@]}"; do
+	[ "$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$p/stat")" = T ] || fail "all frozen: $p was killed"
+done
+pass_msg "all frozen: no instance killed"
+kill -CONT "${all[@]}"
+touch "$RP_TMP/go-all"
+rp_wait_exit held-all 15 || fail "all frozen: requests not answered after SIGCONT"
+out=$(tail -n1 "$(rp_logfile held-all)")
+assert_eq "$(jget "$out" ok)" 20 "all frozen: requests answered after SIGCONT"
