@@ -38,25 +38,24 @@
 /* How often the kernel is asked (a netlink dump and a walk of /proc). */
 #define SCAN_MS 200
 #define MAX_LISTENERS 1024
-/* Listeners of one instance evacuated at most (workers sharing one count once each). */
-#define MAX_HELD 64
+/* Listeners of one instance watched at most (one shared by workers counts once). */
+#define MAX_HELD 32
 
+/* A listener of an instance: where one process holds it, how it moves. */
 struct held {
 	pid_t pid;
 	int fd;
 	unsigned long ino;
+	uint32_t q; /* accept queue at the last scan */
+	uint64_t since_ms; /* queue non-empty and not shrinking since; 0: no */
 };
 
 static struct {
 	pid_t pid; /* the instance these belong to (a restart resets them) */
-	uint64_t since_ms; /* queue non-empty and not shrinking since; 0: no */
-	uint32_t last_q;
 	uint64_t rescued_ms; /* last rescue or "no other instance" warning */
-	uint32_t q;
-	int nheld;
-	struct held held[MAX_HELD];
-	int nknown;
-	unsigned long known[MAX_HELD]; /* its listeners at the last scan */
+	int n, nprev;
+	struct held l[MAX_HELD]; /* its listeners at the last scan */
+	struct held prev[MAX_HELD]; /* and at the one before */
 } S[MAX_INSTANCES];
 
 /* Listeners of exited instances that were still listening afterwards. */
@@ -97,39 +96,44 @@ static const struct rp_kmember *listener(unsigned long ino)
 struct visit {
 	int i;
 	pid_t pid;
+	uint64_t now;
 };
 
 static bool note_socket(unsigned long ino, int fd, void *arg)
 {
 	struct visit *v = arg;
 	const struct rp_kmember *m = listener(ino);
+	struct held *h, *old = NULL;
 	int i = v->i;
 
-	if (!m)
+	if (!m || S[i].n == MAX_HELD)
 		return true;
-	for (int h = 0; h < S[i].nknown; h++)
-		if (S[i].known[h] == ino)
+	for (int k = 0; k < S[i].n; k++)
+		if (S[i].l[k].ino == ino)
 			return true; /* the same listener in another process */
-	if (S[i].nknown < MAX_HELD)
-		S[i].known[S[i].nknown++] = ino;
-	if (!m->rqueue)
-		return true;
-	S[i].q += m->rqueue;
-	if (S[i].nheld < MAX_HELD)
-		S[i].held[S[i].nheld++] = (struct held){ v->pid, fd, ino };
+	for (int k = 0; k < S[i].nprev; k++)
+		if (S[i].prev[k].ino == ino)
+			old = &S[i].prev[k];
+	h = &S[i].l[S[i].n++];
+	*h = (struct held){ v->pid, fd, ino, m->rqueue, 0 };
+	/* an accept shrinks the queue: the clock starts over */
+	if (h->q)
+		h->since_ms = old && old->since_ms && h->q >= old->q ?
+				      old->since_ms :
+				      v->now;
 	return true;
 }
 
-/* Per instance: its listeners with a queue (S[i].held) and their sum. */
-static void scan(void)
+/* Per instance: its listeners, their queues and since when they stand still. */
+static void scan(uint64_t now)
 {
 	struct dirent *e;
 	DIR *d;
 
 	for (int i = 0; i < R.n; i++) {
-		S[i].q = 0;
-		S[i].nheld = 0;
-		S[i].nknown = 0;
+		memcpy(S[i].prev, S[i].l, sizeof(S[i].l[0]) * (size_t)S[i].n);
+		S[i].nprev = S[i].n;
+		S[i].n = 0;
 	}
 	load_listeners();
 	if (!nkm)
@@ -143,7 +147,7 @@ static void scan(void)
 		if (p <= 0)
 			continue;
 		for (int i = 0; i < R.n; i++) {
-			struct visit v = { i, p };
+			struct visit v = { i, p, now };
 
 			if (R.inst[i].pid > 0 &&
 			    run_in_tree(p, R.inst[i].pid)) {
@@ -174,9 +178,27 @@ static bool evacuate(const struct held *h)
 	return ok;
 }
 
+/* Since when its longest standing queue stands (0: none), what all hold. */
+static uint64_t standing(int i, uint32_t *queued)
+{
+	uint64_t since = 0;
+
+	*queued = 0;
+	for (int k = 0; k < S[i].n; k++) {
+		*queued += S[i].l[k].q;
+		if (S[i].l[k].since_ms &&
+		    (!since || S[i].l[k].since_ms < since))
+			since = S[i].l[k].since_ms;
+	}
+	return since;
+}
+
 static bool hung(int i, uint64_t now)
 {
-	return S[i].since_ms && now - S[i].since_ms >= R.rescue_ms;
+	uint32_t q;
+	uint64_t since = standing(i, &q);
+
+	return since && now - since >= R.rescue_ms;
 }
 
 /* Another instance running and not hung itself, to take the queue? */
@@ -191,22 +213,28 @@ static bool someone_else(int i, uint64_t now)
 static void rescue(int i, uint64_t now)
 {
 	pid_t pid = R.inst[i].pid;
-	int moved = 0;
+	uint32_t q;
+	uint64_t since = standing(i, &q);
+	int moved = 0, queued = 0;
 
 	S[i].rescued_ms = now;
 	if (!someone_else(i, now)) {
 		run_warn(
 			"event=rescue_skipped instance=%d pid=%d queued=%u reason=\"no other live instance to take the queue\"",
-			i + 1, (int)pid, S[i].q);
+			i + 1, (int)pid, q);
 		return;
 	}
-	for (int h = 0; h < S[i].nheld; h++)
-		moved += evacuate(&S[i].held[h]);
+	/* every listener with a queue: the instance dies with them all */
+	for (int k = 0; k < S[i].n; k++)
+		if (S[i].l[k].q) {
+			queued++;
+			moved += evacuate(&S[i].l[k]);
+		}
 	run_warn(
 		"event=rescue instance=%d pid=%d queued=%u listeners=%d evacuated=%d rescues=%lu reason=\"accept queue not shrinking for %llu ms\"",
-		i + 1, (int)pid, S[i].q, S[i].nheld, moved, ++R.rescues,
-		(unsigned long long)(now - S[i].since_ms));
-	S[i].since_ms = 0;
+		i + 1, (int)pid, q, queued, moved, ++R.rescues,
+		(unsigned long long)(now - since));
+	S[i].n = 0;
 	/* reaped and restarted as a crashed instance */
 	run_signal_tree(pid, SIGKILL);
 }
@@ -214,9 +242,9 @@ static void rescue(int i, uint64_t now)
 /* The listeners instance i had when it ran: watched from now on. */
 static void orphan_listeners(int i)
 {
-	for (int h = 0; h < S[i].nknown && norphans < MAX_HELD; h++)
-		orphans[norphans++] = (struct orphan){ S[i].known[h], i, 0, 0 };
-	S[i].nknown = 0;
+	for (int k = 0; k < S[i].n && norphans < MAX_HELD; k++)
+		orphans[norphans++] = (struct orphan){ S[i].l[k].ino, i, 0, 0 };
+	S[i].n = 0;
 }
 
 struct holder {
@@ -248,7 +276,7 @@ static bool holder_of(unsigned long ino, struct held *out)
 
 		if (p > 0 && p != getpid() &&
 		    rp_proc_sockets(p, find_fd, &h) == 0 && h.fd >= 0) {
-			*out = (struct held){ p, h.fd, ino };
+			*out = (struct held){ p, h.fd, ino, 0, 0 };
 			break;
 		}
 	}
@@ -299,19 +327,13 @@ void run_rescue_tick(void)
 		return;
 	last_scan = now;
 	for (int i = 0; i < R.n; i++)
-		if (S[i].pid && S[i].pid != R.inst[i].pid)
-			orphan_listeners(i);
-	scan();
-	for (int i = 0; i < R.n; i++) {
-		if (S[i].pid != R.inst[i].pid || !S[i].q) {
+		if (S[i].pid != R.inst[i].pid) {
+			if (S[i].pid)
+				orphan_listeners(i);
+			S[i].n = 0;
 			S[i].pid = R.inst[i].pid;
-			S[i].since_ms = 0;
-		} else if (!S[i].since_ms || S[i].q < S[i].last_q) {
-			S[i].since_ms =
-				now; /* it accepts: the clock starts over */
 		}
-		S[i].last_q = S[i].q;
-	}
+	scan(now);
 	/* a roll moves instances on its own; let it finish */
 	if (R.pending || R.retiring)
 		return;
