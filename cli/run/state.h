@@ -2,7 +2,7 @@
 /*
  * reuseport run: the supervisor's state and what every file of it uses
  * (limits, logging, the clock). The ground floor of cli/run/: the parts
- * (notify, out, tree; spawn, exit; loop; roll) each call only the ones
+ * (notify, out, tree; spawn, exit; rescue; loop; roll) each call only the ones
  * below them, run.c (options, the main loop) sits on top.
  */
 #ifndef RP_RUN_STATE_H
