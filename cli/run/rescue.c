@@ -4,8 +4,10 @@
  * instance that stopped accepting, but what already waits in its accept
  * queue waits for it. The kernel (sock_diag, not the shim's counters: a
  * frozen process updates nothing) says how long each listener's queue is;
- * an instance whose queued connections did not shrink for S seconds is
- * hung. Its listeners are shut down for reading through a copy taken with
+ * an instance one of whose listeners' queue did not shrink for S seconds,
+ * while its slot's dequeued counter (the shim's accepts, where a slot
+ * counts them) did not move either, is hung: a listener accepting as
+ * fast as its full backlog refills keeps a queue that never shrinks. Its listeners are shut down for reading through a copy taken with
  * pidfd_getfd: shutdown(SHUT_RD) on a listener migrates its whole queue
  * through the SK_REUSEPORT program (attached as migrate) to the other
  * members. Then the instance is killed as a crashed one and restarted.
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "group.h"
 #include "kdiag.h"
 #include "rescue.h"
 #include "spawn.h"
@@ -47,6 +50,8 @@ struct held {
 	int fd;
 	unsigned long ino;
 	uint32_t q; /* accept queue at the last scan */
+	bool counted; /* a slot counts its accepts: deq */
+	uint64_t deq;
 	uint64_t since_ms; /* queue non-empty and not shrinking since; 0: no */
 };
 
@@ -69,6 +74,48 @@ static int norphans;
 
 static struct rp_kmember km[MAX_LISTENERS];
 static int nkm;
+/* The accepts the live TCP slots of this netns's groups counted, by cookie. */
+static struct {
+	uint64_t cookie, deq;
+} counted[MAX_LISTENERS];
+static int ncounted;
+
+static void slots_of(const struct rp_group_view *g, void *arg)
+{
+	uint32_t n;
+	uint64_t cookie;
+
+	(void)arg;
+	if (g->err || !g->st || g->st->meta->proto != IPPROTO_TCP)
+		return;
+	n = rp_nslots(g->st);
+	for (uint32_t i = 0; i < n && ncounted < MAX_LISTENERS; i++)
+		if (rp_group_slot_live(g->socks_fd, i, &cookie)) {
+			counted[ncounted].cookie = cookie;
+			counted[ncounted++].deq = __atomic_load_n(
+				&g->st->slots[i].a.dequeued, __ATOMIC_RELAXED);
+		}
+}
+
+static void load_slots(void)
+{
+	char ns[PATH_MAX];
+
+	ncounted = 0;
+	if (rp_group_ns_dir(R.cfg, ns, sizeof(ns)) == 0)
+		rp_walk_groups(ns, false, slots_of, NULL);
+}
+
+/* Accepts counted for cookie's slot, false when no slot counts them. */
+static bool dequeued(uint64_t cookie, uint64_t *deq)
+{
+	for (int k = 0; k < ncounted; k++)
+		if (counted[k].cookie == cookie) {
+			*deq = counted[k].deq;
+			return true;
+		}
+	return false;
+}
 
 /* The kernel's TCP listeners with connections waiting, both families. */
 static void load_listeners(void)
@@ -115,10 +162,13 @@ static bool note_socket(unsigned long ino, int fd, void *arg)
 		if (S[i].prev[k].ino == ino)
 			old = &S[i].prev[k];
 	h = &S[i].l[S[i].n++];
-	*h = (struct held){ v->pid, fd, ino, m->rqueue, 0 };
-	/* an accept shrinks the queue: the clock starts over */
+	*h = (struct held){ v->pid, fd, ino, m->rqueue, false, 0, 0 };
+	h->counted = dequeued(m->cookie, &h->deq);
+	/* an accept shrinks the queue or counts: the clock starts over */
 	if (h->q)
-		h->since_ms = old && old->since_ms && h->q >= old->q ?
+		h->since_ms = old && old->since_ms && h->q >= old->q &&
+					      !(h->counted && old->counted &&
+						h->deq != old->deq) ?
 				      old->since_ms :
 				      v->now;
 	return true;
@@ -138,6 +188,7 @@ static void scan(uint64_t now)
 	load_listeners();
 	if (!nkm)
 		return;
+	load_slots();
 	d = opendir("/proc");
 	if (!d)
 		return;
@@ -276,7 +327,7 @@ static bool holder_of(unsigned long ino, struct held *out)
 
 		if (p > 0 && p != getpid() &&
 		    rp_proc_sockets(p, find_fd, &h) == 0 && h.fd >= 0) {
-			*out = (struct held){ p, h.fd, ino, 0, 0 };
+			*out = (struct held){ p, h.fd, ino, 0, false, 0, 0 };
 			break;
 		}
 	}
