@@ -62,6 +62,11 @@ static int usage(FILE *f, int status)
 		"                         both; preload where it reaches)\n"
 		"      --adopt            follow a CMD that goes to the background:\n"
 		"                         the daemon it leaves becomes the instance\n"
+		"      --rescue S         an instance whose listener had connections\n"
+		"                         waiting and accepted none for S seconds\n"
+		"                         is hung: its queue is moved to the others\n"
+		"                         and it is killed and restarted (0: off,\n"
+		"                         default; never the last live instance)\n"
 		"      --policy NAME      REUSEPORT_POLICY for the instances\n"
 		"      --lib PATH         libreuseport.so (default: beside reuseport,\n"
 		"                         else in ../lib/" RP_MULTIARCH
@@ -155,6 +160,7 @@ static bool set_seconds(int c, const char *val)
 		const char *opt;
 		uint64_t *ms;
 	} secs[] = { { 'g', "--grace", &R.grace_ms },
+		     { 'S', "--rescue", &R.rescue_ms },
 		     { 'r', "--ready-timeout", &R.ready_ms },
 		     { 'b', "--backoff-max", &R.backoff_max_ms } };
 	size_t i = 0;
@@ -240,21 +246,16 @@ static int parse_more(int c, const char *val)
 
 int run_parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = { OPT_ARG("instances", 'n'),
-					      OPT_ARG("grace", 'g'),
-					      OPT_ARG("ready-timeout", 'r'),
-					      OPT_ARG("backoff-max", 'b'),
-					      OPT_ARG("policy", 'p'),
-					      OPT_ARG("lib", 'l'),
-					      OPT_ARG("metrics", 'm'),
-					      OPT_ARG("restart-limit", 'L'),
-					      OPT_ARG("reload", 'R'),
-					      OPT_ARG("ready-file", 'f'),
-					      OPT_FLAG("prefix", 'P'),
-					      OPT_FLAG("adopt", 'A'),
-					      OPT_ARG("mode", 'M'),
-					      OPT_FLAG("help", 'h'),
-					      OPT_END };
+	static const struct option opts[] = {
+		OPT_ARG("instances", 'n'),     OPT_ARG("grace", 'g'),
+		OPT_ARG("ready-timeout", 'r'), OPT_ARG("backoff-max", 'b'),
+		OPT_ARG("policy", 'p'),	       OPT_ARG("lib", 'l'),
+		OPT_ARG("metrics", 'm'),       OPT_ARG("restart-limit", 'L'),
+		OPT_ARG("reload", 'R'),	       OPT_ARG("ready-file", 'f'),
+		OPT_FLAG("prefix", 'P'),       OPT_FLAG("adopt", 'A'),
+		OPT_ARG("mode", 'M'),	       OPT_ARG("rescue", 'S'),
+		OPT_FLAG("help", 'h'),	       OPT_END
+	};
 	const char *lib = NULL, *env_gen;
 	unsigned long v;
 	int c, p, more;
@@ -278,6 +279,7 @@ int run_parse_args(int argc, char **argv)
 			R.n = (int)v;
 			break;
 		case 'g':
+		case 'S':
 		case 'r':
 		case 'b':
 			if (!set_seconds(c, optarg))
@@ -305,7 +307,7 @@ int run_parse_args(int argc, char **argv)
 			return 2;
 		default:
 			fprintf(stderr,
-				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --mode auto|preload|cgroup, --adopt, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
+				"reuseport run: unknown option %s; options: -n/--instances N, --grace S, --ready-timeout S, --backoff-max S, --restart-limit N/T, --reload roll|signal, --ready-file PATH, --prefix, --mode auto|preload|cgroup, --adopt, --rescue S, --policy NAME, --lib PATH, --metrics ADDR:PORT, --help\n",
 				argv[optind - 1]);
 			return 2;
 		}

@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "out.h"
 #include "reload.h"
+#include "rescue.h"
 #include "spawn.h"
 #include "state.h"
 #include "sys.h"
@@ -268,6 +269,7 @@ void run_tick(int ms)
 	if (R.stopping || R.stop_requests)
 		return;
 	run_cgroup_tick();
+	run_rescue_tick();
 	now = now_ms();
 	for (int i = 0; i < R.n; i++)
 		if (!R.inst[i].pid && R.inst[i].restart_at_ms &&

@@ -2,7 +2,7 @@
 /*
  * reuseport run: the supervisor's state and what every file of it uses
  * (limits, logging, the clock). The ground floor of cli/run/: the parts
- * (notify, out, tree; spawn, exit; loop; roll) each call only the ones
+ * (notify, out, tree; spawn, exit; rescue; loop; roll) each call only the ones
  * below them, run.c (options, the main loop) sits on top.
  */
 #ifndef RP_RUN_STATE_H
@@ -77,6 +77,8 @@ struct run_state {
 	bool adopt; /* --adopt: follow the daemon a command left */
 	enum run_mode mode; /* --mode */
 	bool ready; /* every instance registered (announced) */
+	uint64_t rescue_ms; /* --rescue: 0 = off */
+	unsigned long rescues; /* hung instances evacuated and killed */
 	int exit_code; /* of the supervisor once it stops */
 };
 /* The one supervisor of this process (state.c). */

@@ -66,7 +66,7 @@ static pid_t alias_of(pid_t pid)
  * descendant, or a member of its process group (an orphaned worker that
  * was re-parented to us stays in the group)?
  */
-static bool in_tree(pid_t pid, pid_t root)
+bool run_in_tree(pid_t pid, pid_t root)
 {
 	if (root <= 0)
 		return false;
@@ -138,8 +138,9 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 		if (pid <= 0 || (ns && R.pidns && ns != R.pidns) ||
 		    !rp_group_slot_live(socks_fd, i, &cookie))
 			continue;
-		if (in_tree(pid, t->root) ||
-		    (!in_tree(pid, t->other) && rp_pid_gone(alias_of(pid)) &&
+		if (run_in_tree(pid, t->root) ||
+		    (!run_in_tree(pid, t->other) &&
+		     rp_pid_gone(alias_of(pid)) &&
 		     tree_holds(t, st, cookie, &ino, &nino))) {
 			if (!mine && st->meta->proto == IPPROTO_TCP &&
 			    t->nports < RUN_SCAN_PORTS)
@@ -153,7 +154,7 @@ static void scan_group(struct tree_scan *t, struct rp_state *st, int socks_fd)
 			if (t->drain)
 				__atomic_fetch_or(&s->r.flags, RP_SLOT_DRAINING,
 						  __ATOMIC_RELAXED);
-		} else if (in_tree(pid, t->other)) {
+		} else if (run_in_tree(pid, t->other)) {
 			theirs = true;
 		}
 	}
@@ -192,7 +193,7 @@ static size_t tree_sockets(pid_t root, unsigned long *ino, size_t max)
 	while ((p = readdir(proc)) && c.n < max) {
 		pid_t pid = (pid_t)atoi(p->d_name);
 
-		if (pid > 0 && in_tree(pid, root))
+		if (pid > 0 && run_in_tree(pid, root))
 			rp_proc_sockets(pid, collect_one, &c);
 	}
 	closedir(proc);

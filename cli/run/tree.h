@@ -33,6 +33,11 @@ bool run_tree_listens(pid_t root);
 void run_check_groups(void);
 /* Has the tree of instance pid registered a slot (or, steering off, a listener)? */
 bool run_tree_registered(pid_t pid);
+/*
+ * Does pid belong to the instance whose leader is root: root, a
+ * descendant, a member of its process group?
+ */
+bool run_in_tree(pid_t pid, pid_t root);
 /* --adopt: slots of pid `from` (exited) belong to pid `to` (its daemon). */
 void run_alias(pid_t from, pid_t to);
 void run_alias_drop(pid_t to);
