@@ -48,6 +48,9 @@ static struct {
 	/* listeners seen unregistered at the last look: adopted at this one */
 	uint64_t seen[MAX_CAND];
 	int nseen;
+	/* listeners whose adoption failed, said once (first_failure) */
+	uint64_t failed[MAX_CAND];
+	int nfailed;
 } C;
 
 struct cand {
@@ -339,11 +342,27 @@ static void owners(struct cand *c, int n)
 		fclose(procs);
 }
 
+/*
+ * A failed adoption is tried again at every look (what refused may
+ * change), said once per listener: at warn the first time, then at debug.
+ */
+static enum rp_log_level first_failure(const struct cand *c)
+{
+	for (int k = 0; k < C.nfailed; k++)
+		if (C.failed[k] == c->cookie)
+			return RP_LOG_DEBUG;
+	if (C.nfailed < MAX_CAND)
+		C.failed[C.nfailed++] = c->cookie;
+	else
+		C.failed[c->cookie % MAX_CAND] = c->cookie;
+	return RP_LOG_WARN;
+}
+
 static void copy_failed(const struct cand *c, int err)
 {
-	run_warn(
-		"event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
-		(int)c->pid, c->fd, strerrorname_np(-err));
+	rp_log(first_failure(c),
+	       "event=adopt_failed pid=%d fd=%d errno=%s reason=\"cannot take a copy of the listener (pidfd_getfd)\"",
+	       (int)c->pid, c->fd, strerrorname_np(-err));
 }
 
 /*
@@ -419,9 +438,10 @@ static int adopt(const struct cand *c)
 	}
 	err = rp_group_adopt(&cfg, fd, c->pid, &key, &m);
 	if (err) {
-		run_warn("event=adopt_failed pid=%d fd=%d errno=%s %s",
-			 (int)c->pid, c->fd, strerrorname_np(-err),
-			 rp_group_last_error());
+		rp_log(first_failure(c),
+		       "event=adopt_failed pid=%d fd=%d errno=%s %s",
+		       (int)c->pid, c->fd, strerrorname_np(-err),
+		       rp_group_last_error());
 	} else {
 		if (c->proto == IPPROTO_TCP)
 			count_in_kernel(fd, &m, key.name);

@@ -3,6 +3,7 @@
  * deny_bpf ERRNO CMD [ARGS...]: run CMD with every bpf(2) call failing with
  * ERRNO (a number, or EPERM, EACCES, ENOSYS) by a seccomp filter, as a
  * container runtime's profile does. Other system calls are untouched.
+ * DENY_SYSCALL=NR in the environment: that system call instead of bpf(2).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -45,6 +46,8 @@ static int errno_of(const char *s)
 int main(int argc, char **argv)
 {
 	int err = argc > 2 ? errno_of(argv[1]) : -1;
+	const char *nr = getenv("DENY_SYSCALL");
+	unsigned int sys = nr ? (unsigned int)atoi(nr) : __NR_bpf;
 
 	if (err < 0) {
 		fprintf(stderr, "usage: deny_bpf ERRNO CMD [ARGS...]\n");
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_bpf, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sys, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K,
 			 SECCOMP_RET_ERRNO | ((unsigned int)err & 0xffff)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
