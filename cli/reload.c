@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "rawsys.h"
 #include "run/reload.h"
+#include "sys.h"
 
 #define STEP_MS 200
 
@@ -42,22 +43,14 @@ static int fail(long pid, const char *fmt, ...)
  */
 static bool is_supervisor(pid_t pid)
 {
-	char path[64], args[4096];
 	static const char *const with_value[] = { "--pin-dir", "-p", "--group",
 						  "-g" };
+	char args[4096];
+	ssize_t n = rp_proc_read(pid, "cmdline", args, sizeof(args));
 	const char *a, *base;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0)
 		return false;
-	n = read(fd, args, sizeof(args) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	args[n] = '\0';
 	base = strrchr(args, '/');
 	base = base ? base + 1 : args;
 	if (strcmp(base, "reuseport"))

@@ -35,23 +35,31 @@ int rp_netns(uint64_t *ino)
 	return 0;
 }
 
-/* /proc/PID/stat read without stdio, closed raw (rawsys.h). */
-const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
-				size_t clen)
+ssize_t rp_proc_read(pid_t pid, const char *what, char *buf, size_t len)
 {
-	char path[64], *open_paren, *close_paren;
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -1;
 	n = read(fd, buf, len - 1);
 	rp_raw_close(fd);
 	if (n <= 0)
-		return NULL;
+		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
+				size_t clen)
+{
+	char *open_paren, *close_paren;
+
+	if (rp_proc_read(pid, "stat", buf, len) < 0)
+		return NULL;
 	/* comm may contain anything, even ')': the last one ends it */
 	open_paren = strchr(buf, '(');
 	close_paren = strrchr(buf, ')');

@@ -17,6 +17,12 @@ int rp_netns(uint64_t *ino);
 /* Exited, or a zombie its parent has not reaped yet. */
 bool rp_pid_gone(pid_t pid);
 /*
+ * /proc/PID/WHAT read at once (one read: stat, cmdline, environ) into buf,
+ * 0-terminated, without stdio, closed raw (rawsys.h): the bytes read, or
+ * -1 (gone, unreadable, empty).
+ */
+ssize_t rp_proc_read(pid_t pid, const char *what, char *buf, size_t len);
+/*
  * /proc/PID/stat into buf: the fields after the command name (from the
  * state letter on), NULL if pid is gone or the line is cut; the name in
  * comm if comm is given.

@@ -118,20 +118,12 @@ static bool start_ms(pid_t pid, pid_t *ppid, uint64_t *ms, char *comm,
  */
 static bool started_as(pid_t pid, int i, uint32_t gen)
 {
-	char path[64], env[32768], want[2][48];
+	char env[32768], want[2][48];
 	bool found[2] = { false, false };
-	ssize_t n;
-	int fd;
+	ssize_t n = rp_proc_read(pid, "environ", env, sizeof(env));
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (n < 0)
 		return true;
-	n = read(fd, env, sizeof(env) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	env[n] = '\0';
 	snprintf(want[0], sizeof(want[0]), "REUSEPORT_INSTANCE=%d", i + 1);
 	snprintf(want[1], sizeof(want[1]), "REUSEPORT_GENERATION=%u", gen);
 	for (char *e = env; e < env + n; e += strlen(e) + 1)
