@@ -12,22 +12,10 @@ need_shim
 need_cli
 
 port=8431 g=tcp4_127-0-0-1_8431
-cat >"$RP_TMP/inst.py" <<'PY'
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(128)
-body = ("%s-%d" % (os.environ["REUSEPORT_INSTANCE"], os.getpid())).encode()
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-    c.close()
-PY
 sup_log() { cat "$(rp_logfile sup)"; }
 restarted() { [ "$(grep -c "event=start instance=1 " "$(rp_logfile sup)")" -ge 2 ]; }
 
-spawn_plain sup "$RP_CLI" run -n 2 --rescue 1 --grace 2 --policy roundrobin -- "$PY" "$RP_TMP/inst.py" $port
+spawn_plain sup "$RP_CLI" run -n 2 --rescue 1 --grace 2 --policy roundrobin -- "$PY" "$RP_TEST_LIB/inst_server.py" $port
 wait_live_slots "$g" 2 15 || fail "2 live slots expected: $(sup_log)"
 p1=$(sed -n 's/.*event=start instance=1 pid=\([0-9]*\).*/\1/p' "$(rp_logfile sup)" | head -n1)
 spawn_plain copy "$PY" "$RP_TEST_LIB/hold_copy.py" "$p1" $port

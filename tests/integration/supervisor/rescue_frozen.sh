@@ -15,19 +15,6 @@ need_shim
 need_cli
 
 # a blocking server answering with its instance and pid
-cat >"$RP_TMP/inst.py" <<'PY'
-import os, socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(128)
-body = ("%s-%d" % (os.environ["REUSEPORT_INSTANCE"], os.getpid())).encode()
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-    c.close()
-PY
 
 # slot_of PID FIELD: FIELD of PID's slot in status --json
 slot_of() {
@@ -81,7 +68,7 @@ for mode in preload cgroup; do
 		port=8431
 	fi
 	g=tcp4_127-0-0-1_$port
-	spawn_plain sup "$RP_CLI" run -n 2 --mode "$mode" --rescue 2 --grace 2 --policy roundrobin -- "$PY" "$RP_TMP/inst.py" $port
+	spawn_plain sup "$RP_CLI" run -n 2 --mode "$mode" --rescue 2 --grace 2 --policy roundrobin -- "$PY" "$RP_TEST_LIB/inst_server.py" $port
 	wait_live_slots "$g" 2 15 || fail "$mode: 2 live slots expected: $(sup_log)"
 	out=$(rpclient http --port $port -n 10)
 	assert_eq "$(jget "$out" ok)" 10 "$mode: requests before the freeze"
