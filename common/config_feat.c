@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * REUSEPORT_UDP_FLOWS, REUSEPORT_STALL, REUSEPORT_ROLE and REUSEPORT_STEAL
- * -> struct
- * rp_config (the rules of config_rules.c apply: exact, case-sensitive,
- * decimal).
+ * -> struct rp_config (the rules of config_rules.c apply: exact,
+ * case-sensitive, decimal).
  */
 #include <string.h>
 

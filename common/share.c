@@ -83,9 +83,8 @@ void rp_slot_load_move(struct rp_state *st, struct rp_slot *from,
 {
 	__s64 *p = load_of(st, to);
 
-	if (from == to ||
-	    __atomic_load_n(&st->hot->policy, __ATOMIC_RELAXED) !=
-		    RP_POLICY_LEASTCONN)
+	if (from == to || __atomic_load_n(&st->hot->policy, __ATOMIC_RELAXED) !=
+				  RP_POLICY_LEASTCONN)
 		return;
 	rp_slot_unload(st, from, 1);
 	if (p)

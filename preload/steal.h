@@ -8,6 +8,7 @@
 #ifndef RP_STEAL_H
 #define RP_STEAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
