@@ -198,11 +198,14 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) ||
 		    !l.slot || !l.state)
 			break; /* left the group meanwhile */
+		errno = 0;
 		c = try_steal(lfd, &l, sa, len, flags);
 		if (c >= 0) {
 			errno = saved;
 			return c;
 		}
+		if (errno == EINTR && !restarts())
+			return -1; /* interrupted in the sibling's accept */
 		if (__atomic_load_n(&steal_off, __ATOMIC_RELAXED))
 			break;
 	}
