@@ -56,7 +56,8 @@ EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
 		   int flags)
 {
 	rp_init();
-	if (rp_steal_wanted(fd))
+	/* flags the kernel refuses: its EINVAL at once, not after a wait */
+	if (!(flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) && rp_steal_wanted(fd))
 		return rp_steal_accept(fd, sa.__sockaddr__, len, flags, true);
 	return rp_accepted(fd, libc_accept4(fd, sa.__sockaddr__, len, flags));
 }
