@@ -45,7 +45,7 @@ assert_ge "$(jget "$out" ids.a 0)" 5 "a answers again"
 
 # The host's accept (a group of its own): a non-blocking member listener
 # is never waited on, and a blocking one returns its connection.
-LD_PRELOAD=$RP_LIB REUSEPORT_STEAL=10 "$PY" - 8471 <<'PY' || fail "accept under REUSEPORT_STEAL"
+LD_PRELOAD=$RP_LIB REUSEPORT_STEAL=10 timeout 20 "$PY" - 8471 <<'PY' || fail "accept under REUSEPORT_STEAL"
 import errno, fcntl, socket, sys, time
 port = int(sys.argv[1])
 s = socket.socket()
