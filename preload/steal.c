@@ -180,6 +180,12 @@ static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 	return c;
 }
 
+/*
+ * The sibling's connections go first, even with this queue ready: they
+ * have waited since it stopped accepting (the threshold at least), this
+ * queue's since this member's last accept; a shared socket would serve
+ * them first too.
+ */
 int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		    bool is_accept4)
 {
@@ -189,12 +195,8 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 
 	for (;;) {
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		int r = poll(&p, 1, step), c;
+		int r, c;
 
-		if (r < 0 && errno == EINTR && !restarts())
-			return -1; /* EINTR, as the accept would */
-		if (r != 0)
-			break; /* ready, or the listener's error: the real one */
 		if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) ||
 		    !l.slot || !l.state)
 			break; /* left the group meanwhile */
@@ -208,6 +210,11 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 			return -1; /* interrupted in the sibling's accept */
 		if (__atomic_load_n(&steal_off, __ATOMIC_RELAXED))
 			break;
+		r = poll(&p, 1, step);
+		if (r < 0 && errno == EINTR && !restarts())
+			return -1; /* EINTR, as the accept would */
+		if (r != 0)
+			break; /* ready, or the listener's error: the real one */
 	}
 	errno = saved;
 	return rp_accepted(lfd, is_accept4 ? libc_accept4(lfd, sa, len, flags) :
