@@ -16,10 +16,13 @@
  * stealers never race each other: a stealer holds the victim's steal_lock
  * from the look to the close of the copy. Against the owner, a look at
  * the kernel's queue (TCP_INFO: tcpi_unacked of a listener) must find two
- * or more waiting, or one and the owner stopped (state T): the owner
- * must accept two connections in the microseconds between the look and
- * the accept for this one to block, and then it waits only until the next
- * connection the kernel steers to that listener. io_uring's
+ * or more waiting, or one and the owner stopped (state T) or, single-
+ * threaded, asleep in a system call that does not wait for connections
+ * (/proc/PID/syscall: a slow request's work). The owner must accept two
+ * connections, or return from that call and accept, in the microseconds
+ * between the look and the accept for this one to block, and then it
+ * waits only until the next connection the kernel steers to that
+ * listener. io_uring's
  * IORING_ACCEPT_DONTWAIT would close the window but is refused by common
  * container seccomp profiles.
  *
@@ -33,7 +36,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "rawsys.h"
@@ -103,20 +108,83 @@ static void off(const char *reason, int err)
 		pr_warn("event=steal_off reason=%s errno=%d", reason, err);
 }
 
+/* System calls in which a process may be about to accept. */
+static bool waits_for_connections(long nr)
+{
+	switch (nr) {
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_ppoll:
+	case SYS_pselect6:
+	case SYS_epoll_pwait:
+	case SYS_io_uring_enter:
+#ifdef SYS_poll
+	case SYS_poll:
+#endif
+#ifdef SYS_select
+	case SYS_select:
+#endif
+#ifdef SYS_epoll_wait
+	case SYS_epoll_wait:
+#endif
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A single-threaded owner asleep in a system call that does not wait for
+ * connections (a slow request's work): it cannot take its one waiting
+ * connection before it returns from that call.
+ */
+static bool busy_elsewhere(uint32_t pid)
+{
+	char buf[512], path[64];
+	const char *f =
+		rp_proc_stat_fields((pid_t)pid, buf, sizeof(buf), NULL, 0);
+	char state;
+	long threads = 0, nr;
+	ssize_t n;
+	int fd;
+
+	/* state and field 20, num_threads (the 18th after the state) */
+	if (!f || sscanf(f,
+			 "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %*s %*s %*s %ld",
+			 &state, &threads) != 2)
+		return false;
+	if (state == 'T' || state == 't')
+		return true; /* stopped */
+	if (state != 'S' || threads != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/syscall", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	rp_raw_close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* "running", or "-1 ..." (not in a system call): not known */
+	if (sscanf(buf, "%ld", &nr) != 1 || nr < 0)
+		return false;
+	return !waits_for_connections(nr);
+}
+
 /* Is the victim's connection safe to wait for (see the top)? */
 static bool worth_it(int copy, uint32_t pid)
 {
 	struct tcp_info ti = { 0 };
 	socklen_t tl = sizeof(ti);
-	pid_t ppid, pgrp;
-	char state = 0;
 
 	if (rp_raw_getsockopt(copy, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 ||
 	    ti.tcpi_state != TCP_LISTEN || !ti.tcpi_unacked)
 		return false;
-	if (ti.tcpi_unacked >= 2)
-		return true;
-	return rp_proc_stat((pid_t)pid, &ppid, &pgrp, &state) && state == 'T';
+	return ti.tcpi_unacked >= 2 || busy_elsewhere(pid);
 }
 
 /* One connection from slot v of st, or -1 (errno not kept). */
