@@ -249,11 +249,13 @@ static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 }
 
 /*
- * The sibling's connections go first, even with this queue ready: they
- * have waited since it stopped accepting (the threshold at least), this
- * queue's since this member's last accept; a shared socket would serve
- * them first too.
+ * The sibling's connections and this queue's take turns: the sibling's
+ * have waited since it stopped accepting (the threshold at least), so
+ * they do not wait for this queue to empty; this queue's do not wait for
+ * the sibling's to empty either (a shared socket serves both in order).
  */
+static __thread bool stole_last __attribute__((tls_model("initial-exec")));
+
 int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		    bool is_accept4)
 {
@@ -268,9 +270,12 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) ||
 		    !l.slot || !l.state)
 			break; /* left the group meanwhile */
+		if (stole_last && poll(&p, 1, 0) != 0)
+			break; /* this queue's turn (or its error) */
 		errno = 0;
 		c = try_steal(lfd, &l, sa, len, flags);
 		if (c >= 0) {
+			stole_last = true;
 			errno = saved;
 			return c;
 		}
@@ -284,6 +289,7 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		if (r != 0)
 			break; /* ready, or the listener's error: the real one */
 	}
+	stole_last = false;
 	errno = saved;
 	return rp_accepted(lfd, is_accept4 ? libc_accept4(lfd, sa, len, flags) :
 					     libc_accept(lfd, sa, len));
