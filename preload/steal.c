@@ -140,7 +140,7 @@ static bool waits_for_connections(long nr)
  * connections (a slow request's work): it cannot take its one waiting
  * connection before it returns from that call.
  */
-static bool busy_elsewhere(uint32_t pid)
+static bool busy_elsewhere(uint32_t pid, bool stopped_only)
 {
 	char buf[512], path[64];
 	const char *f =
@@ -158,7 +158,7 @@ static bool busy_elsewhere(uint32_t pid)
 		return false;
 	if (state == 'T' || state == 't')
 		return true; /* stopped */
-	if (state != 'S' || threads != 1)
+	if (stopped_only || state != 'S' || threads != 1)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%u/syscall", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -176,7 +176,7 @@ static bool busy_elsewhere(uint32_t pid)
 }
 
 /* Is the victim's connection safe to wait for (see the top)? */
-static bool worth_it(int copy, uint32_t pid)
+static bool worth_it(int copy, uint32_t pid, bool stopped_only)
 {
 	struct tcp_info ti = { 0 };
 	socklen_t tl = sizeof(ti);
@@ -184,12 +184,14 @@ static bool worth_it(int copy, uint32_t pid)
 	if (rp_raw_getsockopt(copy, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 ||
 	    ti.tcpi_state != TCP_LISTEN || !ti.tcpi_unacked)
 		return false;
-	return ti.tcpi_unacked >= 2 || busy_elsewhere(pid);
+	if (stopped_only)
+		return busy_elsewhere(pid, true);
+	return ti.tcpi_unacked >= 2 || busy_elsewhere(pid, false);
 }
 
 /* One connection from slot v of st, or -1 (errno not kept). */
 static int take(struct rp_state *st, struct rp_slot *v, struct sockaddr *sa,
-		socklen_t *len, int flags)
+		socklen_t *len, int flags, bool stopped_only)
 {
 	uint32_t pid = __atomic_load_n(&v->r.pid, __ATOMIC_RELAXED);
 	int fd = __atomic_load_n(&v->a.listen_fd1, __ATOMIC_RELAXED) - 1;
@@ -213,7 +215,7 @@ static int take(struct rp_state *st, struct rp_slot *v, struct sockaddr *sa,
 	}
 	/* the number may name another file by now */
 	if (rp_raw_getsockopt(copy, SOL_SOCKET, SO_COOKIE, &got, &cl) == 0 &&
-	    got == cookie && worth_it(copy, pid))
+	    got == cookie && worth_it(copy, pid, stopped_only))
 		c = libc_accept4(copy, sa, len, flags);
 	rp_raw_close(copy);
 	(void)st;
@@ -221,7 +223,7 @@ static int take(struct rp_state *st, struct rp_slot *v, struct sockaddr *sa,
 }
 
 static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
-		     socklen_t *len, int flags)
+		     socklen_t *len, int flags, bool stopped_only)
 {
 	uint64_t thr = (uint64_t)rp_cfg.steal_ms * 1000000u;
 	uint32_t me = __atomic_load_n(&rp_my_pid, __ATOMIC_RELAXED);
@@ -238,7 +240,7 @@ static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 	if (!__atomic_compare_exchange_n(&v->a.steal_lock, &zero, me, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -1;
-	c = take(l->state, v, sa, len, flags);
+	c = take(l->state, v, sa, len, flags, stopped_only);
 	__atomic_store_n(&v->a.steal_lock, 0, __ATOMIC_RELEASE);
 	if (c >= 0) {
 		rp_accepted_from(lfd, c, v);
@@ -249,10 +251,14 @@ static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 }
 
 /*
- * The sibling's connections and this queue's take turns: the sibling's
- * have waited since it stopped accepting (the threshold at least), so
- * they do not wait for this queue to empty; this queue's do not wait for
- * the sibling's to empty either (a shared socket serves both in order).
+ * A stopped sibling's connections and this queue's take turns: they have
+ * waited since it stopped (the threshold at least), so they do not wait
+ * for this queue to empty; this queue's do not wait for the sibling's to
+ * empty either (a shared socket serves both in order). A sibling that
+ * runs is stolen from only while this queue is empty: a server thread
+ * that serves one connection at a time and a client that writes to its
+ * connections in order would otherwise deadlock (this thread reading a
+ * stolen connection the client writes to after one in this queue).
  */
 static __thread bool stole_last __attribute__((tls_model("initial-exec")));
 
@@ -270,10 +276,13 @@ int rp_steal_accept(int lfd, struct sockaddr *sa, socklen_t *len, int flags,
 		if (!rp_fd_get(lfd, &l) || !(l.flags & RP_FD_MEMBER) ||
 		    !l.slot || !l.state)
 			break; /* left the group meanwhile */
-		if (stole_last && poll(&p, 1, 0) != 0)
+		r = poll(&p, 1, 0);
+		if (r != 0 && (stole_last || r < 0))
 			break; /* this queue's turn (or its error) */
 		errno = 0;
-		c = try_steal(lfd, &l, sa, len, flags);
+		c = try_steal(lfd, &l, sa, len, flags, r > 0);
+		if (c < 0 && r > 0 && errno != EINTR)
+			break; /* ready, and no stopped sibling */
 		if (c >= 0) {
 			stole_last = true;
 			errno = saved;
