@@ -186,6 +186,7 @@ $(BUILD)/unit/test_fdtab: preload/fdtab.c
 $(BUILD)/unit/test_maglev: group/maglev.c
 $(BUILD)/unit/test_schedule: group/schedule.c
 $(BUILD)/unit/test_share: common/share.c common/state.c
+$(BUILD)/unit/test_steal_pick: preload/steal_pick.c common/share.c common/state.c
 $(BUILD)/unit/test_spec: cli/spec.c cli/args.c
 $(BUILD)/unit/test_rawsys: common/rawsys.c preload/real.c
 $(BUILD)/unit/test_pintrust: common/pintrust.c common/pinremove.c \

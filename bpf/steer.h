@@ -251,7 +251,16 @@ struct __attribute__((aligned(128))) rp_slot_acct {
 	__u64 accepted; /* accept() returns seen by the shim */
 	/* an adopted member's connections closed (cgroup/sock_release) */
 	__u64 released;
-	__u64 pad3[4];
+	/*
+	 * REUSEPORT_STEAL (preload/steal.c), written by the owner's hooks:
+	 * CLOCK_MONOTONIC of its last accept, its listener's fd number + 1
+	 * (0: unknown), and the lock a stealer holds while it takes from
+	 * this slot (the pid of the stealer, 0 free)
+	 */
+	__u64 last_accept_ns;
+	__s32 listen_fd1;
+	__u32 steal_lock;
+	__u64 pad3[2];
 	/*
 	 * each process's share of active, so the share of a process that
 	 * died without closing (kill -9, a forked worker) can be taken back

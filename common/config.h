@@ -59,6 +59,7 @@ struct rp_config {
 	uint32_t stall_queue; /* REUSEPORT_STALL: both 0 when off */
 	uint32_t stall_ms;
 	bool standby; /* REUSEPORT_ROLE=standby */
+	uint32_t steal_ms; /* REUSEPORT_STEAL: 0 off (default) */
 	/*
 	 * Not from the environment: a supervisor adopting several listeners
 	 * checks the kernel once it adopted them all, not at each.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * REUSEPORT_UDP_FLOWS, REUSEPORT_STALL and REUSEPORT_ROLE -> struct
- * rp_config (the rules of config_rules.c apply: exact, case-sensitive,
- * decimal).
+ * REUSEPORT_UDP_FLOWS, REUSEPORT_STALL, REUSEPORT_ROLE and REUSEPORT_STEAL
+ * -> struct rp_config (the rules of config_rules.c apply: exact,
+ * case-sensitive, decimal).
  */
 #include <string.h>
 
@@ -17,6 +17,7 @@
 	"off, on (default: " STR(RP_STALL_QUEUE) "," STR(RP_STALL_MS) "), " \
 	"or QUEUE,MS with QUEUE 1-1000000 connections and MS 1-3600000"
 #define ROLE_ACCEPTED "primary (default) or standby"
+#define STEAL_ACCEPTED "off (default, also 0) or MS, 1-60000 milliseconds"
 /* clang-format on */
 
 static void parse_flows(struct rp_config *cfg, rp_getenv_fn get)
@@ -97,9 +98,36 @@ static void parse_role(struct rp_config *cfg, rp_getenv_fn get)
 		cfg_bad(cfg, name, v, ROLE_ACCEPTED, "unknown role");
 }
 
+static void parse_steal(struct rp_config *cfg, rp_getenv_fn get)
+{
+	static const char name[] = "REUSEPORT_STEAL";
+	size_t len;
+	const char *v = cfg_lookup(get, name, &len);
+	uint32_t ms;
+
+	if (!v || cfg_too_long(cfg, name, v, len, STEAL_ACCEPTED))
+		return;
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		cfg->steal_ms = 0;
+		return;
+	}
+	switch (cfg_parse_dec(v, v + len, 1, 60000, &ms)) {
+	case DEC_OK:
+		cfg->steal_ms = ms;
+		break;
+	case DEC_BAD:
+		cfg_bad(cfg, name, v, STEAL_ACCEPTED, "not a decimal integer");
+		break;
+	case DEC_RANGE:
+		cfg_bad(cfg, name, v, STEAL_ACCEPTED, "out of range");
+		break;
+	}
+}
+
 void rp_cfg_parse_features(struct rp_config *cfg, rp_getenv_fn get)
 {
 	parse_flows(cfg, get);
 	parse_stall(cfg, get);
 	parse_role(cfg, get);
+	parse_steal(cfg, get);
 }

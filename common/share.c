@@ -78,6 +78,19 @@ void rp_slot_set_queued(struct rp_state *st, struct rp_slot *s, int64_t q)
 		__atomic_fetch_add(p, q - was, __ATOMIC_RELAXED);
 }
 
+void rp_slot_load_move(struct rp_state *st, struct rp_slot *from,
+		       struct rp_slot *to)
+{
+	__s64 *p = load_of(st, to);
+
+	if (from == to || __atomic_load_n(&st->hot->policy, __ATOMIC_RELAXED) !=
+				  RP_POLICY_LEASTCONN)
+		return;
+	rp_slot_unload(st, from, 1);
+	if (p)
+		__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
+
 void rp_slot_dequeue(struct rp_slot *s)
 {
 	/*

@@ -27,6 +27,12 @@ void rp_slot_set_queued(struct rp_state *st, struct rp_slot *s, int64_t q);
  * leastconn load, never below 0 (or RP_LOAD_AWAY for a slot away).
  */
 void rp_slot_unload(struct rp_state *st, struct rp_slot *s, int64_t k);
+/*
+ * A connection waiting at slot from was accepted by the member of slot to
+ * (REUSEPORT_STEAL): its leastconn load moves with it.
+ */
+void rp_slot_load_move(struct rp_state *st, struct rp_slot *from,
+		       struct rp_slot *to);
 /* An accept took one out of the queue. */
 void rp_slot_dequeue(struct rp_slot *s);
 /*

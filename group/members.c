@@ -143,6 +143,9 @@ void rp_members_init_slot(const struct rp_config *cfg, struct rp_state *st,
 	__atomic_store_n(&s->r.selected, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->r.migrated, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->a.accepted, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.last_accept_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.listen_fd1, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->a.steal_lock, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->r.current, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->r.stall_ns, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->r.stall_seen, 0, __ATOMIC_RELAXED);

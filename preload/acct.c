@@ -10,6 +10,7 @@
 
 #include "fdtab.h"
 #include "share.h"
+#include "sys.h"
 #include "shim.h"
 #include "shim_impl.h"
 
@@ -61,6 +62,11 @@ static int acct_index(struct rp_state *st, struct rp_slot *s)
 /* Accept path: memory operations only, never a system call. */
 int rp_accepted(int lfd, int fd)
 {
+	return rp_accepted_from(lfd, fd, NULL);
+}
+
+int rp_accepted_from(int lfd, int fd, struct rp_slot *from)
+{
 	struct rp_fdent l, a = { 0 };
 	int idx;
 
@@ -95,12 +101,20 @@ int rp_accepted(int lfd, int fd)
 		rp_fd_clear(fd);
 		return fd;
 	}
+	if (rp_cfg.steal_ms)
+		/* the vDSO's clock: no system call */
+		__atomic_store_n(&l.slot->a.last_accept_ns, rp_now_ns(),
+				 __ATOMIC_RELAXED);
+	if (!from)
+		from = l.slot;
+	else
+		rp_slot_load_move(l.state, from, l.slot);
 	if (__atomic_load_n(&l.slot->r.flags, __ATOMIC_RELAXED) &
 	    RP_SLOT_KCOUNT) {
 		/* the kernel counts active and the load (cgroup programs) */
 		rp_fd_clear(fd);
-		__atomic_fetch_add(&l.slot->a.accepted, 1, __ATOMIC_RELAXED);
-		rp_slot_dequeue(l.slot);
+		__atomic_fetch_add(&from->a.accepted, 1, __ATOMIC_RELAXED);
+		rp_slot_dequeue(from);
 		return fd;
 	}
 	idx = acct_index(l.state, l.slot);
@@ -111,8 +125,9 @@ int rp_accepted(int lfd, int fd)
 	a.slot = l.slot;
 	a.state = l.state;
 	rp_fd_set(fd, &a);
-	__atomic_fetch_add(&l.slot->a.accepted, 1, __ATOMIC_RELAXED);
-	rp_slot_dequeue(l.slot);
+	/* the queue it left is from's, the connection lives here */
+	__atomic_fetch_add(&from->a.accepted, 1, __ATOMIC_RELAXED);
+	rp_slot_dequeue(from);
 	__atomic_fetch_add(&l.slot->a.active, 1, __ATOMIC_RELAXED);
 	if (idx >= 0)
 		__atomic_fetch_add(&l.slot->a.acct_active[idx], 1,

@@ -8,6 +8,7 @@
 
 #include "real.h"
 #include "shim.h"
+#include "steal.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -46,6 +47,8 @@ EXPORT int connect(int fd, __CONST_SOCKADDR_ARG sa, socklen_t len)
 EXPORT int accept(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len)
 {
 	rp_init();
+	if (rp_steal_wanted(fd))
+		return rp_steal_accept(fd, sa.__sockaddr__, len, 0, false);
 	return rp_accepted(fd, libc_accept(fd, sa.__sockaddr__, len));
 }
 
@@ -53,6 +56,9 @@ EXPORT int accept4(int fd, __SOCKADDR_ARG sa, socklen_t *__restrict len,
 		   int flags)
 {
 	rp_init();
+	/* flags the kernel refuses: its EINVAL at once, not after a wait */
+	if (!(flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) && rp_steal_wanted(fd))
+		return rp_steal_accept(fd, sa.__sockaddr__, len, flags, true);
 	return rp_accepted(fd, libc_accept4(fd, sa.__sockaddr__, len, flags));
 }
 

@@ -25,6 +25,7 @@
 #include "registry_names.h"
 #include "shim.h"
 #include "shim_impl.h"
+#include "steal.h"
 
 /* No program on the socket's kernel group: the kernel hash for all. */
 void rp_detach(int fd)
@@ -74,6 +75,7 @@ static int join(int fd, const struct rp_group_key *key, struct rp_handle *h,
 		e->state = m.state;
 		e->forkgen = rp_forkgen;
 		rp_fd_set(fd, e);
+		rp_steal_note_listener(m.slotp, fd);
 		pr_info("event=attach group=%s slot=%d policy=%s%s", key->name,
 			m.slot, rp_policy_name(m.state->hot->policy),
 			m.already ? " already=1" : "");

@@ -15,6 +15,12 @@ int rp_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int rp_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 /* After a real accept/accept4 on lfd returned fd (or -1). */
 int rp_accepted(int lfd, int fd);
+/*
+ * The same for a connection that waited at slot from, another member's
+ * (REUSEPORT_STEAL): from's queue gave it, lfd's slot holds it.
+ */
+struct rp_slot;
+int rp_accepted_from(int lfd, int fd, struct rp_slot *from);
 /* close(fd), close_range(): the bookkeeping and the real call. */
 int rp_close(int fd);
 int rp_close_range(unsigned int first, unsigned int last, int flags);

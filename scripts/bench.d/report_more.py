@@ -144,7 +144,7 @@ if "fairness" in M:
 if "tail" in M:
     sec = "tail"
     loads = M[sec].get("loads", "").split()
-    vs = [v for v in ("shared", "native", "shim-roundrobin", "shim-leastconn", "shim-hash") if v in V[sec]]
+    vs = [v for v in ("shared", "native", "shim-roundrobin", "shim-leastconn", "shim-hash", "shim-leastconn-steal") if v in V[sec]]
     L += ["## 7. Tail latency under uneven load (open loop)", "",
           "%s blocking single-threaded instances (`slowsrv.py`: one request at a time; 90 %% of the "
           "requests sleep 1 ms, 10 %% sleep 60 ms), one instance frozen (SIGSTOP) 0.3 s every 2 s; "

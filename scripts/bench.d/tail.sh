@@ -6,14 +6,16 @@
 # first in a closed loop against the shared variant), a new connection per
 # request, latency from the scheduled start.
 # Variants: shared (one socket, k processes), native (k SO_REUSEPORT
-# sockets, kernel hash), shim-POLICY (k plain binds under the shim).
+# sockets, kernel hash), shim-POLICY (k plain binds under the shim),
+# shim-leastconn-steal (leastconn, REUSEPORT_STEAL=10: an idle instance
+# takes connections from the frozen or busy one's queue).
 t0=$(date +%s.%N)
 if need tail python3; then
 	py3=/usr/bin/python3
 	[ -x $py3 ] || py3=$(command -v python3)
 	tk=2 tdur=8 tloads="30 60 90" treps=$reps
 	[ $quick = 1 ] && tdur=3 tloads="90" treps=1
-	tvariants="shared native shim-roundrobin shim-leastconn shim-hash"
+	tvariants="shared native shim-roundrobin shim-leastconn shim-hash shim-leastconn-steal"
 	rec tail - - duration "$tdur"
 	rec tail - - instances "$tk"
 	rec tail - - loads "$tloads"
@@ -25,8 +27,10 @@ if need tail python3; then
 		shared) spawn "tail-$v" $py3 "$root/scripts/bench.d/slowsrv.py" $port shared $tk; want_n=1 ;;
 		native) spawn "tail-$v" $py3 "$root/scripts/bench.d/slowsrv.py" $port reuseport $tk; want_n=$tk ;;
 		shim-*)
+			tpol=${v#shim-} tsteal=off
+			case $tpol in *-steal) tpol=${tpol%-steal} tsteal=10 ;; esac
 			for i in $(seq $tk); do
-				spawn "tail-$v-$i" env "LD_PRELOAD=$LIB" "REUSEPORT_POLICY=${v#shim-}" \
+				spawn "tail-$v-$i" env "LD_PRELOAD=$LIB" "REUSEPORT_POLICY=$tpol" "REUSEPORT_STEAL=$tsteal" \
 					$py3 "$root/scripts/bench.d/slowsrv.py" $port plain 1
 			done
 			want_n=$tk

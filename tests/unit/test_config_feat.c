@@ -31,6 +31,7 @@ static void test_defaults(void)
 	CHECK_EQ_INT(cfg.stall_queue, RP_STALL_QUEUE, "default stall queue");
 	CHECK_EQ_INT(cfg.stall_ms, RP_STALL_MS, "default stall time");
 	CHECK(!cfg.standby, "primary by default");
+	CHECK_EQ_INT((int)cfg.steal_ms, 0, "stealing off by default");
 	parse1(&cfg, "REUSEPORT_UDP_FLOWS", "");
 	CHECK(!cfg.invalid && cfg.udp_flows == 0, "REUSEPORT_UDP_FLOWS= unset");
 }
@@ -112,9 +113,32 @@ static void test_values(void)
 	      "REUSEPORT_ROLE=Standby rejected with a clear message");
 }
 
+static void test_steal(void)
+{
+	static const char *const bad[] = { "on", "1ms", "60001", "-1", "010x" };
+	struct rp_config cfg;
+
+	parse1(&cfg, "REUSEPORT_STEAL", "10");
+	CHECK(!cfg.invalid && cfg.steal_ms == 10, "REUSEPORT_STEAL=10");
+	parse1(&cfg, "REUSEPORT_STEAL", "60000");
+	CHECK(!cfg.invalid && cfg.steal_ms == 60000, "REUSEPORT_STEAL=60000");
+	parse1(&cfg, "REUSEPORT_STEAL", "off");
+	CHECK(!cfg.invalid && cfg.steal_ms == 0, "REUSEPORT_STEAL=off");
+	parse1(&cfg, "REUSEPORT_STEAL", "0");
+	CHECK(!cfg.invalid && cfg.steal_ms == 0, "REUSEPORT_STEAL=0");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse1(&cfg, "REUSEPORT_STEAL", bad[i]);
+		CHECK(cfg.invalid && cfg.steal_ms == 0 &&
+			      strstr(cfg.error, "accepted: off (default"),
+		      unit_name("REUSEPORT_STEAL=%s rejected (off kept)",
+				bad[i]));
+	}
+}
+
 int main(void)
 {
 	test_defaults();
+	test_steal();
 	test_values();
 	return unit_done();
 }

@@ -76,6 +76,22 @@ static void test_take_back(struct rp_state *st)
 	CHECK_EQ_INT((int)s->o.acct_pid[2], 0, "the entry is free");
 }
 
+static void test_load_move(struct rp_state *st)
+{
+	st->hot->policy = RP_POLICY_LEASTCONN;
+	st->load[8] = 3;
+	st->load[9] = 1;
+	rp_slot_load_move(st, &st->slots[8], &st->slots[9]);
+	CHECK_EQ_INT((int)st->load[8], 2,
+		     "a stolen connection leaves its load");
+	CHECK_EQ_INT((int)st->load[9], 2, "and counts where it lives");
+	rp_slot_load_move(st, &st->slots[9], &st->slots[9]);
+	CHECK_EQ_INT((int)st->load[9], 2, "from itself: nothing moves");
+	st->hot->policy = RP_POLICY_ROUNDROBIN;
+	rp_slot_load_move(st, &st->slots[8], &st->slots[9]);
+	CHECK_EQ_INT((int)st->load[9], 2, "no load kept outside leastconn");
+}
+
 int main(void)
 {
 	struct rp_state view, *st = &view;
@@ -91,6 +107,7 @@ int main(void)
 	test_queued(st);
 	test_load(st);
 	test_take_back(st);
+	test_load_move(st);
 	free(base);
 	return unit_done();
 }

@@ -21,6 +21,11 @@ pass_msg "second bind to a port in scope: EADDRINUSE without the shim, shared wi
 diff -u <(grep -v '^bind taken port' "$RP_TMP/plain.txt") <(grep -v '^bind taken port' "$RP_TMP/shim.txt") ||
 	fail "return values or errno differ under the shim"
 pass_msg "$(($(wc -l < "$RP_TMP/plain.txt") - 1)) other calls: identical results"
+# REUSEPORT_STEAL waits in a blocking accept of a member: the same again
+LD_PRELOAD=$RP_LIB REUSEPORT_STEAL=10 timeout 20 "$errnos" 8202 > "$RP_TMP/steal.txt" 2>&1 ||
+	fail "errnos under REUSEPORT_STEAL=10: $(tail -2 "$RP_TMP/steal.txt")"
+diff -u "$RP_TMP/shim.txt" "$RP_TMP/steal.txt" || fail "return values or errno differ under REUSEPORT_STEAL"
+pass_msg "REUSEPORT_STEAL=10: identical results"
 assert_eq "$(grep -c . "$RP_TMP/shim.err")" 0 "shim log lines (must be silent)"
 grep -q 'getsockopt reuseport *ok' "$RP_TMP/shim.txt" || fail "getsockopt line missing"
 # the listener's file status flags: O_RDWR, nothing added (O_NONBLOCK...)
