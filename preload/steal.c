@@ -222,6 +222,23 @@ static int take(struct rp_state *st, struct rp_slot *v, struct sockaddr *sa,
 	return c;
 }
 
+/*
+ * The lock is held by holder (a pid of this namespace): a stealer that died
+ * holding it (kill -9 within a steal) must not leave the victim
+ * unstealable. Taken over only from a holder that is gone; rare, so the
+ * look at it (kill 0, /proc) is affordable; errno is the host's, kept.
+ */
+static bool take_over_lock(struct rp_slot *v, uint32_t holder, uint32_t me)
+{
+	int saved = errno;
+	bool gone = holder && holder != me && rp_pid_gone((pid_t)holder);
+
+	errno = saved;
+	return gone &&
+	       __atomic_compare_exchange_n(&v->a.steal_lock, &holder, me, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 		     socklen_t *len, int flags, bool stopped_only)
 {
@@ -238,7 +255,8 @@ static int try_steal(int lfd, const struct rp_fdent *l, struct sockaddr *sa,
 		return -1;
 	v = &l->state->slots[i];
 	if (!__atomic_compare_exchange_n(&v->a.steal_lock, &zero, me, false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) &&
+	    !take_over_lock(v, zero, me))
 		return -1;
 	c = take(l->state, v, sa, len, flags, stopped_only);
 	__atomic_store_n(&v->a.steal_lock, 0, __ATOMIC_RELEASE);
