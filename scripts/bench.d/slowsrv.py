@@ -4,11 +4,15 @@ HTTP/1.0 server for scripts/bench (tail latency): one request at a time per
 process; GET /slow sleeps SLOW_MS (60), anything else FAST_MS (1).
 MODE: shared (one listening socket, PROCS processes accept on it), reuseport
 (each process its own SO_REUSEPORT socket: the kernel hash), plain (each
-process binds without SO_REUSEPORT: run it under the shim). Prints the pids,
-one a line, once every process listens."""
+process binds without SO_REUSEPORT: run it under the shim). THREADS=1 in the
+environment: each process accepts in one thread (a blocking accept) and serves
+every connection in a thread of its own (a threaded server: no request waits
+for another, only for a frozen process). Prints the pids, one a line, once
+every process listens."""
 import os
 import socket
 import sys
+import threading
 import time
 
 port, mode, procs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -26,20 +30,28 @@ def listener():
 
 
 def serve(s):
+    threaded = os.environ.get("THREADS") == "1"
     while True:
         c, _ = s.accept()
-        data = b""
-        try:
-            while b"\r\n\r\n" not in data:
-                d = c.recv(4096)
-                if not d:
-                    break
-                data += d
-            time.sleep(slow if data.startswith(b"GET /slow") else fast)
-            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
-        except OSError:
-            pass
-        c.close()
+        if threaded:
+            threading.Thread(target=answer, args=(c,), daemon=True).start()
+        else:
+            answer(c)
+
+
+def answer(c):
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+        time.sleep(slow if data.startswith(b"GET /slow") else fast)
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+    except OSError:
+        pass
+    c.close()
 
 
 shared = listener() if mode == "shared" else None

@@ -24,18 +24,21 @@ if need tail python3; then
 	# leastconn with and without stealing
 	tvariants="shared native shim-roundrobin shim-leastconn shim-hash shim-leastconn-steal"
 	[ "$tks" = "2 4" ] && tvariants+=" k4-shared k4-native k4-shim-leastconn k4-shim-leastconn-steal"
+	# a threaded server (thr-, k = 2): one accepting thread a process, a
+	# thread a connection; offered the blocking k = 2 loads
+	[ $quick = 1 ] || tvariants+=" thr-shared thr-native thr-shim-leastconn thr-shim-leastconn-steal"
 	for v in $tvariants; do
 		next_port
-		tport[$v]=$port tk=2 tv=$v
-		case $v in k4-*) tk=4 tv=${v#k4-} ;; esac
+		tport[$v]=$port tk=2 tv=$v tthr=0
+		case $v in k4-*) tk=4 tv=${v#k4-} ;; thr-*) tv=${v#thr-} tthr=1 ;; esac
 		case $tv in
-		shared) spawn "tail-$v" $py3 "$root/scripts/bench.d/slowsrv.py" $port shared $tk; want_n=1 ;;
-		native) spawn "tail-$v" $py3 "$root/scripts/bench.d/slowsrv.py" $port reuseport $tk; want_n=$tk ;;
+		shared) spawn "tail-$v" env THREADS=$tthr $py3 "$root/scripts/bench.d/slowsrv.py" $port shared $tk; want_n=1 ;;
+		native) spawn "tail-$v" env THREADS=$tthr $py3 "$root/scripts/bench.d/slowsrv.py" $port reuseport $tk; want_n=$tk ;;
 		shim-*)
 			tpol=${tv#shim-} tsteal=off
 			case $tpol in *-steal) tpol=${tpol%-steal} tsteal=10 ;; esac
 			for i in $(seq $tk); do
-				spawn "tail-$v-$i" env "LD_PRELOAD=$LIB" "REUSEPORT_POLICY=$tpol" "REUSEPORT_STEAL=$tsteal" \
+				spawn "tail-$v-$i" env THREADS=$tthr "LD_PRELOAD=$LIB" "REUSEPORT_POLICY=$tpol" "REUSEPORT_STEAL=$tsteal" \
 					$py3 "$root/scripts/bench.d/slowsrv.py" $port plain 1
 			done
 			want_n=$tk
