@@ -142,13 +142,11 @@ static bool waits_for_connections(long nr)
  */
 static bool busy_elsewhere(uint32_t pid, bool stopped_only)
 {
-	char buf[512], path[64];
+	char buf[512];
 	const char *f =
 		rp_proc_stat_fields((pid_t)pid, buf, sizeof(buf), NULL, 0);
 	char state;
 	long threads = 0, nr;
-	ssize_t n;
-	int fd;
 
 	/* state and field 20, num_threads (the 18th after the state) */
 	if (!f || sscanf(f,
@@ -160,15 +158,8 @@ static bool busy_elsewhere(uint32_t pid, bool stopped_only)
 		return true; /* stopped */
 	if (stopped_only || state != 'S' || threads != 1)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%u/syscall", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (rp_proc_read((pid_t)pid, "syscall", buf, sizeof(buf)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	rp_raw_close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	/* "running", or "-1 ..." (not in a system call): not known */
 	if (sscanf(buf, "%ld", &nr) != 1 || nr < 0)
 		return false;
