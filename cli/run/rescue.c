@@ -290,12 +290,27 @@ static void rescue(int i, uint64_t now)
 	run_signal_tree(pid, SIGKILL);
 }
 
-/* The listeners instance i had when it ran: watched from now on. */
+static void add_orphan(unsigned long ino, int i)
+{
+	for (int k = 0; k < norphans; k++)
+		if (orphans[k].ino == ino)
+			return;
+	if (norphans < MAX_HELD)
+		orphans[norphans++] = (struct orphan){ ino, i, 0, 0 };
+}
+
+/*
+ * The listeners instance i had when it ran: watched from now on. The last
+ * scan may have come between its death and its reaping (a dead process
+ * shows no fds): the one before it counts too.
+ */
 static void orphan_listeners(int i)
 {
-	for (int k = 0; k < S[i].n && norphans < MAX_HELD; k++)
-		orphans[norphans++] = (struct orphan){ S[i].l[k].ino, i, 0, 0 };
-	S[i].n = 0;
+	for (int k = 0; k < S[i].n; k++)
+		add_orphan(S[i].l[k].ino, i);
+	for (int k = 0; k < S[i].nprev; k++)
+		add_orphan(S[i].prev[k].ino, i);
+	S[i].n = S[i].nprev = 0;
 }
 
 struct holder {
