@@ -113,16 +113,17 @@ int run_cgroup_setup(char *why, size_t len)
 
 	err = v2_dir(base, sizeof(base));
 	if (err) {
-		snprintf(why, len,
-			 "no cgroup v2 hierarchy mounted (/proc/mounts)");
+		snprintf(
+			why, len,
+			"reason=\"no cgroup v2 hierarchy mounted (/proc/mounts)\"");
 		return err;
 	}
 	snprintf(C.dir, sizeof(C.dir), "%s/reuseport-run.%d", base,
 		 (int)getpid());
 	if (mkdir(C.dir, 0755) != 0 && errno != EEXIST) {
 		err = -errno;
-		snprintf(why, len, "cannot create the cgroup %s: %s", C.dir,
-			 strerror(errno));
+		snprintf(why, len, "reason=\"cannot create the cgroup %s: %s\"",
+			 C.dir, strerror(errno));
 		return err;
 	}
 	groups = rp_netns_groups_fd(R.cfg, IPPROTO_TCP);
@@ -130,8 +131,9 @@ int run_cgroup_setup(char *why, size_t len)
 	if (groups < 0 || !C.skel) {
 		err = groups < 0 ? groups : -errno;
 		snprintf(why, len, "%s",
-			 groups < 0 ? rp_group_last_error() :
-				      "cannot open the cgroup programs");
+			 groups < 0 ?
+				 rp_group_last_error() :
+				 "reason=\"cannot open the cgroup programs\"");
 		goto fail;
 	}
 	fill_scope(C.skel->rodata->tcp_scope, IPPROTO_TCP);
@@ -140,7 +142,8 @@ int run_cgroup_setup(char *why, size_t len)
 	if (!err)
 		err = cgroup_bpf__load(C.skel);
 	if (err) {
-		snprintf(why, len, "cannot load the cgroup programs: %s",
+		snprintf(why, len,
+			 "reason=\"cannot load the cgroup programs: %s\"",
 			 strerror(-err));
 		goto fail;
 	}
@@ -153,17 +156,18 @@ int run_cgroup_setup(char *why, size_t len)
 		C.links[k] = bpf_program__attach_cgroup(progs[k], cgfd);
 		if (!C.links[k]) {
 			err = -errno;
-			snprintf(why, len,
-				 "cannot attach %s to the cgroup %s: %s",
-				 bpf_program__name(progs[k]), C.dir,
-				 strerror(errno));
+			snprintf(
+				why, len,
+				"reason=\"cannot attach %s to the cgroup %s: %s\"",
+				bpf_program__name(progs[k]), C.dir,
+				strerror(errno));
 			break;
 		}
 	}
 	if (cgfd < 0) {
 		err = -errno;
-		snprintf(why, len, "cannot open the cgroup %s: %s", C.dir,
-			 strerror(errno));
+		snprintf(why, len, "reason=\"cannot open the cgroup %s: %s\"",
+			 C.dir, strerror(errno));
 	} else {
 		close(cgfd);
 	}

@@ -11,7 +11,8 @@
 
 /*
  * Create the cgroup, load and attach the programs: 0, or -errno with the
- * reason in why (nothing left behind).
+ * reason in why (nothing left behind), as key=value: reason="...", with
+ * path= before it for a group's failure (rp_group_last_error()).
  */
 int run_cgroup_setup(char *why, size_t len);
 /* The cgroup's directory, NULL when the mode is off. */

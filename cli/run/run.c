@@ -101,7 +101,6 @@ static bool start_cgroup(void)
 {
 	char why[512];
 	int err = run_cgroup_setup(why, sizeof(why));
-	bool kv;
 
 	if (!err) {
 		char path[RP_ESC_SIZE(PATH_MAX)];
@@ -117,12 +116,9 @@ static bool start_cgroup(void)
 		fprintf(stderr, "reuseport run: --mode cgroup: %s\n", why);
 		return false;
 	}
-	/* a group's failure is key=value already (rp_group_last_error()) */
-	kv = strstr(why, "reason=\"") != NULL;
 	run_info(
-		"event=mode mode=preload errno=%s %s%s%s action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
-		strerrorname_np(-err), kv ? "" : "reason=\"", why,
-		kv ? "" : "\"");
+		"event=mode mode=preload errno=%s %s action=\"only servers LD_PRELOAD reaches are steered (dynamically linked, libc's calls)\"",
+		strerrorname_np(-err), why);
 	R.mode = MODE_PRELOAD;
 	return true;
 }
