@@ -26,24 +26,19 @@ need_cmd systemd-nspawn nsenter
 
 pin=$(dirname "$REUSEPORT_PIN_DIR")
 inpin=/run/rpbpf/$(basename "$REUSEPORT_PIN_DIR")
+# generation 2 fails, later ones start slowly; then inst_server.py
 cat >"$RP_TMP/app.py" <<'PY'
-import os, socket, sys, time
-if int(os.environ["REUSEPORT_GENERATION"]) == 2:
+import os, sys, time
+gen = int(os.environ["REUSEPORT_GENERATION"])
+if gen == 2:
     sys.exit(3)  # a replacement that fails: the second reload fails
-if int(os.environ["REUSEPORT_GENERATION"]) > 0:
+if gen > 0:
     time.sleep(1)  # a replacement that takes its time: the roll lasts
-s = socket.socket()
-s.bind(("127.0.0.1", 8710))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n" + os.environ["REUSEPORT_INSTANCE"].encode() + b"\n")
-    c.close()
+os.execv(sys.executable, [sys.executable] + sys.argv[1:])
 PY
 printf '%s\n' "[Unit]" "Description=reuseport run under a real systemd" "[Service]" \
 	"Type=notify" "NotifyAccess=main" "Environment=REUSEPORT_PIN_DIR=$inpin" \
-	"ExecStart=$RP_CLI run -n 2 --grace 2 -- $PY $RP_TMP/app.py" \
+	"ExecStart=$RP_CLI run -n 2 --grace 2 -- $PY $RP_TMP/app.py $RP_TEST_LIB/inst_server.py 8710" \
 	"ExecReload=$RP_CLI reload \$MAINPID" "KillMode=mixed" "TimeoutStopSec=15" >"$RP_TMP/rp-test.service"
 systemd-nspawn -D / --volatile=yes --register=no --keep-unit --private-network -M "rp$$" \
 	--capability=CAP_BPF,CAP_PERFMON --system-call-filter="bpf perf_event_open" \

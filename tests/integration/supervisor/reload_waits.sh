@@ -18,25 +18,19 @@ need_shim
 need_cli
 
 P=8495
+# generation 2 never listens, later ones start slowly; then inst_server.py
 cat >"$RP_TMP/inst.py" <<'PY'
-import os, socket, sys, time
+import os, sys, time
 gen = int(os.environ["REUSEPORT_GENERATION"])
 if gen == 2:
     sys.exit(3)  # a replacement that never listens
 if gen > 0:
     time.sleep(1)  # a slow start: the roll takes at least this long
-s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    c.recv(4096)
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
-    c.close()
+os.execv(sys.executable, [sys.executable] + sys.argv[1:])
 PY
 ready=$RP_TMP/ready
 "$RP_CLI" run -n 2 --grace 2 --ready-timeout 5 --ready-file "$ready" -- \
-	"$PY" "$RP_TMP/inst.py" $P >"$RP_TMP/out" 2>"$RP_TMP/err" &
+	"$PY" "$RP_TMP/inst.py" "$RP_TEST_LIB/inst_server.py" $P >"$RP_TMP/out" 2>"$RP_TMP/err" &
 sup=$!
 rp_on_exit "kill -KILL $sup 2>/dev/null"
 wait_for 20 test -e "$ready" || fail "no ready file: $(cat "$RP_TMP/err")"
@@ -71,7 +65,7 @@ wait $first || rc=$?
 assert_eq "$rc" 0 "the first reload's exit status ($(cat "$RP_TMP/r3"))"
 pass_msg "a reload during a roll waits for the next one"
 
-inst=$(pgrep -P "$sup" -f inst.py | head -1)
+inst=$(pgrep -P "$sup" -f inst_server.py | head -1)
 rc=0
 "$RP_CLI" reload "$inst" 2>"$RP_TMP/r5" || rc=$?
 assert_eq "$rc" 1 "reload of an instance's pid"
@@ -91,7 +85,7 @@ wait_for 10 test -e "$notes" || fail "notify listener did not start"
 mkdir -p "$RP_TMP/plain"
 REUSEPORT_PIN_DIR=$RP_TMP/plain/reuseport NOTIFY_SOCKET=$RP_TMP/notify.sock \
 	"$RP_CLI" run -n 2 --reload signal --grace 2 -- \
-	"$PY" "$RP_TMP/inst.py" $P >"$RP_TMP/out2" 2>"$RP_TMP/err2" &
+	"$PY" "$RP_TMP/inst.py" "$RP_TEST_LIB/inst_server.py" $P >"$RP_TMP/out2" 2>"$RP_TMP/err2" &
 sup=$!
 rp_on_exit "kill -KILL $sup 2>/dev/null"
 wait_for 20 grep -q "^READY=1" "$notes" || fail "no READY=1: $(cat "$RP_TMP/err2")"
@@ -109,11 +103,11 @@ wait "$sup" || true
 
 # a supervisor in a pid namespace below ours (a container's) would see the
 # requester as pid 0 and could not answer: refused, with what to do instead
-unshare --pid --fork --kill-child "$RP_CLI" run -n 1 --grace 1 -- "$PY" "$RP_TMP/inst.py" $((P + 2)) \
+unshare --pid --fork --kill-child "$RP_CLI" run -n 1 --grace 1 -- "$PY" "$RP_TMP/inst.py" "$RP_TEST_LIB/inst_server.py" $((P + 2)) \
 	>"$RP_TMP/out4" 2>"$RP_TMP/err4" &
 rp_on_exit "kill -KILL $! 2>/dev/null"
-wait_for 10 pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $((P + 2))" >/dev/null || fail "no supervisor in a pid namespace"
-inner=$(pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $((P + 2))")
+wait_for 10 pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $RP_TEST_LIB/inst_server.py $((P + 2))" >/dev/null || fail "no supervisor in a pid namespace"
+inner=$(pgrep -f "^$RP_CLI run -n 1 --grace 1 -- $PY $RP_TMP/inst.py $RP_TEST_LIB/inst_server.py $((P + 2))")
 rc=0
 "$RP_CLI" reload "$inner" 2>"$RP_TMP/r7" || rc=$?
 assert_eq "$rc" 1 "reload of a supervisor in another pid namespace"
