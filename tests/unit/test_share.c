@@ -11,6 +11,7 @@
 
 #include "share.h"
 #include "steer.h"
+#include "state_fixture.h"
 #include "unit.h"
 
 #define NSLOTS 16
@@ -95,14 +96,10 @@ static void test_load_move(struct rp_state *st)
 int main(void)
 {
 	struct rp_state view, *st = &view;
-	struct rp_layout l;
-	void *base;
-
 	/* a group of NSLOTS slots as a state map holds it */
-	if (rp_layout(NSLOTS, 2, &l))
-		return 1;
-	base = calloc(l.elems, RP_ELEM);
-	if (!base || rp_state_view(st, base, (size_t)l.elems * RP_ELEM, &l))
+	void *base = unit_state(NSLOTS, st);
+
+	if (!base)
 		return 1;
 	test_queued(st);
 	test_load(st);

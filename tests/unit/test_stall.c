@@ -13,6 +13,7 @@
 #include "stall.h"
 #include "stall_cases.h"
 #include "sys.h"
+#include "state_fixture.h"
 #include "unit.h"
 
 static uint64_t clock_now;
@@ -66,15 +67,11 @@ static void test_coverage(void)
 int main(void)
 {
 	struct rp_state st;
-	struct rp_layout l;
-	void *base = NULL;
-
 	/* a group of 16 slots, as a state map of that layout is */
-	if (rp_layout(16, 2, &l) ||
-	    posix_memalign(&base, RP_ELEM, (size_t)l.elems * RP_ELEM) ||
-	    rp_state_view(&st, base, (size_t)l.elems * RP_ELEM, &l))
+	void *base = unit_state(16, &st);
+
+	if (!base)
 		return 2;
-	memset(base, 0, (size_t)l.elems * RP_ELEM);
 	test_cases(&st);
 	test_coverage();
 	free(base);

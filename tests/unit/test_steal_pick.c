@@ -10,6 +10,7 @@
 
 #include "steal.h"
 #include "steer.h"
+#include "state_fixture.h"
 #include "unit.h"
 
 #define NSLOTS 8
@@ -88,13 +89,9 @@ static void test_pick(struct rp_state *st)
 int main(void)
 {
 	struct rp_state view, *st = &view;
-	struct rp_layout l;
-	void *base;
+	void *base = unit_state(NSLOTS, st);
 
-	if (rp_layout(NSLOTS, 2, &l))
-		return 1;
-	base = calloc(l.elems, RP_ELEM);
-	if (!base || rp_state_view(st, base, (size_t)l.elems * RP_ELEM, &l))
+	if (!base)
 		return 1;
 	test_pick(st);
 	free(base);
