@@ -53,6 +53,22 @@ ssize_t rp_proc_read(pid_t pid, const char *what, char *buf, size_t len)
 	return n;
 }
 
+bool rp_proc_status(pid_t pid, const char *key, char *val, size_t len)
+{
+	char buf[4096], *p;
+	size_t k = strlen(key);
+
+	if (rp_proc_read(pid, "status", buf, sizeof(buf)) < 0)
+		return false;
+	for (p = buf; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, k) && p[k] == ':') {
+			p += k + 1 + strspn(p + k + 1, " \t");
+			snprintf(val, len, "%.*s", (int)strcspn(p, "\n"), p);
+			return true;
+		}
+	return false;
+}
+
 const char *rp_proc_stat_fields(pid_t pid, char *buf, size_t len, char *comm,
 				size_t clen)
 {

@@ -23,6 +23,11 @@ bool rp_pid_gone(pid_t pid);
  */
 ssize_t rp_proc_read(pid_t pid, const char *what, char *buf, size_t len);
 /*
+ * The value after "key:" in /proc/PID/status (SigBlk, Seccomp...), blanks
+ * skipped, into val: false if pid or the key is not there.
+ */
+bool rp_proc_status(pid_t pid, const char *key, char *val, size_t len);
+/*
  * /proc/PID/stat into buf: the fields after the command name (from the
  * state letter on), NULL if pid is gone or the line is cut; the name in
  * comm if comm is given.

@@ -151,10 +151,8 @@ static bool bpf_caps_but_filtered(void)
 	struct {
 		uint32_t effective, permitted, inheritable;
 	} data[2] = { { 0 } };
-	char line[128];
-	bool filtered = false;
+	char mode[16];
 	uint64_t eff;
-	FILE *f;
 
 	if (rp_raw_syscall(SYS_capget, (long)&hdr, (long)data, 0, 0, 0, 0))
 		return false;
@@ -162,14 +160,8 @@ static bool bpf_caps_but_filtered(void)
 	if (!(eff >> 21 & 1) /* CAP_SYS_ADMIN */ &&
 	    !((eff >> 39 & 1) && (eff >> 38 & 1))) /* CAP_BPF, CAP_PERFMON */
 		return false;
-	f = fopen("/proc/self/status", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Seccomp:", 8))
-			filtered = atoi(line + 8) == 2;
-	fclose(f);
-	return filtered;
+	return rp_proc_status(getpid(), "Seccomp", mode, sizeof(mode)) &&
+	       !strcmp(mode, "2");
 }
 
 /* Its maps, and its header written. 0 or -errno. */

@@ -16,6 +16,7 @@
 #include "rawsys.h"
 #include "reload.h"
 #include "state.h"
+#include "sys.h"
 
 #define RELOAD_MAX 16
 
@@ -33,19 +34,10 @@ static const char *const result_names[] = { "done", "failed", "stopping",
 /* Does pid block the answer signal (its SigBlk in /proc)? */
 static bool blocks_answer(pid_t pid)
 {
-	char path[64], line[256];
-	unsigned long long mask = 0;
-	bool found = false;
-	FILE *f;
+	char v[32];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "SigBlk: %llx", &mask) == 1;
-	fclose(f);
-	return found && (mask >> (RP_RELOAD_ANSWER - 1) & 1);
+	return rp_proc_status(pid, "SigBlk", v, sizeof(v)) &&
+	       (strtoull(v, NULL, 16) >> (RP_RELOAD_ANSWER - 1) & 1);
 }
 
 static void answer(struct waiter *w, enum rp_reload_result r)
